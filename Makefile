@@ -1,0 +1,34 @@
+# qmgrade — `make demo` and `make test` each create .venv, install, and run.
+SHELL := /bin/bash
+VENV := .venv
+# durable-rules 2.0.28 builds only on Python 3.11/3.12 (3.13 removed PyEval_CallObject).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' 2>/dev/null; then echo $$p; break; fi; done)
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench clean check-python
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Error: qmgrade needs Python 3.11 or 3.12 (durable-rules 2.0.28 does not build on 3.13+); none found on PATH." >&2; \
+		exit 1; fi
+
+$(STAMP): pyproject.toml | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/qmgrade kb validate
+	$(BIN)/qmgrade assess examples/stuck-at-assurance-one-stave.yaml
+	$(BIN)/qmgrade assess examples/stuck-at-assurance-one-stave.yaml --lang zh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_batch.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,85 @@
+"""One error hierarchy for qmgrade.
+
+Every error that reaches a user carries where it happened (``path``, ``line``,
+``col``, 1-based) and, for unknown ids, the nearest known name.  The CLI
+prints ``Error: path:line:col: message`` and exits 1.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
+
+__all__ = [
+    "Problem", "QmgradeError", "ModelError", "RuleError", "InputError",
+    "EngineError", "EnvironmentProblem", "did_you_mean",
+]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> Optional[str]:
+    """Return the known name closest to ``name``, or None when none is close."""
+    matches = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem at one place in one file."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    code: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        suffix = f" ({self.code})" if self.code else ""
+        return f"{self.path}:{self.line}:{self.col}: {self.message}{suffix}"
+
+
+class QmgradeError(Exception):
+    """Base of every error qmgrade raises on purpose.
+
+    Holds one or more :class:`Problem`; ``str()`` gives one line per problem.
+    """
+
+    def __init__(self, problems: Sequence[Problem] | Problem | str, path: str = "-",
+                 line: int = 1, col: int = 1):
+        if isinstance(problems, str):
+            problems = [Problem(path, line, col, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def path(self) -> str:
+        return self.problems[0].path
+
+    @property
+    def line(self) -> int:
+        return self.problems[0].line
+
+    @property
+    def col(self) -> int:
+        return self.problems[0].col
+
+
+class ModelError(QmgradeError):
+    """The model (knowledge/ or rules/) is broken."""
+
+
+class RuleError(ModelError):
+    """A rule file is malformed or names something the model does not define."""
+
+
+class InputError(QmgradeError):
+    """An assessment (or other user input) is malformed or names unknown ids."""
+
+
+class EngineError(QmgradeError):
+    """durable_rules reported a failure while inferring (never silent)."""
+
+
+class EnvironmentProblem(QmgradeError):
+    """The Python running qmgrade cannot run durable_rules."""

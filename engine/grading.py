@@ -1,0 +1,163 @@
+"""Grading one assessment: scores in, facts asserted, the rules decide, the result read back.
+
+Every conclusion in the result (a cell met, a stave's level, the barrel, a
+cap, the company's level) is read from a fact that a rule concluded in
+durable_rules; the trace holds the firing that concluded it.  What is derived
+here afterwards (blockers, minimal fix) only explains those conclusions.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from .assessment import Assessment
+from .errors import EngineError, Problem
+from .inference import get_inference
+from .scoring import SCALE, CellScore, minimal_fix_for_cell, rating_units, score_cells
+
+__all__ = ["grade", "Grade", "level_object"]
+
+
+def level_object(model, rank: int) -> dict:
+    level = model.level(rank)
+    return {"rank": level.rank, "id": level.id, "name": dict(level.name)}
+
+
+def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellScore],
+               detail: bool = True) -> list:
+    """The facts asserted for one company: staves, scored cells, company facts."""
+    facts = []
+    for dimension in model.dimensions:
+        facts.append(("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None))
+    for (dimension, level), cell in cells.items():
+        fields = {"dimension": dimension, "level": level,
+                  "score": 0 if cell.score_units is None else cell.score_units / SCALE,
+                  "applicable": cell.applicable, "keys_below": cell.keys_below}
+        extra = None
+        if detail:
+            extra = {"criteria": [
+                {"criterion": criterion.id, "rating": rating if rated else 0.0,
+                 **({"not_rated": True} if not rated else {}),
+                 "weight": criterion.weight, "key": criterion.key,
+                 **({"evidence": assessment.evidence[criterion.id]} if criterion.id in assessment.evidence else {})}
+                for criterion, rating, rated in cell.entries]}
+            if cell.score_units is None:
+                extra["score"] = None
+        facts.append(("cell", fields, extra))
+    company = {fact.id: assessment.facts.get(fact.id, fact.default) for fact in model.facts}
+    facts.append(("company", company, None))
+    return facts
+
+
+class Grade:
+    """The rules' conclusions for one company, with the explanations derived from them."""
+
+    def __init__(self, model, assessment: Assessment, cells, firings, conclusions):
+        self.model = model
+        self.assessment = assessment
+        self.cells = cells
+        self.firings = firings
+        self.met: Dict[Tuple[str, int], bool] = {}
+        self.dimension_level: Dict[str, int] = {}
+        self.caps: List[dict] = []
+        barrels, levels = set(), set()
+        for fact in conclusions:
+            kind = fact["fact"]
+            if kind in ("met", "unmet"):
+                self.met[(fact["dimension"], fact["level"])] = kind == "met"
+            elif kind == "dimension_level":
+                self.dimension_level[fact["dimension"]] = fact["level"]
+            elif kind == "barrel":
+                barrels.add(fact["level"])
+            elif kind == "cap":
+                self.caps.append(fact)
+            elif kind == "company_level":
+                levels.add(fact["level"])
+        where = model.rules[0].path if model.rules else model.path
+        missing = [c for c in cells if c not in self.met]
+        if missing or len(self.dimension_level) != len(model.dimensions) or len(levels) != 1 or len(barrels) != 1:
+            raise EngineError(Problem(where, 1, 1,
+                                      "the model's rules did not decide every cell, stave and the company level "
+                                      f"exactly once (cells undecided: {len(missing)}, staves: "
+                                      f"{len(self.dimension_level)}/{len(model.dimensions)}, company levels: "
+                                      f"{sorted(levels)}, barrel levels: {sorted(barrels)})"))
+        self.level: int = levels.pop()
+        self.barrel: int = barrels.pop()
+
+    @property
+    def shortest(self) -> List[str]:
+        return [d.id for d in self.model.dimensions if self.dimension_level[d.id] == self.barrel]
+
+    def holding_caps(self) -> List[dict]:
+        """Cap firings that hold the company below its barrel level."""
+        out = []
+        for firing in self.firings:
+            fact = firing.conclusion
+            if fact["fact"] == "cap" and fact.get("level", self.barrel) < self.barrel:
+                out.append({"rule": firing.rule, "level": fact["level"], "facts": firing.facts})
+        return out
+
+    def unmet_cells(self, up_to: int) -> List[Tuple[str, int]]:
+        return [cell for cell in self.cells if cell[1] <= up_to and not self.met[cell]]
+
+    def blockers(self, rank: int) -> List[dict]:
+        out = []
+        for cell in self.unmet_cells(rank):
+            for criterion, rating, rated in self.cells[cell].entries:
+                if rated and rating is None:
+                    continue
+                value = rating if rated else 0.0
+                if rating_units(value) < SCALE:
+                    entry = {"criterion": criterion.id, "dimension": cell[0], "level": cell[1], "rating": value,
+                             "key": criterion.key}
+                    if not rated:
+                        entry["not_rated"] = True
+                    out.append(entry)
+        return out
+
+    def minimal_fix(self, rank: int) -> List[str]:
+        fix: List[str] = []
+        for cell in self.unmet_cells(rank):
+            fix.extend(minimal_fix_for_cell(self.model, self.cells[cell]))
+        return fix
+
+    def not_rated(self) -> List[str]:
+        return [c for c in self.model.criteria if c not in self.assessment.ratings]
+
+    def as_dict(self, trace: bool = True) -> dict:
+        model = self.model
+        result = {
+            "company": dict(self.assessment.company),
+            "assessed_on": self.assessment.assessed_on,
+            "model": {"id": model.id, "version": model.version},
+            "level": level_object(model, self.level),
+            "barrel": {"rank": self.barrel, "shortest": self.shortest},
+            "dimensions": [
+                {"id": d.id, "pillar": d.pillar, "name": dict(d.name), "level": self.dimension_level[d.id],
+                 "scores": {str(k): self.cells[(d.id, k)].score for k in range(2, model.top_rank + 1)},
+                 "met": {str(k): self.met[(d.id, k)] for k in range(2, model.top_rank + 1)}}
+                for d in model.dimensions],
+            "not_rated": self.not_rated(),
+            "next_level": None,
+        }
+        if self.level < model.top_rank:
+            rank = self.level + 1
+            result["next_level"] = {**level_object(model, rank), "blockers": self.blockers(rank),
+                                    "minimal_fix": self.minimal_fix(rank), "caps": self.holding_caps()}
+        if trace:
+            result["trace"] = [f.as_dict() for f in self.firings]
+        return result
+
+
+def grade(model, assessment: Assessment, detail: bool = True) -> Grade:
+    """Grade ``assessment`` against ``model`` in durable_rules.
+
+    ``detail`` puts each cell's criterion ratings and evidence in the trace.
+
+    Raises
+    ------
+    EngineError when the rules fail or decide incompletely.
+    """
+    cells = score_cells(model, assessment.ratings)
+    inference = get_inference(model)
+    firings, conclusions = inference.run(base_facts(model, assessment, cells, detail))
+    return Grade(model, assessment, cells, firings, conclusions)

@@ -1,0 +1,452 @@
+"""The model: levels, staves, criteria, actions, facts and rules, loaded and validated.
+
+A model is a directory with ``knowledge/`` and ``rules/`` (see
+``knowledge/FORMAT.md``).  :func:`load_model` reads every file with safe YAML
+loading, checks each against its schema, then checks the model as a whole and
+raises :class:`~engine.errors.ModelError` listing *every* problem found, each
+as ``path:line:col: message``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import networkx as nx
+
+from . import schema
+from .errors import ModelError, Problem, did_you_mean
+from .yamlio import LocDict, load_file, position, value_position
+
+__all__ = [
+    "Level", "Pillar", "Dimension", "Fact", "Criterion", "Action", "Source", "Model",
+    "load_model", "default_model_dir", "action_graph",
+]
+
+SCALE = 1_000_000       # ratios (ratings, scores, thresholds) are asserted as millionths
+WEIGHT_SCALE = 1_000    # weights are kept to three decimals
+
+
+@dataclass(frozen=True)
+class Level:
+    rank: int
+    id: str
+    name: dict
+    description: Optional[dict] = None
+
+
+@dataclass(frozen=True)
+class Pillar:
+    id: str
+    name: dict
+    description: Optional[dict] = None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    pillar: str
+    name: dict
+    description: Optional[dict] = None
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: dict
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    type: str
+    default: object
+    name: dict
+    description: Optional[dict] = None
+    sources: tuple = ()
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    dimension: str
+    level: int
+    weight: float
+    key: bool
+    text: dict
+    evidence: dict
+    sources: tuple
+    where: Tuple[str, int, int] = ("", 1, 1)
+
+    @property
+    def weight_units(self) -> int:
+        return max(1, round(self.weight * WEIGHT_SCALE))
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    name: dict
+    addresses: tuple
+    depends_on: tuple
+    effort: int
+    description: Optional[dict] = None
+
+
+@dataclass
+class Model:
+    """A loaded, validated model.  Everything is in declaration order."""
+
+    id: str
+    version: str
+    name: dict
+    description: Optional[dict]
+    threshold: float
+    key_minimum: float
+    levels: List[Level]
+    sources: List[Source]
+    pillars: List[Pillar]
+    dimensions: List[Dimension]
+    facts: List[Fact]
+    criteria: Dict[str, Criterion]
+    actions: Dict[str, Action]
+    path: str
+    files: List[Tuple[str, str]] = field(default_factory=list)   # (relative path, sha256)
+    rules: list = field(default_factory=list)                     # engine.rules.Rule
+
+    @property
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for rel, sha in self.files:
+            digest.update(f"{rel}\0{sha}\n".encode())
+        return digest.hexdigest()
+
+    @property
+    def top_rank(self) -> int:
+        return self.levels[-1].rank
+
+    @property
+    def threshold_units(self) -> int:
+        return round(self.threshold * SCALE)
+
+    @property
+    def key_minimum_units(self) -> int:
+        return round(self.key_minimum * SCALE)
+
+    def level(self, rank: int) -> Level:
+        return self.levels[rank - 1]
+
+    @cached_property
+    def dimension_ids(self) -> List[str]:
+        return [d.id for d in self.dimensions]
+
+    @cached_property
+    def dimensions_by_id(self) -> Dict[str, Dimension]:
+        return {d.id: d for d in self.dimensions}
+
+    @cached_property
+    def cells(self) -> Dict[Tuple[str, int], List[Criterion]]:
+        """Criteria of every (dimension, level 2..top), empty cells included, in model order."""
+        cells = {(d.id, k): [] for d in self.dimensions for k in range(2, self.top_rank + 1)}
+        for criterion in self.criteria.values():
+            cells[(criterion.dimension, criterion.level)].append(criterion)
+        return cells
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        return action_graph(self.actions.values())
+
+    def action_level(self, action_id: str) -> int:
+        return min(self.criteria[c].level for c in self.actions[action_id].addresses)
+
+
+def action_graph(actions) -> nx.DiGraph:
+    """Directed graph prerequisite -> action, nodes in declaration order."""
+    graph = nx.DiGraph()
+    for action in actions:
+        graph.add_node(action.id)
+    for action in actions:
+        for prerequisite in action.depends_on:
+            graph.add_edge(prerequisite, action.id)
+    return graph
+
+
+def default_model_dir() -> Path:
+    """The model shipped with qmgrade (inside the installed package, or the checkout)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "model_data"
+    if (packaged / "knowledge").is_dir():
+        return packaged
+    return here.parent
+
+
+def _model_files(root: Path, sub: str) -> List[Path]:
+    base = root / sub
+    if not base.is_dir():
+        return []
+    found = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith((".yaml", ".yml")):
+                found.append(Path(dirpath) / name)
+    return sorted(found)
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class _Collector:
+    """Collects problems while the model loads."""
+
+    def __init__(self):
+        self.problems: List[Problem] = []
+
+    def add(self, path: str, pos: Tuple[int, int], message: str, code: str = "") -> None:
+        self.problems.append(Problem(path, pos[0], pos[1], message, code))
+
+    def unknown(self, path, pos, what, name, known, code="unknown-id", broken=()):
+        if name in broken:
+            return  # already reported where it is defined
+        hint = did_you_mean(name, known)
+        suffix = f"; did you mean {hint!r}?" if hint else ""
+        self.add(path, pos, f"unknown {what} {name!r}{suffix}", code)
+
+
+def load_model(directory: Optional[os.PathLike] = None) -> Model:
+    """Load and validate the model in ``directory`` (default: the shipped model).
+
+    Raises
+    ------
+    ModelError
+        With every problem of every file, each ``path:line:col: message``.
+    """
+    from .rules import load_rules  # rules need the model's facts first
+
+    root = Path(directory) if directory is not None else default_model_dir()
+    display_root = str(directory) if directory is not None else None
+    issues = _Collector()
+    if not (root / "knowledge").is_dir():
+        raise ModelError(Problem(str(root), 1, 1, "not a model directory: it has no knowledge/ folder"))
+    if not (root / "rules").is_dir():
+        raise ModelError(Problem(str(root), 1, 1, "not a model directory: it has no rules/ folder"))
+
+    def shown(path: Path) -> str:
+        if display_root is None:
+            return str(path.relative_to(root))
+        return str(path)
+
+    sections: Dict[str, list] = {k: [] for k in
+                                 ("levels", "sources", "pillars", "dimensions", "facts", "criteria", "actions")}
+    singles: Dict[str, Tuple[str, LocDict]] = {}
+    broken: Dict[str, set] = {k: set() for k in sections}
+    files: List[Tuple[str, str]] = []
+    knowledge_files = _model_files(root, "knowledge")
+    unreadable = False
+    if not knowledge_files:
+        issues.add(str(root / "knowledge"), (1, 1), "knowledge/ holds no YAML files")
+    for path in knowledge_files:
+        files.append((str(path.relative_to(root)), _sha256_file(path)))
+        name = shown(path)
+        try:
+            document = load_file(str(path), ModelError)
+        except ModelError as exc:
+            issues.problems.extend(Problem(name, p.line, p.col, p.message, p.code) for p in exc.problems)
+            unreadable = True
+            continue
+        if document is None:
+            continue
+        bad: set = set()
+        problems = schema.check(document, schema.MODEL_FILE, name, bad)
+        issues.problems.extend(problems)
+        if (None, None) in bad:
+            continue
+        for key, value in document.items():
+            if key in ("model", "method"):
+                if key in singles:
+                    issues.add(name, position(document, key),
+                               f"'{key}' is already defined in {singles[key][0]}", "duplicate-id")
+                else:
+                    singles[key] = (name, value)
+            else:
+                for index, item in enumerate(value):
+                    if (key, index) in bad:
+                        # keep its id known, so references to it do not cascade into more errors
+                        if isinstance(item, dict) and isinstance(item.get("id"), str):
+                            broken[key].add(item["id"])
+                        continue
+                    sections[key].append((name, item, position(value, index)))
+
+    if unreadable:
+        # a file that does not parse would make every reference into it look unknown
+        raise ModelError(sorted(set(issues.problems)))
+    if "model" not in singles and not issues.problems:
+        issues.add(shown(root / "knowledge"), (1, 1), "no file defines 'model' (id, version, name)")
+
+    def unique(section: str, what: str) -> Dict[str, tuple]:
+        seen: Dict[str, tuple] = {}
+        for name, item, pos in sections[section]:
+            ident = item["id"]
+            if ident in seen:
+                first = seen[ident]
+                issues.add(name, value_position(item, "id"),
+                           f"duplicate {what} id {ident!r} (first defined at {first[0]}:{first[2][0]})",
+                           "duplicate-id")
+            else:
+                seen[ident] = (name, item, pos)
+        return seen
+
+    levels = unique("levels", "level")
+    sources = unique("sources", "source")
+    pillars = unique("pillars", "pillar")
+    dimensions = unique("dimensions", "dimension")
+    facts = unique("facts", "fact")
+    criteria = unique("criteria", "criterion")
+    actions = unique("actions", "action")
+
+    ranks = sorted(item["rank"] for _, item, _ in levels.values())
+    if levels and ranks != list(range(1, len(ranks) + 1)):
+        name, item, pos = next(iter(levels.values()))
+        issues.add(name, pos, f"level ranks must be 1..N without gaps or repeats, found {ranks}", "levels")
+    if not levels and "model" in singles:
+        issues.add(singles["model"][0], (1, 1), "the model declares no levels", "levels")
+    top = max(ranks) if ranks else 5
+
+    def check_sources(name, item):
+        for index, ref in enumerate(item.get("sources", [])):
+            if ref["source"] not in sources:
+                issues.unknown(name, value_position(ref, "source"), "source", ref["source"], sources)
+
+    for name, item, pos in pillars.values():
+        pass
+    for name, item, pos in dimensions.values():
+        if item["pillar"] not in pillars:
+            issues.unknown(name, value_position(item, "pillar"), "pillar", item["pillar"], pillars,
+                           broken=broken["pillars"])
+    used_pillars = {item["pillar"] for _, item, _ in dimensions.values()}
+    for name, item, pos in pillars.values():
+        if item["id"] not in used_pillars:
+            issues.add(name, pos, f"pillar {item['id']!r} has no dimension", "empty-pillar")
+    for name, item, pos in facts.values():
+        check_sources(name, item)
+        if "default" in item:
+            expected = {"boolean": bool, "number": (int, float), "string": str}[item["type"]]
+            value = item["default"]
+            if not isinstance(value, expected) or (item["type"] == "number" and isinstance(value, bool)):
+                issues.add(name, value_position(item, "default"),
+                           f"default {value!r} of fact {item['id']!r} is not a {item['type']}", "fact-type")
+    for name, item, pos in criteria.values():
+        if item["dimension"] not in dimensions:
+            issues.unknown(name, value_position(item, "dimension"), "dimension", item["dimension"], dimensions,
+                           broken=broken["dimensions"])
+        if item["level"] > top:
+            issues.add(name, value_position(item, "level"),
+                       f"level {item['level']} is above the top level {top}", "level-range")
+        check_sources(name, item)
+    addressed = set()
+    for name, item, pos in actions.values():
+        for index, ident in enumerate(item["addresses"]):
+            if ident not in criteria:
+                issues.unknown(name, position(item["addresses"], index), "criterion", ident, criteria,
+                               broken=broken["criteria"])
+            addressed.add(ident)
+        for index, ident in enumerate(item.get("depends_on", [])):
+            if ident not in actions:
+                issues.unknown(name, position(item["depends_on"], index), "action", ident, actions,
+                               broken=broken["actions"])
+            elif ident == item["id"]:
+                issues.add(name, position(item["depends_on"], index),
+                           f"action {ident!r} depends on itself", "cycle")
+    for name, item, pos in criteria.values():
+        if item["id"] not in addressed and not (broken["actions"] and issues.problems):
+            issues.add(name, pos, f"criterion {item['id']!r} is addressed by no action", "unaddressed")
+
+    # dependency cycles and level inversions, only on a graph whose ids resolve
+    graph = nx.DiGraph()
+    for ident, (name, item, pos) in actions.items():
+        graph.add_node(ident)
+        for prerequisite in item.get("depends_on", []):
+            if prerequisite in actions and prerequisite != ident:
+                graph.add_edge(prerequisite, ident)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        names = [edge[1] for edge in cycle]  # each action then the one that depends on it
+        start = cycle[0][0]
+        loop = " -> ".join([start] + [edge[1] for edge in cycle])
+        name, item, pos = actions[start]
+        issues.add(name, pos, f"dependency cycle: {loop} (each depends on the one before it)", "cycle")
+
+    def action_level(item) -> Optional[int]:
+        levels_ = [criteria[c][1]["level"] for c in item["addresses"] if c in criteria]
+        return min(levels_) if levels_ else None
+
+    for ident, (name, item, pos) in actions.items():
+        own = action_level(item)
+        for index, prerequisite in enumerate(item.get("depends_on", [])):
+            if prerequisite not in actions or own is None:
+                continue
+            theirs = action_level(actions[prerequisite][1])
+            if theirs is not None and theirs > own:
+                issues.add(name, position(item["depends_on"], index),
+                           f"level inversion: action {ident!r} (level {own}) depends on {prerequisite!r}, "
+                           f"whose criteria all sit at level {theirs} or above", "level-inversion")
+
+    rules = []
+    rule_files = _model_files(root, "rules")
+    for path in rule_files:
+        files.append((str(path.relative_to(root)), _sha256_file(path)))
+    fact_types = {ident: item["type"] for ident, (_, item, _) in facts.items()}
+    if not issues.problems or rule_files:
+        rules, rule_problems = load_rules(rule_files, shown, fact_types, set(sources), top)
+        issues.problems.extend(rule_problems)
+    if not rule_files:
+        issues.add(shown(root / "rules"), (1, 1), "rules/ holds no rule files", "no-rules")
+
+    if issues.problems:
+        raise ModelError(sorted(set(issues.problems)))
+
+    header = singles["model"][1]
+    method = singles.get("method", (None, {}))[1]
+
+    def text(item, key):
+        value = item.get(key)
+        return {"zh": value["zh"], "en": value["en"]} if value else None
+
+    def refs(item):
+        return tuple({k: ref[k] for k in ("source", "clause", "note") if k in ref}
+                     for ref in item.get("sources", []))
+
+    model = Model(
+        id=header["id"], version=header["version"], name=text(header, "name"),
+        description=text(header, "description"),
+        threshold=float(method.get("threshold", 0.8)), key_minimum=float(method.get("key_minimum", 0.8)),
+        levels=[Level(item["rank"], item["id"], text(item, "name"), text(item, "description"))
+                for _, item, _ in sorted(levels.values(), key=lambda t: t[1]["rank"])],
+        sources=[Source(item["id"], text(item, "title")) for _, item, _ in sources.values()],
+        pillars=[Pillar(item["id"], text(item, "name"), text(item, "description"))
+                 for _, item, _ in pillars.values()],
+        dimensions=[Dimension(item["id"], item["pillar"], text(item, "name"), text(item, "description"))
+                    for _, item, _ in dimensions.values()],
+        facts=[Fact(item["id"], item["type"],
+                    item.get("default", {"boolean": False, "number": 0, "string": ""}[item["type"]]),
+                    text(item, "name"), text(item, "description"), refs(item))
+               for _, item, _ in facts.values()],
+        criteria={ident: Criterion(ident, item["dimension"], item["level"], float(item.get("weight", 1)),
+                                   bool(item.get("key", False)), text(item, "text"), text(item, "evidence"),
+                                   refs(item), (name, pos[0], pos[1]))
+                  for ident, (name, item, pos) in criteria.items()},
+        actions={ident: Action(ident, text(item, "name"), tuple(item["addresses"]),
+                               tuple(item.get("depends_on", [])), item["effort"], text(item, "description"))
+                 for ident, (name, item, pos) in actions.items()},
+        path=str(root),
+        files=sorted(files),
+        rules=rules,
+    )
+    return model

@@ -1,0 +1,209 @@
+"""Text reports for people, in Chinese or English (rendered to strings; never printed here)."""
+from __future__ import annotations
+
+import io
+from typing import List
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["render_assess", "render_model", "tr", "level_label", "WIDTH"]
+
+WIDTH = 110
+
+_WORDS = {
+    "level": ("等级", "Level"),
+    "company": ("企业", "Company"),
+    "model": ("模型", "Model"),
+    "barrel": ("木桶短板", "Barrel"),
+    "shortest": ("最短的板", "shortest staves"),
+    "dimension": ("维度", "Dimension"),
+    "pillar": ("支柱", "Pillar"),
+    "next": ("下一级", "Next level"),
+    "blockers": ("阻碍项", "Blockers"),
+    "minimal_fix": ("最少整改项", "Minimal fix"),
+    "not_rated": ("未评分条款", "Not rated"),
+    "caps": ("封顶规则", "Caps"),
+    "top": ("已达最高级。", "This is the top level."),
+    "score": ("得分", "score"),
+    "threshold": ("阈值", "threshold"),
+    "key_below": ("关键条款未达标", "key criterion below minimum"),
+    "met": ("满足", "met"),
+    "unmet": ("未满足", "not met"),
+    "none": ("无", "none"),
+    "criteria": ("条款", "Criteria"),
+    "actions": ("改进措施", "Actions"),
+    "rules": ("规则", "Rules"),
+    "levels": ("等级", "Levels"),
+    "facts": ("事实", "Facts"),
+    "key": ("关键", "key"),
+    "weight": ("权重", "weight"),
+    "rating": ("评分", "rating"),
+    "not_rated_mark": ("未评", "not rated"),
+    "cap_note": ("封顶规则使企业等级低于木桶等级；整改条款无法解除封顶。",
+                 "A cap holds the company below its barrel level; no criterion fix lifts a cap."),
+    "assessed_on": ("评估日期", "Assessed on"),
+    "na": ("不适用", "n/a"),
+}
+
+
+def tr(word: str, lang: str) -> str:
+    zh, en = _WORDS[word]
+    return zh if lang == "zh" else en
+
+
+def text_of(bilingual, lang: str) -> str:
+    if not bilingual:
+        return ""
+    return bilingual.get(lang) or bilingual.get("en") or bilingual.get("zh") or ""
+
+
+def level_label(level: dict, lang: str) -> str:
+    name = level["name"]
+    if lang == "zh":
+        return f"{level['rank']} {name['zh']}（{name['en']}）"
+    return f"{level['rank']} {name['en']} ({name['zh']})"
+
+
+def _console() -> Console:
+    return Console(file=io.StringIO(), width=WIDTH, force_terminal=False, color_system=None,
+                   legacy_windows=False, emoji=False, highlight=False, soft_wrap=False)
+
+
+def _fmt_score(score) -> str:
+    return "—" if score is None else f"{score:.2f}"
+
+
+def render_assess(result: dict, model, lang: str = "en") -> str:
+    """The assess result as a report a quality manager reads."""
+    console = _console()
+    out: List[str] = []
+    company = result.get("company") or {}
+    title = company.get("name") or company.get("id") or "-"
+    if company.get("id") and company.get("name"):
+        title = f"{company['name']} ({company['id']})"
+    out.append(f"{tr('company', lang)}: {title}")
+    if result.get("assessed_on"):
+        out.append(f"{tr('assessed_on', lang)}: {result['assessed_on']}")
+    out.append(f"{tr('model', lang)}: {result['model']['id']} {result['model']['version']}")
+    out.append("")
+    out.append(f"{tr('level', lang)}: {level_label(result['level'], lang)}")
+    barrel = result.get("barrel")
+    dims = {d.id: d for d in model.dimensions}
+    if barrel:
+        names = ", ".join(f"{text_of(dims[d].name, lang)} ({d})" for d in barrel["shortest"])
+        out.append(f"{tr('barrel', lang)}: {barrel['rank']} — {tr('shortest', lang)}: {names}")
+    console.print("\n".join(out), markup=False)
+
+    top = model.top_rank
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column(tr("dimension", lang))
+    table.add_column(tr("pillar", lang))
+    table.add_column(tr("level", lang), justify="right")
+    for k in range(2, top + 1):
+        table.add_column(f"L{k}", justify="right")
+    pillars = {p.id: p for p in model.pillars}
+    for row in result["dimensions"]:
+        marks = []
+        for k in range(2, top + 1):
+            score = row["scores"][str(k)]
+            ok = row.get("met", {}).get(str(k))
+            marks.append(f"{_fmt_score(score)} {'✓' if ok else '✗'}")
+        label = f"{text_of(dims[row['id']].name, lang)} ({row['id']})"
+        short = "*" if barrel and row["id"] in barrel["shortest"] else ""
+        table.add_row(label + short, text_of(pillars[row["pillar"]].name, lang), str(row["level"]), *marks)
+    console.print()
+    console.print(table)
+
+    nxt = result.get("next_level")
+    lines: List[str] = [""]
+    if nxt is None:
+        lines.append(f"{tr('next', lang)}: {tr('top', lang)}")
+    else:
+        lines.append(f"{tr('next', lang)}: {level_label(nxt, lang)}")
+        if nxt.get("caps"):
+            lines.append(f"  {tr('caps', lang)}: " + "; ".join(
+                f"{cap['rule']} → {cap['level']}" for cap in nxt["caps"]))
+            lines.append(f"  {tr('cap_note', lang)}")
+        blockers = nxt["blockers"]
+        lines.append(f"  {tr('blockers', lang)} ({len(blockers)}):")
+        current = None
+        for blocker in blockers:
+            cell = (blocker["dimension"], blocker["level"])
+            if cell != current:
+                current = cell
+                row = next(r for r in result["dimensions"] if r["id"] == blocker["dimension"])
+                score = row["scores"][str(blocker["level"])]
+                lines.append(f"    {text_of(dims[cell[0]].name, lang)} L{cell[1]}: {tr('score', lang)} "
+                             f"{_fmt_score(score)} / {tr('threshold', lang)} {model.threshold:.2f}")
+            criterion = model.criteria[blocker["criterion"]]
+            rating = tr("not_rated_mark", lang) if blocker.get("not_rated") else f"{blocker['rating']:.2f}"
+            key = f" [{tr('key', lang)}]" if criterion.key else ""
+            lines.append(f"      - {criterion.id}{key} ({rating}): {text_of(criterion.text, lang)}")
+        fix = nxt["minimal_fix"]
+        lines.append(f"  {tr('minimal_fix', lang)} ({len(fix)}): {', '.join(fix) if fix else tr('none', lang)}")
+    not_rated = result.get("not_rated") or []
+    lines.append("")
+    lines.append(f"{tr('not_rated', lang)} ({len(not_rated)}): {', '.join(not_rated) if not_rated else tr('none', lang)}")
+    console.print("\n".join(lines), markup=False)
+    return _strip(console.file.getvalue())
+
+
+def _strip(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def render_model(model, lang: str = "en", dimension: str = None) -> str:
+    """``kb show``: the model, level by level and stave by stave."""
+    console = _console()
+    head = [f"{text_of(model.name, lang)} — {model.id} {model.version}"]
+    if model.description:
+        head.append(text_of(model.description, lang))
+    head.append(f"threshold {model.threshold} · key_minimum {model.key_minimum} · "
+                f"{len(model.dimensions)} {tr('dimension', lang).lower()} · {len(model.criteria)} "
+                f"{tr('criteria', lang).lower()} · {len(model.actions)} {tr('actions', lang).lower()} · "
+                f"{len(model.rules)} {tr('rules', lang).lower()}")
+    console.print("\n".join(head), markup=False)
+    console.print()
+    levels = Table(title=tr("levels", lang), box=box.SIMPLE_HEAD, show_edge=False, title_justify="left")
+    levels.add_column("#", justify="right")
+    levels.add_column("id")
+    levels.add_column(tr("level", lang))
+    levels.add_column("")
+    for level in model.levels:
+        levels.add_row(str(level.rank), level.id, text_of(level.name, lang), text_of(level.description, lang))
+    console.print(levels)
+    for pillar in model.pillars:
+        console.print()
+        console.print(f"■ {text_of(pillar.name, lang)} ({pillar.id})", markup=False)
+        for dim in model.dimensions:
+            if dim.pillar != pillar.id or (dimension and dim.id != dimension):
+                continue
+            console.print(f"  ▌{text_of(dim.name, lang)} ({dim.id})", markup=False)
+            if dim.description:
+                console.print(f"    {text_of(dim.description, lang)}", markup=False)
+            table = Table(box=box.SIMPLE, show_edge=False, show_header=False, pad_edge=False)
+            table.add_column("L", justify="right")
+            table.add_column("id")
+            table.add_column("k")
+            table.add_column("w", justify="right")
+            table.add_column("text", overflow="fold")
+            for k in range(2, model.top_rank + 1):
+                for criterion in model.cells[(dim.id, k)]:
+                    table.add_row(f"L{k}", criterion.id, "★" if criterion.key else "",
+                                  f"{criterion.weight:g}", text_of(criterion.text, lang))
+            console.print(table)
+    if model.facts:
+        console.print()
+        console.print(f"{tr('facts', lang)}:", markup=False)
+        for fact in model.facts:
+            console.print(f"  {fact.id} ({fact.type}, default {fact.default!r}): {text_of(fact.name, lang)}",
+                          markup=False)
+    console.print()
+    console.print(f"{tr('rules', lang)}:", markup=False)
+    for rule in model.rules:
+        console.print(f"  {rule.id}: {text_of(rule.description, lang)}", markup=False)
+    console.print()
+    console.print(f"{tr('actions', lang)}: {len(model.actions)}  (★ = {tr('key', lang)})", markup=False)
+    return _strip(console.file.getvalue())

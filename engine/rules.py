@@ -1,0 +1,345 @@
+"""The rule language: one YAML rule per file, compiled into durable_rules rulesets.
+
+A rule names fact kinds in ``when`` (patterns, joined; ``not: true`` negates)
+and the fact kind it asserts in ``then``.  Everything is checked when the model
+loads: a rule that names an unknown fact kind or field, refers to a pattern
+that is not defined before it, or is malformed fails with its file and line.
+
+Ratios (``score``) and company numbers are asserted into durable_rules as
+integer millionths, because its JSON parser mishandles floats such as
+``1e-05``; the compiler converts literals and parameters accordingly.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+from . import schema
+from .errors import ModelError, Problem, did_you_mean
+from .yamlio import load_file, position, value_position
+
+__all__ = ["Rule", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS"]
+
+SCALE = 1_000_000
+PHASES = ("barrel", "decide")
+# Fact kinds the engine asserts, with their field types.
+BASE_KINDS: Dict[str, Dict[str, str]] = {
+    "dimension": {"dimension": "str", "pillar": "str"},
+    "cell": {"dimension": "str", "level": "int", "score": "ratio", "applicable": "int", "keys_below": "int"},
+    "phase": {"name": "str"},
+    # "company" is built from the model's declared facts
+}
+# Kinds the engine reads back from the rules' conclusions, with the fields it needs.
+REQUIRED_CONCLUSIONS: Dict[str, Tuple[str, ...]] = {
+    "met": ("dimension", "level"),
+    "unmet": ("dimension", "level"),
+    "dimension_level": ("dimension", "level"),
+    "barrel": ("level",),
+    "company_level": ("level",),
+}
+_OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+_PARAM_TYPES = {"threshold": "ratio", "key_minimum": "ratio", "top_rank": "int"}
+_RESERVED = {"sid", "id", "t"}
+
+
+@dataclass
+class Pattern:
+    name: str
+    kind: str
+    negated: bool
+    tests: List[Tuple[str, str, object]]      # (field, op, value-spec)
+
+
+@dataclass
+class Rule:
+    """A checked rule, ready to compile."""
+
+    id: str
+    description: dict
+    path: str
+    line: int
+    salience: int
+    patterns: List[Pattern]
+    conclude: str
+    set: Dict[str, object]
+    sources: tuple = ()
+    rationale: Optional[dict] = None
+    field_types: Dict[str, str] = field(default_factory=dict)   # of the conclusion
+
+    @property
+    def matched(self) -> List[Pattern]:
+        return [p for p in self.patterns if not p.negated]
+
+
+def _value_type(spec, kinds, patterns_so_far, literal_hint):
+    """Type of a value spec, or raise ValueError with a message."""
+    if isinstance(spec, dict) and "ref" in spec:
+        alias, _, fld = spec["ref"].partition(".")
+        pattern = patterns_so_far.get(alias)
+        if pattern is None:
+            hint = did_you_mean(alias, patterns_so_far)
+            suffix = f"; did you mean {hint!r}?" if hint else ""
+            raise ValueError(f"ref {spec['ref']!r} names no earlier pattern {alias!r}{suffix}")
+        if pattern.negated:
+            raise ValueError(f"ref {spec['ref']!r} names a negated pattern")
+        fields = kinds[pattern.kind]
+        if fld not in fields:
+            hint = did_you_mean(fld, fields)
+            suffix = f"; did you mean {hint!r}?" if hint else ""
+            raise ValueError(f"fact {pattern.kind!r} has no field {fld!r}{suffix}")
+        kind = fields[fld]
+        if spec.get("add") and kind != "int":
+            raise ValueError(f"'add' needs an integer field, {spec['ref']!r} is {kind}")
+        return kind
+    if isinstance(spec, dict) and "param" in spec:
+        return _PARAM_TYPES[spec["param"]]
+    if isinstance(spec, bool):
+        return "bool"
+    if isinstance(spec, int):
+        return "int" if literal_hint not in ("ratio", "number") else literal_hint
+    if isinstance(spec, float):
+        return literal_hint if literal_hint in ("ratio", "number") else "float"
+    return "str"
+
+
+def _compatible(field_type: str, value_type: str) -> bool:
+    if field_type == value_type:
+        return True
+    numeric = {"int", "ratio", "number", "float"}
+    if field_type in ("ratio", "number") and value_type in ("int", "float", "ratio", "number"):
+        return True
+    return field_type == "int" and value_type == "int"
+
+
+def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, str],
+               source_ids: set, top_rank: int) -> Tuple[List[Rule], List[Problem]]:
+    """Parse and check every rule file; returns the rules and the problems found."""
+    problems: List[Problem] = []
+    kinds: Dict[str, Dict[str, str]] = {k: dict(v) for k, v in BASE_KINDS.items()}
+    company = {}
+    for fact_id, fact_type in fact_types.items():
+        if fact_id in _RESERVED:
+            problems.append(Problem("knowledge", 1, 1, f"fact id {fact_id!r} is reserved", "reserved"))
+        company[fact_id] = {"boolean": "bool", "number": "number", "string": "str"}[fact_type]
+    kinds["company"] = company
+
+    documents = []
+    for path in paths:
+        name = shown(path)
+        try:
+            document = load_file(str(path), ModelError)
+        except ModelError as exc:
+            problems.extend(Problem(name, p.line, p.col, p.message, p.code) for p in exc.problems)
+            continue
+        if document is None:
+            problems.append(Problem(name, 1, 1, "empty rule file", "schema"))
+            continue
+        found = schema.check(document, schema.RULE_FILE, name)
+        if found:
+            problems.extend(found)
+            continue
+        rule_id = path.stem
+        if not schema_id_ok(rule_id):
+            problems.append(Problem(name, 1, 1, f"rule id (file name) {rule_id!r} is not a valid id", "schema"))
+            continue
+        documents.append((rule_id, name, document))
+
+    # conclusion kinds: the fields every rule sets on them (first pass, so rules may read any)
+    concluded: Dict[str, Dict[str, str]] = {}
+    for rule_id, name, document in documents:
+        kind = document["then"]["conclude"]
+        if kind in BASE_KINDS or kind == "company":
+            problems.append(Problem(name, *value_position(document["then"], "conclude"),
+                                    f"a rule may not conclude {kind!r}: the engine asserts it", "conclusion"))
+            continue
+        concluded.setdefault(kind, {})
+        for fld in document["then"].get("set", {}):
+            concluded[kind].setdefault(fld, "?")
+    for kind, fields in concluded.items():
+        kinds[kind] = dict(fields)
+    # a model without cap rules may still read caps (there are none)
+    kinds.setdefault("cap", {"level": "int"})
+    _infer_conclusion_types(documents, kinds)
+
+    rules: List[Rule] = []
+    for rule_id, name, document in documents:
+        before = len(problems)
+        patterns: Dict[str, Pattern] = {}
+        ordered: List[Pattern] = []
+        for index, item in enumerate(document["when"]):
+            kind = item["fact"]
+            where = position(document["when"], index)
+            if kind not in kinds:
+                hint = did_you_mean(kind, kinds)
+                suffix = f"; did you mean {hint!r}?" if hint else ""
+                problems.append(Problem(name, *value_position(item, "fact"),
+                                        f"unknown fact {kind!r}{suffix}", "unknown-fact"))
+                continue
+            alias = item.get("as", kind)
+            if alias in patterns:
+                problems.append(Problem(name, *where, f"pattern name {alias!r} is used twice; give one an 'as'",
+                                        "schema"))
+                continue
+            pattern = Pattern(alias, kind, bool(item.get("not", False)), [])
+            for fld, test in item.get("where", {}).items():
+                tpos = value_position(item["where"], fld)
+                if fld not in kinds[kind]:
+                    hint = did_you_mean(fld, kinds[kind])
+                    suffix = f"; did you mean {hint!r}?" if hint else ""
+                    what = "the model defines no company fact" if kind == "company" else f"fact {kind!r} has no field"
+                    problems.append(Problem(name, *position(item["where"], fld),
+                                            f"{what} {fld!r}{suffix}", "unknown-fact"))
+                    continue
+                if isinstance(test, dict) and len(test) == 1 and next(iter(test)) in _OPS:
+                    op, spec = next(iter(test.items()))
+                else:
+                    op, spec = "eq", test
+                field_type = kinds[kind][fld]
+                try:
+                    vtype = _value_type(spec, kinds, patterns, field_type)
+                except ValueError as exc:
+                    problems.append(Problem(name, *tpos, str(exc), "bad-ref"))
+                    continue
+                if field_type != "?" and vtype != "?" and not _compatible(field_type, vtype):
+                    problems.append(Problem(name, *tpos,
+                                            f"field {kind}.{fld} is {field_type}, compared with a {vtype}",
+                                            "type"))
+                    continue
+                if kind == "phase" and fld == "name" and not isinstance(spec, dict) and spec not in PHASES:
+                    problems.append(Problem(name, *tpos, f"unknown phase {spec!r}; phases are {', '.join(PHASES)}",
+                                            "unknown-fact"))
+                    continue
+                pattern.tests.append((fld, op, spec))
+            patterns[alias] = pattern
+            ordered.append(pattern)
+        if ordered and all(p.negated for p in ordered):
+            problems.append(Problem(name, *position(document, "when"), "a rule needs at least one pattern that is not negated",
+                                    "schema"))
+        then = document["then"]
+        types: Dict[str, str] = {}
+        for fld, spec in then.get("set", {}).items():
+            if fld in _RESERVED:
+                problems.append(Problem(name, *position(then["set"], fld), f"field name {fld!r} is reserved", "reserved"))
+                continue
+            try:
+                types[fld] = _value_type(spec, kinds, patterns, None)
+            except ValueError as exc:
+                problems.append(Problem(name, *value_position(then["set"], fld), str(exc), "bad-ref"))
+        for ref in document.get("sources", []):
+            if ref["source"] not in source_ids:
+                hint = did_you_mean(ref["source"], source_ids)
+                suffix = f"; did you mean {hint!r}?" if hint else ""
+                problems.append(Problem(name, *value_position(ref, "source"),
+                                        f"unknown source {ref['source']!r}{suffix}", "unknown-id"))
+        if len(problems) > before:
+            continue
+        rules.append(Rule(
+            id=rule_id, description=dict(document["description"]), path=name,
+            line=document.pos[0] if hasattr(document, "pos") else 1,
+            salience=document.get("salience", 100), patterns=ordered, conclude=then["conclude"],
+            set=dict(then.get("set", {})),
+            sources=tuple(dict(s) for s in document.get("sources", [])),
+            rationale=dict(document["rationale"]) if "rationale" in document else None,
+            field_types=types,
+        ))
+
+    # conclusion field types must agree between rules; fill the kinds table
+    for rule in rules:
+        for fld, ftype in rule.field_types.items():
+            known = kinds[rule.conclude].get(fld, "?")
+            if known not in ("?", ftype) and not (_compatible(known, ftype) and _compatible(ftype, known)):
+                problems.append(Problem(rule.path, rule.line, 1,
+                                        f"field {rule.conclude}.{fld} is {ftype} here but {known} in another rule",
+                                        "type"))
+            kinds[rule.conclude][fld] = ftype
+    if paths and not problems:
+        for kind, needed in REQUIRED_CONCLUSIONS.items():
+            if kind not in concluded:
+                problems.append(Problem(shown(paths[0].parent), 1, 1,
+                                        f"no rule concludes {kind!r}, which the engine needs", "conclusion"))
+                continue
+            for fld in needed:
+                if fld not in concluded[kind]:
+                    problems.append(Problem(shown(paths[0].parent), 1, 1,
+                                            f"no rule sets {kind}.{fld}, which the engine needs", "conclusion"))
+    for rule in rules:
+        rule.kinds = kinds  # type: ignore[attr-defined]
+    return rules, problems
+
+
+def _infer_conclusion_types(documents, kinds) -> None:
+    """Give conclusion fields the types of what sets them (refs may chain through other rules)."""
+    for _ in range(len(documents) + 1):
+        changed = False
+        for _, _, document in documents:
+            target = kinds.get(document["then"]["conclude"])
+            if target is None:
+                continue
+            aliases = {item.get("as", item["fact"]): item["fact"] for item in document["when"]
+                       if not item.get("not")}
+            for fld, spec in document["then"].get("set", {}).items():
+                if target.get(fld, "?") != "?":
+                    continue
+                if isinstance(spec, dict) and "ref" in spec:
+                    alias, _, src = spec["ref"].partition(".")
+                    found = kinds.get(aliases.get(alias, ""), {}).get(src, "?")
+                elif isinstance(spec, dict) and "param" in spec:
+                    found = _PARAM_TYPES.get(spec["param"], "?")
+                else:
+                    found = _value_type(spec, kinds, {}, None)
+                if found != "?":
+                    target[fld] = found
+                    changed = True
+        if not changed:
+            return
+
+
+def schema_id_ok(ident: str) -> bool:
+    import re
+    return re.match(schema.ID_PATTERN, ident) is not None
+
+
+def scaled(value, field_type: str):
+    """A literal as durable_rules sees it (ratios and numbers in millionths)."""
+    if field_type in ("ratio", "number") and not isinstance(value, bool) and isinstance(value, (int, float)):
+        return round(value * SCALE)
+    return value
+
+
+def _spec_json(spec, field_type: str, params: Dict[str, object]):
+    if isinstance(spec, dict) and "ref" in spec:
+        alias, _, fld = spec["ref"].partition(".")
+        ref = {alias: fld}
+        if spec.get("add"):
+            return {"$add": {"$l": ref, "$r": spec["add"]}}
+        return ref
+    if isinstance(spec, dict) and "param" in spec:
+        return params[spec["param"]]
+    return scaled(spec, field_type)
+
+
+def compile_ruleset(rules: List[Rule], params: Dict[str, object]) -> dict:
+    """The durable_rules definition (plain dict) of ``rules``, keyed by rule id.
+
+    ``params`` holds the already scaled method parameters (``threshold``,
+    ``key_minimum`` in millionths, ``top_rank``).
+    """
+    definition = {}
+    for rule in rules:
+        kinds = rule.kinds  # type: ignore[attr-defined]
+        patterns = []
+        for pattern in rule.patterns:
+            tests = [{"t": pattern.kind}]
+            for fld, op, spec in pattern.tests:
+                value = _spec_json(spec, kinds[pattern.kind][fld], params)
+                tests.append({fld: value} if op == "eq" else {_OPS[op]: {fld: value}})
+            expression = tests[0] if len(tests) == 1 else {"$and": tests}
+            patterns.append({pattern.name + ("$not" if pattern.negated else ""): expression})
+        definition[rule.id] = {"all": patterns, "pri": rule.salience}
+    # Every fact is matched by this rule's first pattern, so no assert is ever
+    # "not handled" (DURABLE trap 3); its second pattern never arrives.
+    definition["qmgrade-sink"] = {"all": [{"any_fact": {"$ex": {"t": 1}}},
+                                          {"never": {"t": "qmgrade-never"}}], "pri": 1000}
+    return copy.deepcopy(definition)

@@ -1,0 +1,299 @@
+"""JSON Schemas of the model files, rule files and assessments.
+
+Checked with ``jsonschema`` before anything is interpreted, so a wrong type or
+a missing field is reported at its line and column, every problem of a file at
+once.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, List
+
+import jsonschema
+
+from .errors import Problem
+from .yamlio import position, value_position
+
+__all__ = ["MODEL_FILE", "RULE_FILE", "ASSESSMENT", "check", "ID_PATTERN"]
+
+ID_PATTERN = r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$"
+
+_ID = {"type": "string", "pattern": ID_PATTERN}
+_TEXT = {
+    "type": "object",
+    "required": ["zh", "en"],
+    "properties": {
+        "zh": {"type": "string", "minLength": 1},
+        "en": {"type": "string", "minLength": 1},
+    },
+    "additionalProperties": False,
+}
+_SOURCE_REF = {
+    "type": "object",
+    "required": ["source"],
+    "properties": {
+        "source": _ID,
+        "clause": {"type": "string", "minLength": 1},
+        "note": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+_NUMBER = {"type": "number"}
+
+MODEL_FILE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "model": {
+            "type": "object",
+            "required": ["id", "version", "name"],
+            "properties": {
+                "id": _ID,
+                "version": {"type": "string", "minLength": 1},
+                "name": _TEXT,
+                "description": _TEXT,
+            },
+            "additionalProperties": False,
+        },
+        "method": {
+            "type": "object",
+            "properties": {
+                "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+                "key_minimum": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "additionalProperties": False,
+        },
+        "levels": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rank", "id", "name"],
+                "properties": {
+                    "rank": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "id": _ID,
+                    "name": _TEXT,
+                    "description": _TEXT,
+                },
+                "additionalProperties": False,
+            },
+        },
+        "sources": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title"],
+                "properties": {"id": _ID, "title": _TEXT, "url": {"type": "string"},
+                               "note": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+        "pillars": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": _ID, "name": _TEXT, "description": _TEXT},
+                "additionalProperties": False,
+            },
+        },
+        "dimensions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "pillar", "name"],
+                "properties": {"id": _ID, "pillar": _ID, "name": _TEXT, "description": _TEXT},
+                "additionalProperties": False,
+            },
+        },
+        "facts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type", "name"],
+                "properties": {
+                    "id": _ID,
+                    "type": {"enum": ["boolean", "number", "string"]},
+                    "default": {"type": ["boolean", "number", "string"]},
+                    "name": _TEXT,
+                    "description": _TEXT,
+                    "sources": {"type": "array", "items": _SOURCE_REF},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "criteria": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "dimension", "level", "text", "evidence", "sources"],
+                "properties": {
+                    "id": _ID,
+                    "dimension": _ID,
+                    "level": {"type": "integer", "minimum": 2, "maximum": 5},
+                    "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+                    "key": {"type": "boolean"},
+                    "text": _TEXT,
+                    "evidence": _TEXT,
+                    "sources": {"type": "array", "minItems": 1, "items": _SOURCE_REF},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "actions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "addresses", "effort"],
+                "properties": {
+                    "id": _ID,
+                    "name": _TEXT,
+                    "description": _TEXT,
+                    "addresses": {"type": "array", "minItems": 1, "items": _ID},
+                    "depends_on": {"type": "array", "items": _ID},
+                    "effort": {"type": "integer", "minimum": 1, "maximum": 5},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+}
+
+_VALUE = {
+    "oneOf": [
+        {"type": ["string", "number", "boolean"]},
+        {
+            "type": "object",
+            "required": ["ref"],
+            "properties": {"ref": {"type": "string", "pattern": r"^[a-z_][a-z0-9_-]*\.[a-z_][a-z0-9_-]*$"},
+                           "add": {"type": "integer"}},
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["param"],
+            "properties": {"param": {"enum": ["threshold", "key_minimum", "top_rank"]}},
+            "additionalProperties": False,
+        },
+    ]
+}
+_TEST = {
+    "oneOf": [
+        _VALUE,
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": {op: _VALUE for op in ("eq", "ne", "lt", "lte", "gt", "gte")},
+            "additionalProperties": False,
+        },
+    ]
+}
+
+RULE_FILE = {
+    "type": "object",
+    "required": ["description", "when", "then"],
+    "additionalProperties": False,
+    "properties": {
+        "description": _TEXT,
+        "rationale": _TEXT,
+        "sources": {"type": "array", "items": _SOURCE_REF},
+        "salience": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "when": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 16,
+            "items": {
+                "type": "object",
+                "required": ["fact"],
+                "properties": {
+                    "fact": _ID,
+                    "as": {"type": "string", "pattern": r"^[a-z_][a-z0-9_]*$"},
+                    "not": {"type": "boolean"},
+                    "where": {"type": "object", "additionalProperties": _TEST},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "then": {
+            "type": "object",
+            "required": ["conclude"],
+            "properties": {
+                "conclude": _ID,
+                "set": {"type": "object", "additionalProperties": _VALUE},
+            },
+            "additionalProperties": False,
+        },
+    },
+}
+
+ASSESSMENT = {
+    "type": "object",
+    "required": ["ratings"],
+    "properties": {
+        "company": {
+            "type": "object",
+            "properties": {
+                "id": {"type": ["string", "integer"]},
+                "name": {"type": "string"},
+                "industry": {"type": ["string", "integer"]},
+                "region": {"type": "string"},
+            },
+        },
+        "assessed_on": {"type": ["string", "integer"]},
+        "ratings": {"type": ["object", "null"]},
+        "evidence": {"type": ["object", "null"],
+                     "additionalProperties": {"oneOf": [{"type": "string"},
+                                                        {"type": "array", "items": {"type": "string"}}]}},
+        "facts": {"type": ["object", "null"]},
+    },
+}
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path)
+    prefix = f"{where}: " if where else ""
+    if error.validator == "required":
+        return f"{prefix}{error.message}"
+    if error.validator == "additionalProperties":
+        return f"{prefix}{error.message}"
+    if error.validator == "oneOf":
+        return f"{prefix}{error.instance!r} is not a valid value here"
+    if error.validator == "pattern":
+        return f"{prefix}{error.instance!r} is not a valid id (lowercase letters, digits, '-' or '_')"
+    return f"{prefix}{error.message}"
+
+
+def _locate(document: Any, path: Iterable[Any]):
+    container, key = document, None
+    node = document
+    for part in path:
+        container, key = node, part
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    if key is None:
+        return position(document)
+    return value_position(container, key) if isinstance(container, dict) else position(container, key)
+
+
+def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Problem]:
+    """Every schema violation of ``document`` as a located :class:`Problem`.
+
+    ``bad``, when given, collects the (section, index) of each list item that
+    has a violation (or (None, None) when the document itself is wrong), so a
+    caller can drop only the broken items.
+    """
+    validator = jsonschema.Draft7Validator(schema)
+    problems = []
+    for error in validator.iter_errors(document):
+        if bad is not None:
+            parts = list(error.absolute_path)
+            bad.add((parts[0], parts[1]) if len(parts) >= 2 and isinstance(parts[1], int) else (None, None))
+        # a missing translation reads better said so
+        line, col = _locate(document, error.absolute_path)
+        message = _describe(error)
+        code = "schema"
+        if error.validator == "required" and error.validator_value == ["zh", "en"]:
+            code = "missing-translation"
+        problems.append(Problem(path, line, col, message, code))
+    return sorted(set(problems))

@@ -1,0 +1,284 @@
+"""Safe YAML/JSON loading that keeps line numbers and refuses what is dangerous.
+
+Loaded mappings and lists are :class:`LocDict` / :class:`LocList`: ordinary
+``dict`` / ``list`` that also remember where each key and item came from, so
+every later check can say ``path:line:col``.  Duplicate keys, alias bombs,
+binary files and oversized files are refused with a clear message.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any, List, Optional, Tuple
+
+import yaml
+
+from .errors import InputError, Problem, QmgradeError
+
+__all__ = ["LocDict", "LocList", "load_file", "load_text", "position", "MAX_BYTES"]
+
+MAX_BYTES = 20 * 1024 * 1024          # refuse inputs larger than this
+MAX_NODES = 2_000_000                 # refuse documents that expand beyond this (alias bombs)
+MAX_DEPTH = 200
+
+try:  # the C parser is much faster; construction stays ours
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _BaseLoader = yaml.SafeLoader
+
+
+class LocDict(dict):
+    """A dict that remembers the position of itself and of each key."""
+
+    __slots__ = ("pos", "key_pos", "value_pos")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pos: Tuple[int, int] = (1, 1)
+        self.key_pos: dict = {}
+        self.value_pos: dict = {}
+
+
+class LocList(list):
+    """A list that remembers the position of itself and of each item."""
+
+    __slots__ = ("pos", "item_pos")
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.pos: Tuple[int, int] = (1, 1)
+        self.item_pos: List[Tuple[int, int]] = []
+
+
+def _mark(node) -> Tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Loader(_BaseLoader):
+    def __init__(self, stream, path):
+        super().__init__(stream)
+        self.path = path
+        self.problems: List[Problem] = []
+
+
+def _construct_mapping(loader: _Loader, node, deep=False):
+    loader.flatten_mapping(node)
+    result = LocDict()
+    result.pos = _mark(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (list, dict)):
+            line, col = _mark(key_node)
+            loader.problems.append(Problem(loader.path, line, col, "a mapping key must be a scalar"))
+            continue
+        if key in result:
+            line, col = _mark(key_node)
+            first = result.key_pos[key]
+            loader.problems.append(Problem(
+                loader.path, line, col,
+                f"duplicate key {key!r} (first defined at line {first[0]})", "duplicate-key"))
+            continue
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_pos[key] = _mark(key_node)
+        result.value_pos[key] = _mark(value_node)
+    return result
+
+
+def _construct_sequence(loader: _Loader, node, deep=False):
+    result = LocList()
+    result.pos = _mark(node)
+    for item in node.value:
+        result.append(loader.construct_object(item, deep=True))
+        result.item_pos.append(_mark(item))
+    return result
+
+
+def _construct_float(loader: _Loader, node):
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    return value
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# Dates stay strings: same bytes out as in, no time zones.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _check_size(node, path: str) -> None:
+    """Refuse alias bombs and absurd nesting before constructing anything."""
+    sizes: dict = {}
+    stack = [(node, 0, False)]
+    while stack:
+        current, depth, done = stack.pop()
+        key = id(current)
+        if depth > MAX_DEPTH:
+            line, col = _mark(current)
+            raise InputError(Problem(path, line, col, f"nesting deeper than {MAX_DEPTH} levels"))
+        if done:
+            children = _children(current)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_NODES:
+                line, col = _mark(current)
+                raise InputError(Problem(
+                    path, line, col,
+                    f"document expands to more than {MAX_NODES:,} nodes (YAML alias bomb?)"))
+            continue
+        if key in sizes:
+            continue
+        stack.append((current, depth, True))
+        for child in _children(current):
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
+
+
+def _children(node):
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _decode(raw: bytes, path: str) -> str:
+    if len(raw) > MAX_BYTES:
+        raise InputError(Problem(path, 1, 1, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refused"))
+    if b"\x00" in raw[:8192]:
+        raise InputError(Problem(path, 1, 1, "not a text file (binary content)"))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(Problem(path, line, col, "not UTF-8 text")) from None
+    return text
+
+
+def load_text(text: str, path: str, error=InputError, json_mode: bool = False) -> Any:
+    """Parse YAML (or JSON) text; return LocDict/LocList/scalars.
+
+    Raises
+    ------
+    QmgradeError (the ``error`` subclass given) with every problem found.
+    """
+    if json_mode:
+        return _load_json(text, path, error)
+    loader = _Loader(text, path)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, path)
+        data = loader.construct_document(node)
+    except QmgradeError as exc:
+        raise error(exc.problems) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or "malformed YAML"
+        if exc.context:
+            message = f"{exc.context}; {message}"
+        raise error(Problem(path, line, col, f"malformed YAML: {message}")) from None
+    except yaml.YAMLError as exc:
+        raise error(Problem(path, 1, 1, f"malformed YAML: {exc}")) from None
+    except RecursionError:
+        raise error(Problem(path, 1, 1, "document nested too deeply")) from None
+    finally:
+        loader.dispose()
+    if loader.problems:
+        raise error(sorted(loader.problems))
+    return data
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _load_json(text: str, path: str, error) -> Any:
+    problems: List[Problem] = []
+
+    def pairs(items):
+        out = LocDict()
+        for key, value in items:
+            if key in out:
+                line, col = position_of_text(text, f'"{key}"')
+                problems.append(Problem(path, line, col, f"duplicate key {key!r}", "duplicate-key"))
+            out[key] = value
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise error(Problem(path, exc.lineno, exc.colno, f"malformed JSON: {exc.msg}")) from None
+    except ValueError as exc:
+        raise error(Problem(path, 1, 1, f"malformed JSON: {exc}")) from None
+    except RecursionError:
+        raise error(Problem(path, 1, 1, "document nested too deeply")) from None
+    if problems:
+        raise error(problems)
+    _locate_json(data, text)
+    return data
+
+
+def position_of_text(text: str, needle: str, start: int = 0) -> Tuple[int, int]:
+    """1-based (line, col) of the first ``needle`` at or after ``start`` (1, 1 if absent)."""
+    index = text.find(needle, start)
+    if index < 0:
+        return (1, 1)
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return (line, col)
+
+
+def _locate_json(data: Any, text: str) -> None:
+    """Give JSON mappings key positions by finding each key's text (good enough for messages)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, LocDict):
+            for key, value in item.items():
+                pos = position_of_text(text, json.dumps(key, ensure_ascii=False))
+                item.key_pos[key] = pos
+                item.value_pos[key] = pos
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def load_file(path: str, error=InputError) -> Any:
+    """Read and parse a YAML or JSON file (by extension), refusing unsafe input."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise error(Problem(path, 1, 1, "no such file")) from None
+    except IsADirectoryError:
+        raise error(Problem(path, 1, 1, "is a directory, not a file")) from None
+    except OSError as exc:
+        raise error(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
+    text = _decode(raw, path)
+    return load_text(text, path, error, json_mode=path.lower().endswith(".json"))
+
+
+def position(container: Any, key: Any = None) -> Tuple[int, int]:
+    """Best-known position of ``container[key]`` (or of the container itself)."""
+    if isinstance(container, LocDict):
+        if key is not None and key in container.key_pos:
+            return container.key_pos[key]
+        return container.pos
+    if isinstance(container, LocList):
+        if isinstance(key, int) and 0 <= key < len(container.item_pos):
+            return container.item_pos[key]
+        return container.pos
+    return (1, 1)
+
+
+def value_position(container: Any, key: Any) -> Tuple[int, int]:
+    """Position of the value under ``key`` (falls back to the key)."""
+    if isinstance(container, LocDict) and key in container.value_pos:
+        return container.value_pos[key]
+    return position(container, key)
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
