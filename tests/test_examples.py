@@ -1,0 +1,67 @@
+"""The bundled examples grade as their stories in examples/README.md say."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_grades_as_its_story_says(runner, name):
+    result = runner.invoke(main, ["assess", str(EXAMPLES / name), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    expected = EXPECTED[name]
+    assert data["level"]["rank"] == expected["level"]
+    assert data["barrel"]["shortest"] == expected["shortest"]
+    capped = bool(data["next_level"] and data["next_level"]["caps"])
+    assert capped == expected["capped"]
+
+
+def test_there_is_an_example_at_every_level_and_one_stuck_by_a_single_stave():
+    levels = {entry["level"] for entry in EXPECTED.values()}
+    assert levels == {1, 2, 3, 4, 5}
+    assert any(entry["level"] == 3 and len(entry["shortest"]) == 1 and not entry["capped"]
+               for entry in EXPECTED.values())
+
+
+def test_every_example_file_is_listed_with_its_expected_grade():
+    files = {p.name for p in EXAMPLES.glob("*.yaml")} - {"expected.yaml"}
+    assert files == set(EXPECTED)
+
+
+def test_raising_the_stuck_companys_minimal_fix_reaches_prevention(runner, tmp_path):
+    source = EXAMPLES / "stuck-at-assurance-one-stave.yaml"
+    data = json.loads(runner.invoke(main, ["assess", str(source), "--format", "json"]).output)
+    assert data["level"]["rank"] == 3
+    assessment = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for criterion in data["next_level"]["minimal_fix"]:
+        assessment["ratings"][criterion] = "full"
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text(yaml.safe_dump(assessment, allow_unicode=True), encoding="utf-8")
+    after = json.loads(runner.invoke(main, ["assess", str(fixed), "--format", "json"]).output)
+    assert after["level"]["rank"] == 4
+
+
+def test_the_installed_command_works_from_any_directory(tmp_path):
+    script = Path(sys.executable).parent / "qmgrade"
+    if not script.exists():
+        pytest.skip("qmgrade is not installed in this environment (run through `make test`)")
+    env = dict(os.environ)
+    env.pop("QMGRADE_MODEL", None)
+    result = subprocess.run([str(script), "assess", str(EXAMPLES / "level-2-machining-shop.yaml"), "--format",
+                             "json", "--no-trace"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["level"]["rank"] == 2
