@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import List
 
 from rich import box
@@ -10,7 +11,7 @@ from rich.table import Table
 
 __all__ = ["render_assess", "render_model", "tr", "level_label", "WIDTH"]
 
-WIDTH = 110
+WIDTH = 140
 
 _WORDS = {
     "level": ("等级", "Level"),
@@ -72,7 +73,8 @@ def _console() -> Console:
 
 
 def _fmt_score(score) -> str:
-    return "—" if score is None else f"{score:.2f}"
+    # truncate, never round up: 0.799 must not print as 0.80 beside a ✗
+    return "—" if score is None else f"{math.floor(score * 100 + 1e-9) / 100:.2f}"
 
 
 def render_assess(result: dict, model, lang: str = "en") -> str:
@@ -94,12 +96,12 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     if barrel:
         names = ", ".join(f"{text_of(dims[d].name, lang)} ({d})" for d in barrel["shortest"])
         out.append(f"{tr('barrel', lang)}: {barrel['rank']} — {tr('shortest', lang)}: {names}")
-    console.print("\n".join(out), markup=False)
+    out.append("")
 
     top = model.top_rank
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column(tr("dimension", lang))
-    table.add_column(tr("pillar", lang))
+    table.add_column(tr("dimension", lang), no_wrap=True)
+    table.add_column(tr("pillar", lang), no_wrap=True)
     table.add_column(tr("level", lang), justify="right")
     for k in range(2, top + 1):
         table.add_column(f"L{k}", justify="right")
@@ -113,8 +115,8 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
         label = f"{text_of(dims[row['id']].name, lang)} ({row['id']})"
         short = "*" if barrel and row["id"] in barrel["shortest"] else ""
         table.add_row(label + short, text_of(pillars[row["pillar"]].name, lang), str(row["level"]), *marks)
-    console.print()
     console.print(table)
+    out.append(console.file.getvalue().rstrip("\n"))
 
     nxt = result.get("next_level")
     lines: List[str] = [""]
@@ -146,8 +148,8 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     not_rated = result.get("not_rated") or []
     lines.append("")
     lines.append(f"{tr('not_rated', lang)} ({len(not_rated)}): {', '.join(not_rated) if not_rated else tr('none', lang)}")
-    console.print("\n".join(lines), markup=False)
-    return _strip(console.file.getvalue())
+    # plain lines, not rich: long criterion texts must not wrap into the margin
+    return _strip("\n".join(out + lines))
 
 
 def _strip(text: str) -> str:
