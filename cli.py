@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid input or model, 2 usage error.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -21,8 +22,21 @@ from engine.export import dumps, model_to_dict, write_atomic
 LANGS = click.Choice(["zh", "en"])
 
 
+def _utf8_output() -> None:
+    """Write UTF-8 whatever the locale: the same bytes everywhere, and no crash printing 中文."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(encoding="utf-8")
+
+
 class QmgradeGroup(click.Group):
     """Turns every qmgrade error into ``Error: ...`` lines and exit 1, never a traceback."""
+
+    def main(self, *args, **kwargs):
+        _utf8_output()
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
@@ -68,13 +82,18 @@ def output_options(formats, default="text"):
 
 
 def load(model_dir):
-    return engine.load_model(model_dir)
+    model = engine.load_model(model_dir)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # the model's files are inputs too: --out must never replace one
+        ctx.meta.setdefault("qmgrade.inputs", []).extend(str(Path(model.path) / rel) for rel, _ in model.files)
+    return model
 
 
 def emit(content, out, inputs=()):
-    """Print ``content`` or write it to ``out`` atomically (never over an input)."""
+    """Print ``content`` or write it to ``out`` atomically (never over an input or a model file)."""
     if out:
-        write_atomic(out, content, inputs)
+        ctx = click.get_current_context(silent=True)
+        write_atomic(out, content, [*inputs, *(ctx.meta.get("qmgrade.inputs", []) if ctx else [])])
     elif isinstance(content, bytes):
         click.get_binary_stream("stdout").write(content)
     else:
@@ -100,17 +119,36 @@ def main():
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @model_option
-@output_options(["text", "json"])
+@output_options(["text", "json", "markdown", "html"])
 @click.option("--trace/--no-trace", default=True, show_default=True,
               help="Include the rule-firing trace in JSON output.")
-def assess(file, model_dir, fmt, lang, out, trace):
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Also append the assessment and its result to this history database (SQLite).")
+def assess(file, model_dir, fmt, lang, out, trace, db_path):
     """Grade the assessment FILE (YAML or JSON): the level, each stave's level and
-    scores, and what blocks the next level."""
+    scores, and what blocks the next level.
+
+    --format html writes one self-contained report (ladder, radar of the staves,
+    scores, blockers and minimal fix, roadmap to the next level) that prints on A4."""
     model = load(model_dir)
     assessment = engine.read_assessment(file, model)
-    result = engine.grade(model, assessment).as_dict(trace=trace)
+    graded = engine.grade(model, assessment)
+    result = graded.as_dict(trace=trace)
+    if db_path:
+        from engine.history import History, row_of
+        if assessment.company.get("id") in (None, ""):
+            raise engine.InputError(Problem(file, 1, 1, "--db needs the company's id (company: {id: ...}) to "
+                                                        "follow it between rounds"))
+        with History(db_path) as history:
+            history.add(row_of(model, assessment, result))
     if fmt == "json":
         emit(dumps(result), out, [file])
+    elif fmt == "markdown":
+        from engine.markdown import render_assess_markdown
+        emit(render_assess_markdown(result, model, lang), out, [file])
+    elif fmt == "html":
+        from engine.html import render_html
+        emit(render_html(model, assessment, lang, "assess", graded=graded), out, [file])
     else:
         from engine.report import render_assess
         emit(render_assess(result, model, lang), out, [file])
@@ -181,6 +219,370 @@ def init(directory):
         shutil.copytree(source / part, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     click.echo(f"Created model in {directory}: edit knowledge/ and rules/, then run "
                f"`qmgrade kb validate --model {directory}`")
+
+
+# -- trace ------------------------------------------------------------------------------
+class _BareContext(click.Context):
+    """The context of a group's default command: its usage line reads ``qmgrade trace ...``."""
+
+    @property
+    def command_path(self) -> str:
+        return super().command_path.rstrip()
+
+
+class DefaultCommandGroup(QmgradeGroup):
+    """A group that runs its (hidden) default command unless the first argument names a subcommand.
+
+    Click cannot give a group both a FILE argument and subcommands: ``trace FILE``
+    and ``trace verify TRACE FILE`` are told apart here by the first argument.
+    ``--help`` on the group documents both forms.
+    """
+
+    def __init__(self, *args, default: str, default_usage: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default = default
+        self.default_usage = default_usage
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in ctx.help_option_names:
+            # every argument goes to the subcommand (verify) or to the default command
+            ctx._protected_args, ctx.args = args[:1], args[1:]
+            return ctx.args
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx, args):
+        name = args[0]
+        if name in self.commands and name != self.default:
+            return super().resolve_command(ctx, args)
+        if name == self.default:
+            return name, self.commands[name], args[1:]
+        return None, self.commands[self.default], args
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, self.default_usage)
+        for name, command in self.commands.items():
+            if not command.hidden:
+                pieces = " ".join(command.collect_usage_pieces(ctx))
+                formatter.write_usage(ctx.command_path, f"{name} {pieces}", prefix="   or: ")
+
+    def format_options(self, ctx, formatter):
+        records = [record for param in self.commands[self.default].get_params(ctx)
+                   if isinstance(param, click.Option) and (record := param.get_help_record(ctx))]
+        with formatter.section("Options"):
+            formatter.write_dl(records)
+        self.format_commands(ctx, formatter)
+
+
+class _DefaultCommand(click.Command):
+    context_class = _BareContext
+
+
+@main.group(cls=DefaultCommandGroup, default="record", default_usage="[OPTIONS] FILE")
+def trace():
+    """The full rule-firing trace of the assessment FILE, for auditors: the input hash, the
+    model and a fingerprint of every model file, every firing in order (rule, its description,
+    the facts it matched with criterion ratings and evidence, its conclusion) and a digest
+    over it all.  --format json or jsonl is the record to keep; text reads as a justification
+    a person can follow (--lang zh|en).
+
+    `qmgrade trace verify TRACE FILE` re-runs FILE and exits 0 only when it reproduces the
+    record TRACE exactly; otherwise 1, naming the first firing or fingerprint that differs.
+
+    \b
+    Examples:
+      qmgrade trace examples/level-3-assurance.yaml --format json --out trace.json
+      qmgrade trace verify trace.json examples/level-3-assurance.yaml
+      qmgrade trace examples/level-3-assurance.yaml --lang zh
+    """
+
+
+@trace.command("record", cls=_DefaultCommand, hidden=True)
+@click.argument("file", type=click.Path(dir_okay=True))
+@model_option
+@output_options(["text", "json", "jsonl"])
+def trace_record(file, model_dir, fmt, lang, out):
+    """Write the auditor's record of grading FILE (what `qmgrade trace FILE` runs)."""
+    from engine import audit
+    model = load(model_dir)
+    assessment = engine.read_assessment(file, model)
+    record = audit.make_record(model, assessment)
+    if fmt == "json":
+        content = audit.render_json(record)
+    elif fmt == "jsonl":
+        content = audit.render_jsonl(record)
+    else:
+        content = audit.render_text(record, model, lang)
+    emit(content, out, [file])
+
+
+@trace.command("verify")
+@click.argument("record_file", metavar="TRACE", type=click.Path(dir_okay=True))
+@click.argument("file", type=click.Path(dir_okay=True))
+@model_option
+def trace_verify(record_file, file, model_dir):
+    """Check that FILE still reproduces the record TRACE exactly.
+
+    TRACE is a record written by `qmgrade trace FILE --format json` (or jsonl). Exit 0 on an exact reproduction; otherwise exit 1 naming the first model file,
+    input hash or firing that differs, or a digest that no longer matches the record."""
+    from engine import audit
+    record = audit.read_record(record_file)
+    model = load(model_dir)
+    difference = audit.verify_model(record, model)   # before FILE: another model's ids would not resolve
+    if difference is None:
+        difference = audit.verify(record, engine.read_assessment(file, model), model)
+    if difference is not None:
+        raise engine.InputError(Problem(record_file, 1, 1, difference.message))
+    click.echo(f"OK: {record_file} reproduces exactly: {len(record['firings'])} firings, "
+               f"model {model.id} {model.version}, digest {record['digest']}")
+
+
+# -- explain, roadmap, whatif, kb graph -----------------------------------------------------
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--level", "level", type=int, default=None,
+              help="The level N to explain (1..top; default: the next level).")
+@model_option
+@output_options(["text", "json", "markdown", "html"])
+def explain(file, level, model_dir, fmt, lang, out):
+    """Why the company's level holds (the rules that fired, with the facts they matched)
+    and why level N does not: the staves below it (the barrel), each failing
+    (dimension, level) with its score against the threshold, key criteria below the
+    minimum, caps that fired, and the minimal fix with the evidence each criterion needs.
+
+    A level N at or below the company's level is reported as reached; N outside the
+    model's levels is an error (exit 1)."""
+    from engine.diagnosis import explain as explain_level, render_explain
+    model = load(model_dir)
+    assessment = engine.read_assessment(file, model)
+    graded = engine.grade(model, assessment)
+    result = explain_level(model, assessment, level=level, graded=graded)
+    if fmt == "json":
+        emit(dumps(result), out, [file])
+    elif fmt == "markdown":
+        from engine.markdown import render_explain_markdown
+        emit(render_explain_markdown(result, model, lang), out, [file])
+    elif fmt == "html":
+        from engine.html import render_html
+        emit(render_html(model, assessment, lang, "explain", rank=level, graded=graded), out, [file])
+    else:
+        emit(render_explain(result, model, lang), out, [file])
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--target", "target", type=int, default=None,
+              help="The level N to reach (default: the next level).")
+@model_option
+@output_options(["text", "json", "markdown", "html"])
+def roadmap(file, target, model_dir, fmt, lang, out):
+    """An ordered improvement plan from the company's level to level N: the fewest
+    actions covering the minimal fix for N, every prerequisite not yet done, in phases
+    (each says which level it unlocks and its PDCA check: the criteria whose evidence
+    proves it done).
+
+    A target at or below the company's level gives an empty plan and says so (exit 0);
+    a target outside the model's levels is an error (exit 1).  When a cap rule holds
+    the company, the plan lists the caps, which no action lifts."""
+    from engine.roadmap import plan_roadmap, render_roadmap
+    model = load(model_dir)
+    assessment = engine.read_assessment(file, model)
+    graded = engine.grade(model, assessment)
+    plan = plan_roadmap(model, assessment, target=target, graded=graded)
+    if fmt == "json":
+        emit(dumps(plan), out, [file])
+    elif fmt == "markdown":
+        from engine.markdown import render_roadmap_markdown
+        emit(render_roadmap_markdown(plan, model, lang), out, [file])
+    elif fmt == "html":
+        from engine.html import render_html
+        emit(render_html(model, assessment, lang, "roadmap", rank=target, graded=graded), out, [file])
+    else:
+        emit(render_roadmap(plan, model, lang), out, [file])
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--set", "settings", metavar="ID=RATING", multiple=True, required=True,
+              help="Change a criterion's rating (full, largely, partial, none, na, 全部满足 ... or a "
+                   "number in [0, 1]); repeat for several.")
+@model_option
+@output_options(["text", "json"])
+@click.option("--trace/--no-trace", default=True, show_default=True,
+              help="Include the rule-firing traces in JSON output.")
+def whatif(file, settings, model_dir, fmt, lang, out, trace):
+    """Grade FILE before and after changing some ratings: the level, the staves and the
+    blockers that change.  Each of before/after is exactly what `qmgrade assess` gives.
+
+    \b
+    Example:
+      qmgrade whatif examples/stuck-at-assurance-one-stave.yaml \\
+        --set supplier-4-ppap=full --set supplier-4-supply-risk=full"""
+    from engine.whatif import render_whatif, whatif as what_if
+    model = load(model_dir)
+    assessment = engine.read_assessment(file, model)
+    result = what_if(model, assessment, settings, trace=trace)
+    if fmt == "json":
+        emit(dumps(result), out, [file])
+    else:
+        emit(render_whatif(result, model, lang), out, [file])
+
+
+@kb.command("graph")
+@model_option
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), default="dot", show_default=True,
+              help="Graphviz DOT or Mermaid.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the labels: zh or en.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file.")
+def kb_graph(model_dir, fmt, lang, out):
+    """Draw the action dependency graph (prerequisite -> action), grouped and coloured by
+    level (an action's level is the lowest level of the criteria it addresses).
+
+    \b
+    Examples:
+      qmgrade kb graph --format dot | dot -Tsvg > actions.svg
+      qmgrade kb graph --format mermaid --lang zh --out actions.mmd"""
+    from engine.graph import render_graph
+    model = load(model_dir)
+    emit(render_graph(model, fmt, lang), out)
+
+
+# -- template, batch, stats, history (many companies) -------------------------------------
+@main.command()
+@model_option
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "yaml"]), default="xlsx", show_default=True,
+              help="Output format.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language: zh (中文) or en.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+def template(model_dir, fmt, lang, out):
+    """Write a blank questionnaire from the model: XLSX (one row per criterion with its
+    texts, evidence guidance and a drop-down of ratings, plus a company sheet) or YAML.
+
+    Fill it in and grade it with `qmgrade assess FILE`."""
+    from engine.spreadsheet import template_workbook, template_yaml
+    model = load(model_dir)
+    if fmt == "xlsx":
+        if not out and sys.stdout.isatty():
+            raise click.UsageError("refusing to write a binary XLSX workbook to the terminal: "
+                                   "use --out FILE.xlsx or redirect standard output")
+        emit(template_workbook(model, lang), out)
+    else:
+        emit(template_yaml(model, lang), out)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@model_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: every core).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="jsonl: one assess object per company; csv: one summary row per company.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the results to this file (atomically) instead of standard output.")
+@click.option("--trace/--no-trace", default=False, show_default=True,
+              help="Include each company's rule-firing trace (jsonl).")
+@click.option("--summary", is_flag=True, help="Also print the statistics (to standard output with --out, "
+                                              "else to standard error).")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the summary.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Also append every graded assessment to this history database (SQLite).")
+@click.pass_context
+def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path):
+    """Grade many companies: INPUT is a folder of YAML/JSON assessments, JSON Lines
+    (.jsonl), or the wide CSV/XLSX layout of survey tools (company_id, company_name,
+    industry, region, assessed_on, then one column per criterion id).
+
+    Results come in input order. A bad record becomes an error entry and the batch
+    goes on; the exit code is 1 when any record failed."""
+    from engine.batch import AtomicOutput, open_source, run_batch
+    from engine.stats import Tally, render_text
+    model = load(model_dir)
+    source = open_source(input_path, model)
+    tally = Tally() if summary else None
+    failures = []
+    history = None
+    if db_path:
+        from engine.history import History
+        history = History(db_path)
+
+    def on_result(record, row):
+        if tally is not None:
+            tally.add(record)
+        if record["error"] and len(failures) < 20:
+            failures.append(record["message"])
+        if history is not None:
+            history.add(row)
+
+    progress = None
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.console import Console
+        progress = Progress(TextColumn("grading"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    try:
+        with (AtomicOutput(out, source.inputs) if out else contextlib.nullcontext(sys.stdout)) as stream:
+            if progress is not None:
+                with progress:
+                    task = progress.add_task("grading", total=source.total or None)
+                    report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
+                                       sink=stream.write, on_result=on_result, with_db=bool(db_path),
+                                       on_progress=lambda units: progress.advance(task, units))
+            else:
+                report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
+                                   sink=stream.write, on_result=on_result, with_db=bool(db_path))
+    finally:
+        if history is not None:
+            history.close()
+    if tally is not None:
+        from engine.stats import render_text
+        click.echo(render_text(tally.as_dict(model), model, lang), nl=False, err=not out)
+    if report.failed:
+        for message in failures:
+            click.echo(f"Error: {message}", err=True)
+        if report.failed > len(failures):
+            click.echo(f"Error: … and {report.failed - len(failures)} more", err=True)
+        click.echo(f"Error: {report.failed} of {report.records} records failed (error entries in the results)",
+                   err=True)
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@model_option
+@output_options(["text", "json", "html"])
+def stats(results, model_dir, fmt, lang, out):
+    """Statistics over batch results (RESULTS = the JSON Lines of `qmgrade batch`): the
+    level distribution overall, by region and by industry, the most frequent shortest
+    staves, blockers and minimal-fix criteria."""
+    from engine.stats import read_results, render_html, render_text
+    model = load(model_dir)
+    data = read_results(results).as_dict(model)
+    if fmt == "json":
+        emit(dumps(data), out, [results])
+    elif fmt == "html":
+        emit(render_html(data, model, lang), out, [results])
+    else:
+        emit(render_text(data, model, lang), out, [results])
+
+
+@main.command()
+@click.argument("company")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), required=True,
+              help="The history database written by assess --db or batch --db.")
+@model_option
+@output_options(["text", "json"])
+def history(company, db_path, model_dir, fmt, lang, out):
+    """The trend of COMPANY (its id) between rounds of assessment (复核): level and stave
+    changes, blockers cleared, roadmap actions that look done."""
+    from engine.history import History, render_trend, trend
+    model = load(model_dir)
+    with History(db_path, create=False) as db:
+        rounds = db.rounds(company)
+    data = trend(rounds, model)
+    if fmt == "json":
+        emit(dumps(data), out, [db_path])
+    else:
+        emit(render_trend(data, model, lang), out, [db_path])
 
 
 if __name__ == "__main__":  # pragma: no cover

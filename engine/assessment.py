@@ -70,8 +70,13 @@ def parse_rating(value: Any) -> Optional[float]:
     ------
     ValueError with a message naming what is accepted.
     """
+    if type(value) is str and value in RATING_LABELS:   # the common case, first (batches parse millions)
+        return RATING_LABELS[value]
     if isinstance(value, bool):
         raise ValueError(f"{str(value).lower()} is not a rating (a boolean is not a number)")
+    if isinstance(value, int) and not 0 <= value <= 1:
+        shown = value if abs(value) < 10 ** 15 else f"{str(value)[:15]}…"   # float() fails beyond 1e308
+        raise ValueError(f"rating {shown} is out of range: numbers must lie in [0, 1]")
     if isinstance(value, (int, float)):
         number = float(value)
         if not math.isfinite(number) or number < 0 or number > 1:
@@ -99,7 +104,19 @@ def parse_rating(value: Any) -> Optional[float]:
 
 
 def _scalar_text(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)   # JSON output has no NaN
     return value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else str(value)
+
+
+COMPANY_FIELDS = ("id", "name", "industry", "region")
+
+
+def _company(raw: dict) -> dict:
+    """The company fields, the known ones first and the rest sorted: the input's key order never shows."""
+    fields = {str(k): _scalar_text(v) for k, v in raw.items()}
+    order = [k for k in COMPANY_FIELDS if k in fields] + sorted(k for k in fields if k not in COMPANY_FIELDS)
+    return {k: fields[k] for k in order}
 
 
 def assessment_from_data(data: Any, path: str, model) -> Assessment:
@@ -162,15 +179,29 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
         facts[key] = value
     if problems:
         raise InputError(problems)
-    company = {str(k): _scalar_text(v) for k, v in (data.get("company") or {}).items()}
+    company = _company(data.get("company") or {})
     assessed_on = data.get("assessed_on")
     return Assessment(company, None if assessed_on is None else str(assessed_on), ratings, evidence, facts, path)
+
+
+def _corrupt_workbook_errors() -> tuple:
+    import xml.etree.ElementTree as ElementTree
+    import zipfile
+    import zlib
+    return (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, UnicodeDecodeError)
+
+
+_CORRUPT_WORKBOOK = _corrupt_workbook_errors()
 
 
 def read_assessment(path: str, model) -> Assessment:
     """Read an assessment file (YAML, JSON; XLSX when openpyxl's reader is available)."""
     if path.lower().endswith((".xlsx", ".xlsm")):
         from .spreadsheet import read_questionnaire  # optional: issue 5
-        return read_questionnaire(path, model)
+        try:
+            return read_questionnaire(path, model)
+        except _CORRUPT_WORKBOOK as exc:  # openpyxl reads lazily: a damaged part fails mid-way
+            raise InputError(Problem(path, 1, 1, f"not a readable XLSX workbook ({type(exc).__name__}: "
+                                                 f"{exc})")) from None
     data = load_file(path, InputError)
     return assessment_from_data(data, path, model)

@@ -21,6 +21,7 @@ from .rules import PHASES, SCALE, Rule, compile_ruleset, scaled
 __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 
 SUPPORTED_PYTHON = ((3, 9), (3, 12))
+MAX_FIRINGS = 100_000   # per company; the default model needs a few hundred
 
 
 def _engine_module():
@@ -82,7 +83,24 @@ class Inference:
             raise EngineError(Problem(first.path if first else model.path, 1, 1,
                                       f"durable_rules rejected the rules: {exc}")) from None
         self.kinds = model.rules[0].kinds if model.rules else {}
+        public_params = {"threshold": model.threshold, "key_minimum": model.key_minimum,
+                         "top_rank": model.top_rank}
+        self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params)
+                                            for rule in model.rules}
         self._sids = itertools.count(1)
+        self._fact_plans: Dict[tuple, tuple] = {}
+        self.pattern_names = sorted({name for action in self.actions.values() for name in action.names})
+
+    def fact_plan(self, kind: str, fields: dict) -> tuple:
+        """(sorted field names, scaled (field, type) pairs) of a fact kind with these fields."""
+        key = (kind, *fields)
+        plan = self._fact_plans.get(key)
+        if plan is None:
+            types = self.kinds.get(kind, {})
+            plan = self._fact_plans[key] = (
+                tuple(sorted(fields)),
+                tuple((k, types.get(k, "")) for k in fields if types.get(k, "") in ("ratio", "number")))
+        return plan
 
     # -- public ---------------------------------------------------------------
     def run(self, base_facts: List[Tuple[str, dict, dict]]) -> Tuple[List[Firing], List[dict]]:
@@ -118,6 +136,96 @@ class Inference:
         return run.firings, run.conclusions
 
 
+# The stdlib's C encoder, built once: ``json.dumps(..., ensure_ascii=False)``
+# would construct a new encoder on every call (a measurable cost per firing).
+# The C encoder without the circular-reference check (facts are flat), and the
+# C scanner without the whitespace handling of ``json.loads`` (durable_rules
+# writes none around its messages).
+_c_encoder = json.encoder.c_make_encoder(
+    None, None, json.encoder.encode_basestring, None, ": ", ", ", False, False, True) \
+    if json.encoder.c_make_encoder else None
+_scan = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _encode(data) -> str:
+    if _c_encoder is None:  # pragma: no cover - CPython always has the C encoder
+        return json.dumps(data, ensure_ascii=False)
+    return "".join(_c_encoder(data, 0))
+
+
+def _decode(message: str):
+    try:
+        return _scan(message, 0)[0]
+    except StopIteration:
+        return json.loads(message)  # let json report what is wrong
+
+
+# durable_rules hands each matched fact back exactly as it was asserted, and
+# every fact is asserted as {"sid": ..., "id": ..., "t": ..., fields}: so the id
+# of the fact a pattern matched follows '"<pattern>":{"sid": "<sid>", "id": "'
+# and ends before '", "t": ' (quotes inside a JSON string are escaped, so
+# neither can occur inside one).  Reading just the ids is far cheaper than
+# decoding the message; anything unexpected falls back to decoding it.
+_ID_END = '", "t": '
+
+
+def _matched_ids(message: str, needles: Dict[str, str], names) -> Optional[Dict[str, str]]:
+    """Pattern name → id of the fact it matched, read from an action message; None if unsure."""
+    ids = {}
+    for name in names:
+        needle = needles.get(name)
+        start = message.find(needle) if needle else -1
+        if start < 0:
+            return None
+        start += len(needle)
+        end = message.find(_ID_END, start)
+        if end < 0:
+            return None
+        ident = message[start:end]
+        if "\\" in ident:
+            ident = json.loads('"' + ident + '"')
+        ids[name] = ident
+    return ids
+
+
+def _matched_ids_slowly(message: str) -> Tuple[str, Dict[str, str]]:
+    (rule_id, facts_by_pattern), = _decode(message).items()
+    return rule_id, {name: fact["id"] for name, fact in facts_by_pattern.items()}
+
+
+@dataclass(frozen=True)
+class _Action:
+    """What a rule's action needs at run time, worked out once when the rules compile."""
+
+    rule: str
+    conclude: str
+    matched: Tuple[str, ...]                  # names of the non-negated patterns, in order
+    setters: Tuple[tuple, ...]                # (field, alias or None, source field, add, constant)
+    ident_order: Tuple[str, ...]              # conclusion fields, sorted (the fact id)
+    scaled: Tuple[Tuple[str, str], ...]       # (field, type) of fields durable_rules sees scaled
+    names: frozenset = frozenset()            # the pattern names whose facts the action reads
+    fact_is_kind: bool = True                 # no field of the conclusion is called 'fact'
+
+
+def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
+    setters = []
+    for fld, spec in rule.set.items():
+        if isinstance(spec, dict) and "ref" in spec:
+            alias, _, src = spec["ref"].partition(".")
+            setters.append((fld, alias, src, spec.get("add") or 0, None))
+        elif isinstance(spec, dict) and "param" in spec:
+            setters.append((fld, None, None, 0, params[spec["param"]]))
+        else:
+            setters.append((fld, None, None, 0, spec))
+    types = kinds.get(rule.conclude, {})
+    scaled_fields = tuple((fld, types.get(fld, "")) for fld in rule.set
+                          if types.get(fld, "") in ("ratio", "number"))
+    return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), tuple(setters),
+                   tuple(sorted(rule.set)), scaled_fields,
+                   frozenset([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]),
+                   "fact" not in rule.set)
+
+
 class _Run:
     """The state of one company's inference."""
 
@@ -130,17 +238,20 @@ class _Run:
         self.firings: List[Firing] = []
         self.conclusions: List[dict] = []
         self.errors: List[str] = []
+        self._asserted: set = set()
+        self._actions = inference.actions
+        self._needles = {name: f'"{name}":{{"sid": {_encode(sid)}, "id": "' for name in inference.pattern_names}
 
     def fact(self, kind: str, fields: dict, extra: Optional[dict]) -> dict:
-        types = self.inference.kinds.get(kind, {})
-        ident = kind + ":" + "|".join(f"{k}={fields[k]}" for k in sorted(fields))
+        plan = self.inference.fact_plan(kind, fields)
+        ident = kind + ":" + "|".join([f"{k}={fields[k]}" for k in plan[0]])
         public = {"fact": kind, **fields}
         if extra:
             public.update(extra)
         self.public[ident] = public
-        engine_fact = {"sid": self.sid, "id": ident, "t": kind}
-        for key, value in fields.items():
-            engine_fact[key] = scaled(value, types.get(key, ""))
+        engine_fact = {"sid": self.sid, "id": ident, "t": kind, **fields}
+        for key, field_type in plan[1]:
+            engine_fact[key] = scaled(fields[key], field_type)
         return engine_fact
 
     def _check(self, result, what) -> int:
@@ -153,7 +264,7 @@ class _Run:
         raise EngineError(Problem(self.inference.model.path, 1, 1, f"durable_rules: a fact {label}: {what}"))
 
     def assert_and_infer(self, facts: List[dict]) -> None:
-        payload = json.dumps(facts, ensure_ascii=False)
+        payload = _encode(facts)
         try:
             result = self.engine.assert_facts(self.handle, payload)
         except Exception as exc:
@@ -162,57 +273,70 @@ class _Run:
         state_handle = self._check(result, payload[:200])
         started = self.engine.start_action_for_state(self.handle, state_handle)
         message = started[1] if started else None
+        # The action loop, with each firing's work inlined (this loop runs ~100 times per company):
+        # read the matched fact ids, record the firing, assert the conclusion once.
+        engine = self.engine
+        handle = self.handle
+        complete_and_start = engine.complete_and_start_action
+        assert_fact = engine.assert_fact
+        actions = self._actions
+        needles = self._needles
+        public = self.public
+        firings = self.firings
+        conclusions = self.conclusions
+        asserted = self._asserted
+        sid = self.sid
         while message:
-            matched = json.loads(message)
-            (rule_id, facts_by_pattern), = matched.items()
+            rule_id = message[2:message.find('"', 2)]
+            action = actions.get(rule_id)
+            ids = _matched_ids(message, needles, action.names) if action is not None else None
+            if ids is None:
+                rule_id, ids = _matched_ids_slowly(message)
+                action = actions.get(rule_id)
             try:
-                self._act(rule_id, facts_by_pattern)
+                if action is None:
+                    raise KeyError(rule_id)
+                kind = action.conclude
+                conclusion = {"fact": kind}
+                for fld, alias, src, add, constant in action.setters:
+                    if alias is None:
+                        conclusion[fld] = constant
+                    else:
+                        value = public[ids[alias]][src]
+                        conclusion[fld] = value + add if add else value
+                firings.append(Firing(len(firings) + 1, rule_id, [public[ids[name]] for name in action.matched],
+                                      conclusion))
+                ident = kind + ":" + "|".join([f"{k}={conclusion[k]}" for k in action.ident_order])
+                public[ident] = conclusion
+                # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted
+                if ident not in asserted:
+                    asserted.add(ident)
+                    conclusions.append(conclusion)
+                    engine_fact = {"sid": sid, "id": ident, "t": kind, **conclusion}
+                    if action.fact_is_kind:
+                        del engine_fact["fact"]   # the kind, not a field (unless a rule names a field 'fact')
+                    for fld, field_type in action.scaled:
+                        engine_fact[fld] = scaled(engine_fact[fld], field_type)
+                    try:
+                        result = assert_fact(handle, _encode(engine_fact))
+                    except Exception as exc:
+                        raise EngineError(Problem(self.inference.rules[rule_id].path, 1, 1,
+                                                  f"rule {rule_id!r}: durable_rules refused its conclusion: "
+                                                  f"{exc}")) from None
+                    if result[0] != 0 and result[0] != 3:
+                        self._check(result, ident)
             except EngineError:
-                self.engine.abandon_action(self.handle, state_handle)
+                engine.abandon_action(handle, state_handle)
                 raise
             except Exception as exc:  # a bug in an action must never pass silently
-                self.engine.abandon_action(self.handle, state_handle)
+                engine.abandon_action(handle, state_handle)
+                where = self.inference.rules[rule_id].path if rule_id in self.inference.rules else \
+                    self.inference.model.path
+                raise EngineError(Problem(where, 1, 1, f"rule {rule_id!r} failed: {exc}")) from None
+            if len(firings) > MAX_FIRINGS:  # a model whose rules never settle must not hang
+                engine.abandon_action(handle, state_handle)
                 raise EngineError(Problem(self.inference.rules[rule_id].path, 1, 1,
-                                          f"rule {rule_id!r} failed: {exc}")) from None
-            message = self.engine.complete_and_start_action(self.handle, state_handle)
-
-    def _act(self, rule_id: str, facts_by_pattern: dict) -> None:
-        rule = self.inference.rules[rule_id]
-        kinds = self.inference.kinds
-        matched = [self.public[facts_by_pattern[p.name]["id"]] for p in rule.matched]
-        fields = {}
-        for fld, spec in rule.set.items():
-            if isinstance(spec, dict) and "ref" in spec:
-                alias, _, src = spec["ref"].partition(".")
-                pattern = next(p for p in rule.matched if p.name == alias)
-                value = self.public[facts_by_pattern[alias]["id"]][src]
-                if spec.get("add"):
-                    value = value + spec["add"]
-            elif isinstance(spec, dict) and "param" in spec:
-                value = {"threshold": self.inference.model.threshold,
-                         "key_minimum": self.inference.model.key_minimum,
-                         "top_rank": self.inference.model.top_rank}[spec["param"]]
-            else:
-                value = spec
-            fields[fld] = value
-        conclusion = {"fact": rule.conclude, **fields}
-        self.firings.append(Firing(len(self.firings) + 1, rule_id, matched, conclusion))
-        engine_fact = self.fact(rule.conclude, fields, None)
-        if engine_fact["id"] in self._asserted:
-            return  # the same conclusion again (e.g. several shortest staves): recorded, not re-asserted
-        self._asserted.add(engine_fact["id"])
-        self.conclusions.append(conclusion)
-        try:
-            self._check(self.engine.assert_fact(self.handle, json.dumps(engine_fact, ensure_ascii=False)),
-                        engine_fact["id"])
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise EngineError(Problem(rule.path, 1, 1, f"rule {rule_id!r}: durable_rules refused "
-                                                       f"its conclusion: {exc}")) from None
-
-    @property
-    def _asserted(self) -> set:
-        if not hasattr(self, "_asserted_ids"):
-            self._asserted_ids = set()
-        return self._asserted_ids
+                                          f"the rules fired more than {MAX_FIRINGS:,} times for one company "
+                                          f"(last: {rule_id!r}): does a rule keep concluding new facts from "
+                                          f"its own conclusions, or join patterns without conditions?"))
+            message = complete_and_start(handle, state_handle)

@@ -41,7 +41,7 @@ REQUIRED_CONCLUSIONS: Dict[str, Tuple[str, ...]] = {
 }
 _OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _PARAM_TYPES = {"threshold": "ratio", "key_minimum": "ratio", "top_rank": "int"}
-_RESERVED = {"sid", "id", "t"}
+_RESERVED = {"sid", "id", "t", "fact"}   # durable_rules's own fields, and the trace's kind
 
 
 @dataclass
@@ -217,6 +217,13 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         if ordered and all(p.negated for p in ordered):
             problems.append(Problem(name, *position(document, "when"), "a rule needs at least one pattern that is not negated",
                                     "schema"))
+        free = _unlinked(ordered)
+        if len(free) > MAX_UNLINKED:
+            problems.append(Problem(name, *position(document, "when"),
+                                    f"patterns {', '.join(repr(p.name) for p in free)} are not linked to an earlier "
+                                    f"pattern by an equality ref: durable_rules would try every combination of their "
+                                    f"facts; link them (e.g. dimension: {{ref: {free[0].name}.dimension}})",
+                                    "cartesian-join"))
         then = document["then"]
         types: Dict[str, str] = {}
         for fld, spec in then.get("set", {}).items():
@@ -267,6 +274,19 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
     for rule in rules:
         rule.kinds = kinds  # type: ignore[attr-defined]
     return rules, problems
+
+
+# At most this many patterns per rule may match independently of the earlier ones (their
+# fact counts multiply: four unlinked patterns over 48 cells are 5 million combinations).
+MAX_UNLINKED = 3
+_SINGLETONS = {"phase", "company"}   # one or two facts per company: joining them costs nothing
+
+
+def _unlinked(patterns: List[Pattern]) -> List[Pattern]:
+    """Non-negated patterns with no equality ref to an earlier pattern (singleton kinds aside)."""
+    return [p for p in patterns
+            if not p.negated and p.kind not in _SINGLETONS
+            and not any(op == "eq" and isinstance(spec, dict) and "ref" in spec for _, op, spec in p.tests)]
 
 
 def _infer_conclusion_types(documents, kinds) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from typing import Any, List, Optional, Tuple
 
 import yaml
 
 from .errors import InputError, Problem, QmgradeError
 
-__all__ = ["LocDict", "LocList", "load_file", "load_text", "position", "MAX_BYTES"]
+__all__ = ["LocDict", "LocList", "load_file", "load_text", "read_text", "position", "MAX_BYTES"]
 
 MAX_BYTES = 20 * 1024 * 1024          # refuse inputs larger than this
 MAX_NODES = 2_000_000                 # refuse documents that expand beyond this (alias bombs)
@@ -68,7 +69,7 @@ def _construct_mapping(loader: _Loader, node, deep=False):
     result.pos = _mark(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, (list, dict)):
+        if isinstance(key, (list, dict, set)) or not _hashable(key):
             line, col = _mark(key_node)
             loader.problems.append(Problem(loader.path, line, col, "a mapping key must be a scalar"))
             continue
@@ -94,13 +95,39 @@ def _construct_sequence(loader: _Loader, node, deep=False):
     return result
 
 
+def _hashable(key) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
 def _construct_float(loader: _Loader, node):
     value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    if not math.isfinite(value):
+        # NaN compares false with everything, so it would slip past every range check
+        line, col = _mark(node)
+        loader.problems.append(Problem(loader.path, line, col, f"{node.value!r} is not a finite number "
+                                                               f"(NaN and infinity are not accepted)"))
     return value
+
+
+def _construct_int(loader: _Loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        line, col = _mark(node)
+        loader.problems.append(Problem(loader.path, line, col, "number too large"))
+        return 0
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+# A set is a mapping with null values; built as one, its order (and every message) is the file's.
+_Loader.add_constructor("tag:yaml.org,2002:set", _construct_mapping)
 # Dates stay strings: same bytes out as in, no time zones.
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
@@ -206,18 +233,55 @@ def _load_json(text: str, path: str, error) -> Any:
             out[key] = value
         return out
 
+    def number(literal):
+        value = float(literal)
+        if not math.isfinite(value):  # 1e400 parses as infinity
+            line, col = position_of_text(text, literal)
+            problems.append(Problem(path, line, col, f"{literal!r} is not a finite number "
+                                                     f"(NaN and infinity are not accepted)"))
+        return value
+
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant, parse_float=number)
     except json.JSONDecodeError as exc:
         raise error(Problem(path, exc.lineno, exc.colno, f"malformed JSON: {exc.msg}")) from None
     except ValueError as exc:
-        raise error(Problem(path, 1, 1, f"malformed JSON: {exc}")) from None
+        message = "number too large" if "digits" in str(exc) else str(exc)
+        raise error(Problem(path, 1, 1, f"malformed JSON: {message}")) from None
     except RecursionError:
         raise error(Problem(path, 1, 1, "document nested too deeply")) from None
+    if _SURROGATE_ESCAPE.search(text):
+        problems.extend(_lone_surrogates(data, text, path))
     if problems:
         raise error(problems)
     _locate_json(data, text)
     return data
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogates(data: Any, text: str, path: str) -> List[Problem]:
+    """JSON may escape half a UTF-16 pair (``"\\ud800"``); such a string cannot be written as UTF-8."""
+    problems: List[Problem] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                match = _SURROGATE_ESCAPE.search(text)
+                line, col = position_of_text(text, match.group(0)) if match else (1, 1)
+                problems.append(Problem(path, line, col,
+                                        "invalid Unicode: a lone surrogate escape (\\ud800-\\udfff)"))
+                break
+    return problems
 
 
 def position_of_text(text: str, needle: str, start: int = 0) -> Tuple[int, int]:
@@ -245,8 +309,8 @@ def _locate_json(data: Any, text: str) -> None:
             stack.extend(item)
 
 
-def load_file(path: str, error=InputError) -> Any:
-    """Read and parse a YAML or JSON file (by extension), refusing unsafe input."""
+def read_text(path: str, error=InputError) -> str:
+    """Read a UTF-8 text file, refusing missing, binary, oversized and non-UTF-8 files."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -256,7 +320,15 @@ def load_file(path: str, error=InputError) -> Any:
         raise error(Problem(path, 1, 1, "is a directory, not a file")) from None
     except OSError as exc:
         raise error(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
-    text = _decode(raw, path)
+    try:
+        return _decode(raw, path)
+    except QmgradeError as exc:
+        raise error(exc.problems) from None
+
+
+def load_file(path: str, error=InputError) -> Any:
+    """Read and parse a YAML or JSON file (by extension), refusing unsafe input."""
+    text = read_text(path, error)
     return load_text(text, path, error, json_mode=path.lower().endswith(".json"))
 
 

@@ -1,0 +1,650 @@
+"""Many assessments at once: read them as a stream, grade them in worker processes, keep input order.
+
+Inputs (CONTRACT §4, §5):
+
+- a folder of YAML / JSON assessments (and filled XLSX questionnaires), in
+  sorted file-name order;
+- JSON Lines (``.jsonl`` / ``.ndjson``): one assessment object per line,
+  blank lines skipped;
+- the *wide* layout of survey tools, CSV or XLSX: one row per company, columns
+  ``company_id``, ``company_name`` and optionally ``industry``, ``region``,
+  ``assessed_on``, then one column per criterion id holding its rating; a
+  column named after a model fact (e.g. ``product_recall_3y``) holds that
+  fact (``true``/``false``, ``yes``/``no``, ``是``/``否``, ``1``/``0``);
+- a single assessment file or questionnaire (a batch of one).
+
+Each record becomes one result in input order: the ``assess`` object
+(:meth:`engine.grading.Grade.as_dict`) or, for a bad record,
+``{"company": ..., "error": "path:line:col: message", "errors": [...]}``; the
+batch goes on.  Positions: JSON Lines ``path:LINE:COL`` (the column inside the
+line), CSV ``path:LINE:FIELD`` (the 1-based field number), XLSX
+``path:ROW:COL`` with ``sheet!CELL`` at the start of the message.
+
+Records are read lazily and graded in chunks by ``jobs`` worker processes
+(each loads the model once and compiles its own durable_rules ruleset); at
+most a few chunks per worker are in flight, so memory stays flat however many
+companies stream through.  The library never prints: results go to a
+``sink`` callable and progress to an ``on_progress`` callable.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import gc
+import json
+import multiprocessing
+import os
+import re
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+
+from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
+from .errors import EngineError, InputError, Problem, QmgradeError, did_you_mean
+from .yamlio import load_file, load_text
+
+__all__ = ["run_batch", "BatchReport", "AtomicOutput", "open_source", "Source", "COMPANY_COLUMNS", "csv_header", "csv_row",
+           "FILE_SUFFIXES"]
+
+COMPANY_COLUMNS = ("company_id", "company_name", "industry", "region", "assessed_on")
+_COMPANY_KEYS = {"company_id": "id", "company_name": "name", "industry": "industry", "region": "region"}
+FILE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")
+_TRUE = {"true", "yes", "y", "1", "是", "有", "t"}
+_FALSE = {"false", "no", "n", "0", "否", "无", "f"}
+CHUNK = 64          # records per task sent to a worker
+IN_FLIGHT = 4       # chunks queued per worker
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: how many records, how many failed."""
+
+    records: int = 0
+    failed: int = 0
+
+
+# -- sources ------------------------------------------------------------------------------
+class Source:
+    """A stream of records from one input; ``kind`` is files, jsonl or wide."""
+
+    def __init__(self, path: str, kind: str, total: int, records: Callable[[], Iterator[tuple]],
+                 context=None, inputs: Sequence[str] = ()):
+        self.path = path
+        self.kind = kind
+        self.total = total              # progress units (bytes or files)
+        self._records = records
+        self.context = context          # what every record of this source needs (the wide header)
+        self.inputs = list(inputs) or [path]
+
+    def records(self) -> Iterator[tuple]:
+        """(item, progress units) pairs, lazily."""
+        return self._records()
+
+
+def open_source(path: str, model) -> Source:
+    """Recognise the input and check its header; records are read later, lazily.
+
+    Raises
+    ------
+    InputError when the input does not exist, is of no known kind, is empty,
+    or (wide layout) has a header with unknown or duplicate columns.
+    """
+    target = Path(path)
+    if not target.exists():
+        raise InputError(Problem(path, 1, 1, "no such file or directory"))
+    if target.is_dir():
+        files = sorted((p for p in target.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES
+                        and not p.name.startswith((".", "~$"))), key=lambda p: p.name)
+        if not files:
+            raise InputError(Problem(path, 1, 1, "no assessments here (expected *.yaml, *.yml, *.json or "
+                                                 "*.xlsx files)"))
+        names = [str(p) for p in files]
+        return Source(path, "files", len(names), lambda: ((name, 1) for name in names), inputs=names)
+    suffix = target.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return Source(path, "jsonl", target.stat().st_size, lambda: _jsonl_records(path))
+    if suffix == ".csv":
+        header, start = _csv_header(path)
+        plan = _header_plan(path, header, model, lambda col: (1, col, ""))
+        return Source(path, "wide", target.stat().st_size, lambda: _csv_records(path, start), context=plan)
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_source(path, model)
+    if suffix in (".yaml", ".yml", ".json"):
+        return Source(path, "files", 1, lambda: iter([(path, 1)]))
+    raise InputError(Problem(path, 1, 1, f"unknown input {target.name!r}: expected a folder, JSON Lines "
+                                         f"(.jsonl), CSV, XLSX, YAML or JSON"))
+
+
+def _jsonl_records(path: str) -> Iterator[tuple]:
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise InputError(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            if raw.strip():
+                yield ((number, raw), len(raw))
+
+
+def _csv_header(path: str) -> Tuple[List[str], int]:
+    try:
+        with open(path, "r", encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputError(Problem(path, 1, 1, "empty CSV: expected a header row with company_id "
+                                                     "and criterion ids")) from None
+            except UnicodeDecodeError:
+                raise InputError(Problem(path, 1, 1, "not UTF-8 text (save the CSV as UTF-8)")) from None
+            return header, reader.line_num
+    except OSError as exc:
+        raise InputError(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
+
+
+def _csv_records(path: str, start: int) -> Iterator[tuple]:
+    with open(path, "r", encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        line = 1
+        try:
+            next(reader)
+            line = reader.line_num + 1
+            for row in reader:
+                size = sum(len(cell) + 1 for cell in row)
+                if any(cell.strip() for cell in row):
+                    yield ((line, row), size)
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputError(Problem(path, line, 1, f"malformed CSV: {exc}")) from None
+        except UnicodeDecodeError:
+            raise InputError(Problem(path, line, 1, "not UTF-8 text (save the CSV as UTF-8)")) from None
+
+
+def _xlsx_source(path: str, model) -> Source:
+    from .spreadsheet import open_workbook, QUESTIONNAIRE_COLUMNS  # openpyxl only when needed
+    workbook = open_workbook(path)
+    try:
+        sheet = workbook.worksheets[0]
+        first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        header = ["" if cell is None else str(cell) for cell in first]
+        total = sheet.max_row or 1
+        title = sheet.title
+    finally:
+        workbook.close()
+    lowered = {h.strip().lower() for h in header}
+    if "criterion" in lowered and "company_id" not in lowered:
+        return Source(path, "files", 1, lambda: iter([(path, 1)]))
+    plan = _header_plan(path, header, model, lambda col: (1, col, f"{title}!{_cell(1, col)}: "))
+    plan["sheet"] = title
+    return Source(path, "wide", total, lambda: _xlsx_records(path), context=plan)
+
+
+def _xlsx_records(path: str) -> Iterator[tuple]:
+    from .spreadsheet import open_workbook
+    workbook = open_workbook(path)
+    try:
+        rows = workbook.worksheets[0].iter_rows(min_row=2, values_only=True)
+        for number, row in enumerate(rows, 2):
+            if any(cell is not None and str(cell).strip() for cell in row):
+                yield ((number, list(row)), 1)
+    finally:
+        workbook.close()
+
+
+def _cell(row: int, col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+def _header_plan(path: str, header: List[str], model, where) -> dict:
+    """Map each column of a wide header to what it holds; every problem of the header at once."""
+    problems: List[Problem] = []
+    columns = []
+    seen = {}
+    facts = {fact.id: fact for fact in model.facts}
+    known = list(COMPANY_COLUMNS) + list(model.criteria) + list(facts)
+    for index, raw in enumerate(header):
+        col = index + 1
+        name = str(raw).strip()
+        line, col_at, prefix = where(col)
+        if not name:
+            if index == len(header) - 1:   # a trailing separator
+                continue
+            problems.append(Problem(path, line, col_at, f"{prefix}column {col} has no name", "header"))
+            continue
+        lowered = name.lower()
+        if lowered in COMPANY_COLUMNS:
+            kind, name = "company", lowered
+        elif name in model.criteria:
+            kind = "criterion"
+        elif name in facts:
+            kind = "fact"
+        else:
+            hint = did_you_mean(name, known)
+            suffix = f"; did you mean {hint!r}?" if hint else ""
+            problems.append(Problem(path, line, col_at, f"{prefix}unknown column {name!r}{suffix}", "unknown-id"))
+            continue
+        if name in seen:
+            problems.append(Problem(path, line, col_at,
+                                    f"{prefix}duplicate column {name!r} (first in column {seen[name]})", "header"))
+            continue
+        seen[name] = col
+        columns.append((index, kind, name))
+    if "company_id" not in seen:
+        problems.append(Problem(path, 1, 1, "missing column 'company_id' (the wide layout needs company_id, "
+                                            "company_name, then one column per criterion id)", "header"))
+    if problems:
+        raise InputError(problems)
+    return {"path": path, "columns": columns, "width": len(header)}
+
+
+# -- turning one record into an assessment ---------------------------------------------------
+class _Duplicate(ValueError):
+    pass
+
+
+def _pairs(items):
+    result = dict(items)
+    if len(result) != len(items):
+        raise _Duplicate()
+    return result
+
+
+def _reject_constant(name):
+    raise ValueError(name)
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if value - value != 0.0:   # inf or nan (1e400): the located loader says where
+        raise ValueError(literal)
+    return value
+
+
+# The fast path takes only what the located JSON loader (yamlio) would accept as it is:
+# anything unusual (duplicate keys, NaN, infinities, escaped surrogates) goes the slow way.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_fast_json = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_finite)
+
+
+def _shift(error: QmgradeError, line: int) -> List[Problem]:
+    return [Problem(p.path, p.line + line - 1, p.col, p.message, p.code) for p in error.problems]
+
+
+def _company_of(data) -> Optional[dict]:
+    company = data.get("company") if isinstance(data, dict) else None
+    if isinstance(company, dict):
+        return {str(k): _scalar_text(v) for k, v in company.items()}
+    return None
+
+
+def _jsonl_assessment(path: str, item, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:
+    number, raw = item
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, None, [Problem(path, number, exc.start + 1, "not UTF-8 text")]
+    text = text.rstrip("\r\n")
+    if number == 1 and text.startswith("\ufeff"):
+        text = text[1:]
+    data = None
+    if not _SURROGATE.search(text):
+        try:  # fast path: the standard parser; positions only when something is wrong
+            data = _fast_json.decode(text)
+            return assessment_from_data(data, path, model), _company_of(data), []
+        except (ValueError, QmgradeError, RecursionError):
+            pass
+    try:
+        located = load_text(text, path, InputError, json_mode=True)
+        assessment = assessment_from_data(located, path, model)
+    except QmgradeError as error:
+        return None, _company_of(data), _shift(error, number)
+    return assessment, _company_of(located), []  # pragma: no cover - the fast path agrees
+
+
+def _file_assessment(path: str, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:
+    if path.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            return read_assessment(path, model), None, []
+        except QmgradeError as error:
+            return None, None, error.problems
+    data = None
+    try:
+        data = load_file(path, InputError)
+        return assessment_from_data(data, path, model), _company_of(data), []
+    except QmgradeError as error:
+        return None, _company_of(data), error.problems
+
+
+def _fact_value(kind: str, value):
+    """A wide-layout cell as a fact of type ``kind``; raises ValueError."""
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"{value!r} is not a boolean (use true/false, yes/no, 是/否, 1/0)")
+    if kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+        return int(number) if number.is_integer() and "." not in str(value) else number
+    return str(value)
+
+
+def _wide_text(value):
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return _scalar_text(value.strip() if isinstance(value, str) else value)
+
+
+def _wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:
+    path = plan["path"]
+    number, row = item
+    sheet = plan.get("sheet")
+
+    def where(index: int):
+        prefix = f"{sheet}!{_cell(number, index + 1)}: " if sheet else ""
+        return number, index + 1, prefix
+
+    problems: List[Problem] = []
+    if len(row) > plan["width"] and any(str(c).strip() for c in row[plan["width"]:] if c is not None):
+        line, col, prefix = where(plan["width"])
+        problems.append(Problem(path, line, col, f"{prefix}the row has {len(row)} fields but the header only "
+                                                 f"{plan['width']}", "header"))
+    company: dict = {}
+    assessed_on = None
+    ratings = {}
+    facts = {}
+    declared = {fact.id: fact for fact in model.facts}
+    for index, kind, name in plan["columns"]:
+        value = row[index] if index < len(row) else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if kind == "company":
+            if name == "assessed_on":
+                assessed_on = str(_wide_text(value))
+            else:
+                company[_COMPANY_KEYS[name]] = _wide_text(value)
+        elif kind == "criterion":
+            try:
+                ratings[name] = parse_rating(value)
+            except ValueError as exc:
+                line, col, prefix = where(index)
+                problems.append(Problem(path, line, col, f"{prefix}{name}: {exc}", "bad-rating"))
+        else:
+            try:
+                facts[name] = _fact_value(declared[name].type, value)
+            except ValueError as exc:
+                line, col, prefix = where(index)
+                problems.append(Problem(path, line, col, f"{prefix}fact {name!r}: {exc}", "fact-type"))
+    if "id" not in company:
+        index = next(i for i, kind, name in plan["columns"] if name == "company_id")
+        line, col, prefix = where(index)
+        problems.append(Problem(path, line, col, f"{prefix}company_id is empty", "missing"))
+    ordered = {key: company[key] for key in ("id", "name", "industry", "region") if key in company}
+    if problems:
+        return None, ordered or None, problems
+    return Assessment(ordered, assessed_on, ratings, {}, facts, path), ordered, []
+
+
+# -- grading (in a worker process, or in this one with jobs=1) -------------------------------
+_encode_line = json.JSONEncoder(ensure_ascii=False).encode
+_worker: dict = {}
+
+
+def _init_worker(model, model_dir, options) -> None:
+    """Load the model once per worker and compile a ruleset of this process's own."""
+    from . import inference
+    from .model import load_model
+    inference._cache.clear()   # a forked parent's compiled ruleset stays the parent's
+    if model is None:
+        model = load_model(model_dir)
+    inference.get_inference(model)
+    _worker.clear()
+    _worker.update(model=model, **options)
+    gc.collect()
+    gc.freeze()   # the model and the ruleset are long-lived: keep them out of every collection
+
+
+def _grade_chunk(task) -> list:
+    kind, context, items = task
+    return [_grade_one(kind, context, item) for item in items]
+
+
+def _grade_one(kind: str, context, item) -> tuple:
+    """One record → (output text, summary for the statistics, database row or None)."""
+    from .grading import grade
+    from .stats import summarize
+    model = _worker["model"]
+    try:
+        if kind == "files":
+            assessment, company, problems = _file_assessment(item, model)
+        elif kind == "jsonl":
+            assessment, company, problems = _jsonl_assessment(context, item, model)
+        else:
+            assessment, company, problems = _wide_assessment(context, item, model)
+        if not problems:
+            trace = _worker["trace"]
+            result = grade(model, assessment, detail=trace).as_dict(trace=trace)
+    except QmgradeError as error:
+        assessment, problems = None, error.problems
+    except RecursionError:
+        assessment, problems = None, [Problem(context if isinstance(context, str) else "-", 1, 1,
+                                              "input nested too deeply")]
+    except Exception as error:  # a bug must not stop the batch, nor pass silently
+        assessment, problems = None, [Problem("-", 1, 1, f"internal error ({type(error).__name__}: {error})")]
+    if problems:
+        entry = {"company": company, "error": str(problems[0]), "errors": [str(p) for p in problems]}
+        text = _encode_line(entry) if _worker["format"] == "jsonl" else csv_row(entry, model)
+        return text, summarize(entry), None
+    text = _encode_line(result) if _worker["format"] == "jsonl" else csv_row(result, model)
+    row = None
+    if _worker["db"]:
+        from .history import row_of
+        stored = text if (_worker["format"] == "jsonl" and not _worker["trace"]) else None
+        row = row_of(model, assessment, result, stored)
+    return text, summarize(result), row
+
+
+# -- CSV summary ---------------------------------------------------------------------------------
+def csv_header(model) -> str:
+    """The header line of ``batch --format csv``."""
+    columns = ["company_id", "company_name", "industry", "region", "assessed_on", "level_rank", "level_id",
+               "barrel", "shortest"] + [d.id for d in model.dimensions] + ["error"]
+    return _csv_line(columns)
+
+
+def csv_row(result: dict, model) -> str:
+    """One company's line of ``batch --format csv`` (stave levels in model order)."""
+    company = result.get("company") or {}
+    base = [company.get("id", ""), company.get("name", ""), company.get("industry", ""), company.get("region", "")]
+    if "error" in result:
+        return _csv_line(base + [""] * (5 + len(model.dimensions)) + [result["error"]])
+    levels = {d["id"]: d["level"] for d in result["dimensions"]}
+    return _csv_line(base + [result.get("assessed_on") or "", result["level"]["rank"], result["level"]["id"],
+                             result["barrel"]["rank"], ";".join(result["barrel"]["shortest"])]
+                     + [levels.get(d.id, "") for d in model.dimensions] + [""])
+
+
+class _Line:
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text = text
+
+
+def _csv_line(values) -> str:
+    line = _Line()
+    csv.writer(line, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    return line.text
+
+
+# -- writing ---------------------------------------------------------------------------------------
+class AtomicOutput:
+    """A text file written as a stream and put in place only when complete (``os.replace``).
+
+    Raises
+    ------
+    InputError when the target is one of ``inputs`` or cannot be written.
+    """
+
+    def __init__(self, path: str, inputs: Sequence[str] = ()):
+        self.path = Path(path)
+        for source in inputs:
+            try:
+                if self.path.exists() and os.path.samefile(self.path, source):
+                    raise InputError(Problem(str(path), 1, 1, "refusing to write the output over an input file"))
+            except OSError:
+                continue
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        if not directory.is_dir():
+            raise InputError(Problem(str(path), 1, 1, f"no such directory: {directory}"))
+        self.directory = directory
+        self.stream = None
+        self.temporary = None
+
+    def __enter__(self):
+        import tempfile
+        try:
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=str(self.directory))
+        except OSError as exc:
+            raise InputError(Problem(str(self.path), 1, 1, f"cannot write: {exc.strerror}")) from None
+        self.stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
+        return self.stream
+
+    def __exit__(self, kind, value, tb):
+        try:
+            self.stream.close()
+            if kind is None:
+                os.replace(self.temporary, self.path)
+                return False
+        except OSError as exc:
+            self._discard()
+            raise InputError(Problem(str(self.path), 1, 1, f"cannot write: {exc.strerror}")) from None
+        self._discard()
+        return False
+
+    def _discard(self):
+        try:
+            os.unlink(self.temporary)
+        except OSError:
+            pass
+
+
+# -- the batch -------------------------------------------------------------------------------------
+def _chunks(source: Source, progress: Optional[Callable[[int], None]]) -> Iterator[tuple]:
+    items, units = [], 0
+    for item, size in source.records():
+        items.append(item)
+        units += size
+        if len(items) >= CHUNK:
+            yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
+            items, units = [], 0
+    if items:
+        yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = None, fmt: str = "jsonl",
+              trace: bool = False, sink: Callable[[str], None], on_result: Optional[Callable] = None,
+              on_progress: Optional[Callable[[int], None]] = None, with_db: bool = False) -> BatchReport:
+    """Grade every record of ``source`` and hand each output line to ``sink``, in input order.
+
+    Parameters
+    ----------
+    source : Source
+        From :func:`open_source`.
+    jobs : int, optional
+        Worker processes (default: every core); 1 grades in this process.
+    fmt : {"jsonl", "csv"}
+        One ``assess`` object (or error entry) per line, or the CSV summary
+        (whose header is written first).
+    on_result : callable(summary, db_row), optional
+        Called for each record with its statistics summary
+        (:func:`engine.stats.summarize`) and, when ``with_db``, the history
+        row (None for a bad record).
+    on_progress : callable(units), optional
+        Called as records complete, with the progress units they covered.
+
+    Returns
+    -------
+    BatchReport with the number of records and of failed ones.
+
+    Raises
+    ------
+    InputError when the input cannot be read as a whole (a bad *record* is an
+    error entry instead); EngineError when a worker process dies.
+    """
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    options = {"trace": trace, "format": fmt, "db": with_db}
+    report = BatchReport()
+    if fmt == "csv":
+        sink(csv_header(model))
+
+    def deliver(outcomes, units):
+        for text, summary, row in outcomes:
+            report.records += 1
+            if summary.get("error"):
+                report.failed += 1
+            sink(text if text.endswith("\n") else text + "\n")
+            if on_result:
+                on_result(summary, row)
+        if on_progress:
+            on_progress(units)
+
+    if jobs == 1:
+        saved = dict(_worker)
+        _worker.clear()
+        _worker.update(model=model, **options)
+        try:
+            for task, units in _chunks(source, on_progress):
+                deliver(_grade_chunk(task), units)
+        finally:
+            _worker.clear()
+            _worker.update(saved)
+        return report
+
+    context = _context()
+    shipped = model if context.get_start_method() == "fork" else None
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                               initargs=(shipped, model_dir, options))
+    pending: deque = deque()
+    try:
+        for task, units in _chunks(source, on_progress):
+            pending.append((pool.submit(_grade_chunk, task), units))
+            if len(pending) >= jobs * IN_FLIGHT:
+                future, done_units = pending.popleft()
+                deliver(future.result(), done_units)
+        while pending:
+            future, done_units = pending.popleft()
+            deliver(future.result(), done_units)
+    except BrokenProcessPool:
+        raise EngineError(Problem(source.path, 1, 1, "a worker process died (out of memory?); "
+                                                     "try fewer --jobs")) from None
+    finally:
+        for future, _ in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return report

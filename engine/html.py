@@ -1,0 +1,223 @@
+"""The HTML report: one self-contained file (no scripts, no network) that prints on A4.
+
+It shows the five-level ladder with the company's place, a radar chart of the
+staves (SVG), the table of scores by dimension, what blocks the target level
+and the minimal fix with its evidence, why the level holds, and the roadmap
+as phases and as a dependency graph (inline SVG laid out here).  Text comes
+from Jinja2 templates in ``engine/templates`` with autoescaping on, so no
+string from an assessment or a model can inject markup; this module only
+computes numbers and short strings for the templates.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import unicodedata
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import jinja2
+
+from .diagnosis import explain
+from .graph import LEVEL_COLOURS, LEVEL_BORDERS
+from .grading import Grade, grade
+from .roadmap import plan_roadmap
+from .words import level_name, rating_label, word
+
+__all__ = ["render_html", "radar_geometry", "graph_layout", "fit"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    return env
+
+
+def _width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def fit(text: str, units: int) -> str:
+    """``text`` cut to about ``units`` half-width characters (CJK count 2), with an ellipsis."""
+    total = 0
+    for index, char in enumerate(text):
+        total += _width(char)
+        if total > units:
+            return text[:max(index - 1, 0)].rstrip() + "…"
+    return text
+
+
+def _wrap(text: str, units: int, lines: int = 2) -> List[str]:
+    """Break ``text`` into at most ``lines`` lines of about ``units`` half-width characters."""
+    out, current, size = [], "", 0
+    words = text.split(" ") if " " in text else list(text)
+    joiner = " " if " " in text else ""
+    for piece in words:
+        piece_size = sum(_width(c) for c in piece)
+        extra = piece_size + (len(joiner) if current else 0)
+        if current and size + extra > units:
+            out.append(current)
+            current, size = piece, piece_size
+        else:
+            current = current + joiner + piece if current else piece
+            size += extra
+    if current:
+        out.append(current)
+    if len(out) > lines:
+        out = out[:lines - 1] + [fit(joiner.join(out[lines - 1:]), units)]
+    return out
+
+
+def radar_geometry(model, graded: Grade, lang: str, size: int = 520) -> dict:
+    """Points of the radar chart: one axis per stave, rings at ranks 1..top, the stave levels."""
+    dims = model.dimensions
+    n = len(dims)
+    cx, cy, radius = size / 2, size / 2 - 10, size * 0.30
+    top = model.top_rank
+
+    def point(i, value):
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        r = radius * value / top
+        return round(cx + r * math.cos(angle), 1), round(cy + r * math.sin(angle), 1)
+
+    rings = []
+    for rank in range(1, top + 1):
+        rings.append({"rank": rank, "points": " ".join(f"{x},{y}" for x, y in (point(i, rank) for i in range(n))),
+                      "label": point(0, rank)})
+    axes, labels, dots = [], [], []
+    for i, dim in enumerate(dims):
+        x, y = point(i, top)
+        axes.append({"x": x, "y": y})
+        lx, ly = point(i, top + 0.55)
+        cos = math.cos(-math.pi / 2 + 2 * math.pi * i / n)
+        anchor = "middle" if abs(cos) < 0.3 else ("start" if cos > 0 else "end")
+        text = _wrap(dim.name[lang], 16 if lang == "zh" else 20)
+        level = graded.dimension_level[dim.id]
+        labels.append({"x": lx, "y": round(ly - 6 * (len(text) - 1), 1), "anchor": anchor, "lines": text,
+                       "level": level, "shortest": dim.id in graded.shortest, "id": dim.id})
+        px, py = point(i, level)
+        dots.append({"x": px, "y": py, "shortest": dim.id in graded.shortest, "level": level,
+                     "title": f"{dim.name[lang]}: L{level}"})
+    polygon = " ".join(f"{d['x']},{d['y']}" for d in dots)
+    company = " ".join(f"{x},{y}" for x, y in (point(i, graded.level) for i in range(n)))
+    margin = 70   # room for the labels left and right
+    return {"size": size, "height": size - 10, "x0": -margin, "width": size + 2 * margin, "cx": cx, "cy": cy, "n": n, "rings": rings, "axes": axes,
+            "labels": labels, "dots": dots, "polygon": polygon, "company": company, "top": top}
+
+
+NODE_W, NODE_H, COL_GAP, ROW_GAP, PAD = 210, 46, 54, 12, 16
+
+
+def graph_layout(model, plan: dict, lang: str) -> Optional[dict]:
+    """Boxes and edges of the roadmap's dependency graph: one column per phase, in phase order."""
+    if not plan["phases"]:
+        return None
+    where: Dict[str, tuple] = {}
+    nodes, headers = [], []
+    rows = max(len(p["actions"]) for p in plan["phases"])
+    for column, phase in enumerate(plan["phases"]):
+        x = PAD + column * (NODE_W + COL_GAP)
+        headers.append({"x": x + NODE_W / 2, "text": f"{word('phase', lang)} {phase['phase']}",
+                        "unlocks": (f"→ {level_name(model, phase['unlocks']['rank'], lang)}"
+                                    if phase["unlocks"] else "")})
+        for row, action in enumerate(phase["actions"]):
+            y = PAD + 34 + row * (NODE_H + ROW_GAP)
+            where[action["id"]] = (x, y)
+            level = action["level"]
+            nodes.append({
+                "x": x, "y": y, "w": NODE_W, "h": NODE_H,
+                "id_text": fit(action["id"], 30), "name_text": fit(action["name"][lang], 33),
+                "title": f"{action['id']} — {action['name'][lang]} (L{level}, {word('effort', lang)} "
+                         f"{action['effort']})",
+                "fill": LEVEL_COLOURS.get(level, "#ffffff"), "stroke": LEVEL_BORDERS.get(level, "#888888"),
+                "prerequisite": not action["covers"]})
+    edges = []
+    for phase in plan["phases"]:
+        for action in phase["actions"]:
+            x2, y2 = where[action["id"]]
+            direct = set(model.actions[action["id"]].depends_on)
+            for before in action["after"]:
+                x1, y1 = where[before]
+                sx, sy, ex, ey = x1 + NODE_W, y1 + NODE_H / 2, x2, y2 + NODE_H / 2
+                bend = max(COL_GAP * 0.6, (ex - sx) * 0.4)
+                edges.append({"d": f"M{sx},{sy} C{sx + bend},{sy} {ex - bend},{ey} {ex},{ey}",
+                              "indirect": before not in direct})
+    width = PAD * 2 + len(plan["phases"]) * NODE_W + (len(plan["phases"]) - 1) * COL_GAP
+    height = PAD * 2 + 34 + rows * (NODE_H + ROW_GAP)
+    return {"width": width, "height": height, "nodes": nodes, "edges": edges, "headers": headers}
+
+
+def _levels(model, graded: Grade, target: Optional[int], lang: str) -> List[dict]:
+    other = "en" if lang == "zh" else "zh"
+    return [{"rank": lv.rank, "name": lv.name[lang], "other": lv.name[other],
+             "description": (lv.description or {}).get(lang, ""),
+             "current": lv.rank == graded.level, "barrel": lv.rank == graded.barrel and graded.barrel != graded.level,
+             "target": target is not None and lv.rank == target and target > graded.level,
+             "reached": lv.rank <= graded.level, "fill": LEVEL_COLOURS.get(lv.rank, "#ffffff"),
+             "stroke": LEVEL_BORDERS.get(lv.rank, "#888888")}
+            for lv in model.levels]
+
+
+def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank: Optional[int] = None,
+                graded: Optional[Grade] = None) -> str:
+    """The full report as one HTML document.
+
+    ``focus`` (``assess``, ``explain`` or ``roadmap``) sets the title;
+    ``rank`` is the level explained and planned for (default: the next).
+
+    Raises
+    ------
+    InputError when ``rank`` is outside the model's levels.
+    """
+    graded = graded or grade(model, assessment)
+    result = graded.as_dict(trace=False)
+    explanation = explain(model, assessment, level=rank, graded=graded)
+    plan = plan_roadmap(model, assessment, target=rank, graded=graded)
+    target = explanation["target"]["rank"] if explanation["target"] else None
+    pillars = {p.id: p.name[lang] for p in model.pillars}
+    rows = []
+    for row in result["dimensions"]:
+        cells = []
+        for k in range(2, model.top_rank + 1):
+            cell = graded.cells[(row["id"], k)]
+            cells.append({"k": k, "score": row["scores"][str(k)], "met": row["met"][str(k)],
+                          "applicable": cell.applicable,
+                          "pct": 0 if row["scores"][str(k)] is None else round(row["scores"][str(k)] * 100)})
+        rows.append({"id": row["id"], "name": model.dimensions_by_id[row["id"]].name[lang],
+                     "pillar": pillars.get(row["pillar"], row["pillar"]), "level": row["level"],
+                     "shortest": row["id"] in graded.shortest, "cells": cells})
+    dims = {d.id: d.name[lang] for d in model.dimensions}
+    company = result["company"]
+    context = {
+        "lang": lang, "focus": focus, "w": lambda key: word(key, lang),
+        "level_name": lambda r: level_name(model, r, lang),
+        "rating": lambda value, not_rated=False: rating_label(value, lang, not_rated),
+        "title": word({"assess": "report_assess", "explain": "report_explain",
+                       "roadmap": "report_roadmap"}[focus], lang),
+        "company": company, "company_name": company.get("name") or company.get("id") or "—",
+        "company_extra": [(k, company[k]) for k in ("id", "industry", "region") if company.get(k)],
+        "assessed_on": result.get("assessed_on"),
+        "model": {"id": model.id, "version": model.version, "name": model.name[lang], "sha256": model.sha256},
+        "input_sha256": assessment.sha256, "version": _package_version(),
+        "level": graded.level, "barrel": graded.barrel, "target": target,
+        "threshold": model.threshold, "key_minimum": model.key_minimum,
+        "levels": _levels(model, graded, target, lang), "top": model.top_rank,
+        "radar": radar_geometry(model, graded, lang) if len(model.dimensions) >= 3 else None,
+        "rows": rows, "ranks": list(range(2, model.top_rank + 1)), "dims": dims,
+        "result": result, "explanation": explanation, "plan": plan,
+        "graph": graph_layout(model, plan, lang),
+        "criteria": model.criteria,
+        "colours": {lv.rank: LEVEL_COLOURS.get(lv.rank, "#f5f5f5") for lv in model.levels},
+        "borders": {lv.rank: LEVEL_BORDERS.get(lv.rank, "#888888") for lv in model.levels},
+        "holding_caps": graded.holding_caps(),
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def _package_version() -> str:
+    from . import __version__
+    return __version__

@@ -1,0 +1,223 @@
+"""Markdown reports of ``assess``, ``explain`` and ``roadmap`` (CommonMark with GFM tables).
+
+Every string that comes from the assessment or the model is escaped, so a
+company called ``*ACME* | <b>`` prints as written and cannot inject markup,
+links or HTML; ids are set in code spans.
+"""
+from __future__ import annotations
+
+import re
+from typing import List
+
+from .diagnosis import fact_summary
+from .words import level_name, rating_label, word
+
+__all__ = ["escape", "render_assess_markdown", "render_explain_markdown", "render_roadmap_markdown"]
+
+# the characters that can start markup inline; "(", "#", "+" and "!" only matter after an escaped one
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def escape(text) -> str:
+    """``text`` as literal Markdown inline text (one line; table-cell safe)."""
+    text = " ".join(str(text).split())
+    text = _SPECIAL.sub(r"\\\1", text)
+    # a leading "1." or "-" would start a list; a leading "=" or "-" under a line, a heading
+    return re.sub(r"^(\d+)\.", r"\1\\.", text) if text else text
+
+
+def code(text) -> str:
+    """An id in a code span (ids are slugs; any backtick is stripped)."""
+    return "`" + str(text).replace("`", "") + "`"
+
+
+def _title(result: dict, key: str, lang: str) -> List[str]:
+    company = result.get("company") or {}
+    name = company.get("name") or company.get("id") or "-"
+    lines = [f"# {word(key, lang)}", "",
+             f"**{word('company', lang)}:** {escape(name)}"
+             + (f" ({code(company['id'])})" if company.get("name") and company.get("id") else "")]
+    if result.get("assessed_on"):
+        lines.append(f"**{word('assessed_on', lang)}:** {escape(result['assessed_on'])}")
+    model = result.get("model")
+    if model:
+        lines.append(f"**{word('model', lang)}:** {code(model['id'])} {escape(model['version'])}")
+    lines = lines[:2] + [line + "  " for line in lines[2:-1]] + lines[-1:]  # hard line breaks
+    lines.append("")
+    return lines
+
+
+def _dim(model, dimension: str, lang: str) -> str:
+    return f"{escape(model.dimensions_by_id[dimension].name[lang])} ({code(dimension)})"
+
+
+def _score(score) -> str:
+    return "—" if score is None else f"{score:.2f}"
+
+
+def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
+    """The ``assess`` result as Markdown: level, barrel, the table of staves, blockers, minimal fix."""
+    lines = _title(result, "report_assess", lang)
+    lines.append(f"## {word('level', lang)}: {escape(level_name(model, result['level']['rank'], lang))}")
+    lines.append("")
+    barrel = result["barrel"]
+    lines.append(f"**{word('barrel', lang)}:** {barrel['rank']} — {word('shortest', lang)}: "
+                 + ", ".join(_dim(model, d, lang) for d in barrel["shortest"]))
+    lines.append("")
+    top = model.top_rank
+    header = [word("dimension", lang), word("level", lang)] + [f"L{k}" for k in range(2, top + 1)]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" + "--:|" * (len(header) - 1))
+    for row in result["dimensions"]:
+        cells = []
+        for k in range(2, top + 1):
+            met = row.get("met", {}).get(str(k))
+            cells.append(f"{_score(row['scores'][str(k)])} {'✓' if met else '✗'}")
+        short = " \\*" if row["id"] in barrel["shortest"] else ""
+        lines.append(f"| {_dim(model, row['id'], lang)}{short} | {row['level']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    nxt = result.get("next_level")
+    if nxt is None:
+        lines.append(f"## {word('next', lang)}")
+        lines.append("")
+        lines.append(escape(word("top", lang)))
+    else:
+        lines.append(f"## {word('next', lang)}: {escape(level_name(model, nxt['rank'], lang))}")
+        lines.append("")
+        if nxt.get("caps"):
+            lines.append(f"**{word('caps', lang)}:** " + "; ".join(f"{code(c['rule'])} → L{c['level']}"
+                                                                   for c in nxt["caps"]))
+            lines.append("")
+            lines.append(escape(word("cap_note", lang)))
+            lines.append("")
+        lines.append(f"### {word('blockers', lang)} ({len(nxt['blockers'])})")
+        lines.append("")
+        if not nxt["blockers"]:
+            lines.append(escape(word("nothing_blocks", lang)))
+        fix = set(nxt["minimal_fix"])
+        for blocker in nxt["blockers"]:
+            criterion = model.criteria[blocker["criterion"]]
+            key = f" **[{word('key', lang)}]**" if criterion.key else ""
+            star = " ★" if blocker["criterion"] in fix else ""
+            rating = rating_label(blocker["rating"], lang, blocker.get("not_rated", False))
+            lines.append(f"- {code(criterion.id)}{key} L{blocker['level']} ({escape(rating)}){star}: "
+                         f"{escape(criterion.text[lang])}")
+        lines.append("")
+        lines.append(f"### {word('minimal_fix', lang)} ({len(nxt['minimal_fix'])})")
+        lines.append("")
+        lines.append(", ".join(code(c) for c in nxt["minimal_fix"]) or escape(word("none", lang)))
+    not_rated = result.get("not_rated") or []
+    lines.append("")
+    lines.append(f"**{word('not_rated', lang)} ({len(not_rated)}):** "
+                 + (", ".join(code(c) for c in not_rated) if not_rated else escape(word("none", lang))))
+    return "\n".join(lines) + "\n"
+
+
+def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
+    """The ``explain`` result as Markdown."""
+    lines = _title(result, "report_explain", lang)
+    current = result["level"]["rank"]
+    lines.append(f"## {word('why_holds', lang)}: {escape(level_name(model, current, lang))}")
+    lines.append("")
+    for entry in result["holds"]["rules"]:
+        kind = entry["conclusion"]["fact"]
+        if kind == "met" or (kind == "dimension_level"
+                             and entry["conclusion"]["dimension"] not in result["barrel"]["shortest"]):
+            continue
+        matched = "; ".join(fact_summary(f) for f in entry["facts"])
+        lines.append(f"- {code(entry['rule'])} (#{entry['seq']}): {escape(matched)} ⇒ "
+                     f"{escape(fact_summary(entry['conclusion']))}")
+    lines.append(f"- {escape(word('cells_met', lang).format(k=current))}: {result['holds']['cells_met']}")
+    lines.append("")
+    target, why = result["target"], result["why_not"]
+    if target is None:
+        lines.append(escape(word("top_reached", lang)))
+        return "\n".join(lines) + "\n"
+    if why is None:
+        lines.append(f"{escape(level_name(model, target['rank'], lang))}: {escape(word('reached_already', lang))}.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"## {word('why_not', lang)} {escape(level_name(model, target['rank'], lang))}")
+    lines.append("")
+    if why["staves_below"]:
+        lines.append(f"**{word('staves_below', lang)}:** " + ", ".join(
+            f"{_dim(model, s['dimension'], lang)} L{s['level']}" for s in why["staves_below"]))
+        lines.append("")
+    if why["caps"]:
+        lines.append(f"**{escape(word('caps_block', lang))}:** "
+                     + "; ".join(f"{code(c['rule'])} → L{c['level']}" for c in why["caps"]))
+        lines.append("")
+    if why["failing"]:
+        lines.append(f"### {word('failing_cells', lang)}")
+        lines.append("")
+        lines.append(f"| {word('dimension', lang)} | L | {word('score', lang)} | {word('threshold', lang)} | "
+                     f"{escape(word('keys_below_min', lang))} | {word('minimal_fix', lang)} |")
+        lines.append("|---|--:|--:|--:|---|---|")
+        for cell in why["failing"]:
+            keys = ", ".join(f"{code(k['criterion'])} "
+                             f"({escape(rating_label(k['rating'], lang, k.get('not_rated', False)))})"
+                             for k in cell["keys_below"]) or "—"
+            lines.append(f"| {_dim(model, cell['dimension'], lang)} | {cell['level']} | {_score(cell['score'])} | "
+                         f"{cell['threshold']:.2f} | {keys} | {', '.join(code(c) for c in cell['minimal_fix'])} |")
+        lines.append("")
+    lines.append(f"### {word('minimal_fix', lang)} ({len(why['minimal_fix'])})")
+    lines.append("")
+    for entry in why["minimal_fix"]:
+        key = f" **[{word('key', lang)}]**" if entry["key"] else ""
+        rating = rating_label(entry["rating"], lang, entry.get("not_rated", False))
+        lines.append(f"- {code(entry['criterion'])}{key} ({escape(rating)} → {escape(rating_label(1.0, lang))}): "
+                     f"{escape(entry['text'][lang])}")
+        lines.append(f"  - *{word('evidence', lang)}:* {escape(entry['evidence'][lang])}")
+        if entry.get("actions"):
+            lines.append(f"  - *{word('addressed_by', lang)}:* " + ", ".join(code(a) for a in entry["actions"]))
+    after = why["after_fix"]
+    verdict = word("reaches", lang) if after["reaches"] else word("does_not_reach", lang)
+    lines.append("")
+    lines.append(f"**{word('after_fix', lang)}:** {escape(level_name(model, after['level'], lang))} — "
+                 f"{escape(verdict)} {escape(level_name(model, target['rank'], lang))}")
+    return "\n".join(lines) + "\n"
+
+
+def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
+    """The roadmap as Markdown: needed criteria, then each phase with its actions and PDCA check."""
+    lines = _title(plan, "report_roadmap", lang)
+    lines.append(f"**{word('from', lang)}:** {escape(level_name(model, plan['from'], lang))} → "
+                 f"**{word('to', lang)}:** {escape(level_name(model, plan['target'], lang))}")
+    lines.append("")
+    if plan.get("message"):
+        lines.append(escape(plan["message"][lang]))
+        lines.append("")
+    if plan["needed"]:
+        lines.append(f"**{escape(word('needed', lang))}:** " + ", ".join(code(c) for c in plan["needed"]))
+        lines.append("")
+    for phase in plan["phases"]:
+        unlocks = (f"{word('unlocks', lang)} {level_name(model, phase['unlocks']['rank'], lang)}"
+                   if phase["unlocks"] else word("no_unlock", lang))
+        lines.append(f"## {word('phase', lang)} {phase['phase']} — {escape(unlocks)}")
+        lines.append("")
+        lines.append(f"| # | {word('actions', lang)} | {word('effort', lang)} | {word('addresses', lang)} | "
+                     f"{word('after', lang)} |")
+        lines.append("|--:|---|--:|---|---|")
+        for n, action in enumerate(phase["actions"], start=1):
+            lines.append(f"| {n} | {code(action['id'])} {escape(action['name'][lang])} | {action['effort']} | "
+                         f"{', '.join(code(c) for c in action['addresses'])} | "
+                         f"{', '.join(code(a) for a in action['after']) or '—'} |")
+        lines.append("")
+        lines.append(f"**{escape(word('check', lang))}:**")
+        lines.append("")
+        for entry in phase["check"]:
+            lines.append(f"- [ ] {code(entry['criterion'])}: {escape(entry['evidence'][lang])}")
+        lines.append("")
+    if plan["phases"]:
+        lines.append(f"**{word('total', lang)}:** {len(plan['order'])} {escape(word('actions_count', lang))}, "
+                     f"{escape(word('total_effort', lang))} {plan['total_effort']}.")
+        lines.append("")
+    if not plan["reaches"]:
+        if plan["phases"]:
+            lines.append(f"**{escape(word('plan_blocked', lang))} "
+                         f"{escape(level_name(model, plan['level_after'], lang))}.** {escape(word('cap_no_action', lang))}")
+            lines.append("")
+        lines.append(f"**{word('caps', lang)}:** " + "; ".join(f"{code(c['rule'])} → L{c['level']}"
+                                                               for c in plan["caps"]))
+    elif plan["phases"]:
+        lines.append(f"{escape(word('plan_reaches', lang))} {escape(level_name(model, plan['level_after'], lang))}.")
+    return "\n".join(lines) + "\n"

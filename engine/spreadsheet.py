@@ -1,0 +1,372 @@
+"""The questionnaire: written from the model (XLSX or YAML), and a filled XLSX read back as an assessment.
+
+Workbook layout (CONTRACT §5, "Spreadsheets"):
+
+- first sheet ``questionnaire``: a header row with the columns
+  ``criterion``, ``dimension``, ``level``, ``key``, ``weight``, the texts
+  ``text_zh`` / ``text_en``, the auditor's evidence guidance ``guidance_zh`` /
+  ``guidance_en``, then ``rating`` (a drop-down of the rating labels, English
+  and Chinese; a number in [0, 1] is accepted too) and ``evidence`` (free
+  text, one reference per line); one row per criterion, in model order.
+  Only ``criterion``, ``rating`` and ``evidence`` are read back; a blank
+  rating is *not rated*.
+- sheet ``company``: ``key`` / ``value`` rows ``id``, ``name``, ``industry``,
+  ``region``, ``assessed_on`` and one row per model fact (blank = not given).
+- sheet ``instructions``: how to fill it in, in the chosen language.
+
+Errors name the file, the row and column, and the sheet and cell:
+``book.xlsx:12:10: questionnaire!J12: alpha-2-1: unknown rating 'ful'; ...``
+(``path:ROW:COL: SHEET!CELL: message``).  The XLSX written is the same bytes
+for the same model and language (fixed timestamps inside the zip).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import zipfile
+from typing import Any, Dict, List, Optional
+
+from .assessment import Assessment, parse_rating, _scalar_text
+from .errors import InputError, Problem, did_you_mean
+
+__all__ = ["template_workbook", "template_yaml", "read_questionnaire", "open_workbook", "QUESTIONNAIRE_COLUMNS",
+           "RATING_CHOICES"]
+
+QUESTIONNAIRE_COLUMNS = ("criterion", "dimension", "level", "key", "weight", "text_zh", "text_en",
+                         "guidance_zh", "guidance_en", "rating", "evidence")
+COMPANY_KEYS = ("id", "name", "industry", "region", "assessed_on")
+RATING_CHOICES = {"en": ["full", "largely", "partial", "none", "na", "全部满足", "大部分满足", "部分满足", "不满足", "不适用"],
+                  "zh": ["全部满足", "大部分满足", "部分满足", "不满足", "不适用", "full", "largely", "partial", "none", "na"]}
+_FIXED_TIME = "2000-01-01T00:00:00Z"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+_WORDS = {
+    "id": ("企业编号（必填，用于历史记录）", "company id (needed for the history)"),
+    "name": ("企业名称", "company name"),
+    "industry": ("行业（如国民经济行业分类代码 C34）", "industry (e.g. the GB/T 4754 code C34)"),
+    "region": ("地区（省、市）", "region (province, city)"),
+    "assessed_on": ("评估日期（YYYY-MM-DD）", "date of the assessment (YYYY-MM-DD)"),
+    "prompt_title": ("评分", "Rating"),
+    "prompt": ("全部满足=1.0，大部分满足=0.8，部分满足=0.5，不满足=0，不适用=不计分；也可填 0 到 1 之间的数。留空=未评分（按 0 计）。",
+               "full=1.0, largely=0.8, partial=0.5, none=0, na=left out; or a number in [0, 1]. "
+               "Blank = not rated (counts as 0)."),
+    "error_title": ("评分无效", "Not a rating"),
+    "error": ("请从列表中选择，或填 0 到 1 之间的数。", "Pick a label from the list, or type a number in [0, 1]."),
+    "fact": ("近三年事实（填 是/否，留空=否）", "veto fact (yes/no; blank = default)"),
+    "instructions": (
+        ["质量管理能力分级自评问卷",
+         "1. 在 questionnaire 表的 rating 列为每条准则选择评分：全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用，"
+         "或填 0 到 1 之间的数；留空表示未评分（按 0 计分）。",
+         "2. 在 evidence 列填写证据（文件名、记录编号），每行一条。",
+         "3. 在 company 表填写企业编号、名称、行业、地区、评估日期，以及近三年的否决事实（是/否）。",
+         "4. 保存后运行：qmgrade assess 本文件.xlsx",
+         "请勿修改 criterion 列和表头。"],
+        ["Quality-management capability self-assessment questionnaire",
+         "1. In the questionnaire sheet, rate each criterion in the rating column: full / largely / partial / "
+         "none / na (or 全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用, or a number in [0, 1]); blank = not rated "
+         "(counts as 0).",
+         "2. Put the evidence (document names, record numbers) in the evidence column, one per line.",
+         "3. In the company sheet fill in the company id, name, industry, region, the date, and the veto facts "
+         "of the last three years (yes/no).",
+         "4. Save, then run: qmgrade assess THIS-FILE.xlsx",
+         "Do not change the criterion column or the header row."]),
+}
+
+
+def _tr(word: str, lang: str):
+    zh, en = _WORDS[word]
+    return zh if lang == "zh" else en
+
+
+def _cell_ref(row: int, col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+# -- writing ---------------------------------------------------------------------------------
+def template_workbook(model, lang: str = "en") -> bytes:
+    """The blank questionnaire as XLSX bytes (deterministic for a model and language)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "questionnaire"
+    text_cols = ("text_zh", "text_en", "guidance_zh", "guidance_en") if lang == "zh" else \
+        ("text_en", "text_zh", "guidance_en", "guidance_zh")
+    columns = ["criterion", "dimension", "level", "key", "weight", *text_cols, "rating", "evidence"]
+    sheet.append(columns)
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDE5F0")
+    dims = {d.id: d for d in model.dimensions}
+    for criterion in sorted(model.criteria.values(),
+                            key=lambda c: (model.dimensions.index(dims[c.dimension]), c.level)):
+        texts = {"text_zh": criterion.text["zh"], "text_en": criterion.text["en"],
+                 "guidance_zh": (criterion.evidence or {}).get("zh", ""),
+                 "guidance_en": (criterion.evidence or {}).get("en", "")}
+        sheet.append([criterion.id, criterion.dimension, criterion.level, bool(criterion.key),
+                      criterion.weight, *[texts[c] for c in text_cols], None, None])
+    last = sheet.max_row
+    rating_col = columns.index("rating") + 1
+    letter = _cell_ref(1, rating_col)[:-1]
+    choices = RATING_CHOICES[lang]
+    validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
+                                showDropDown=False, showErrorMessage=True, errorStyle="warning",
+                                promptTitle=_tr("prompt_title", lang), prompt=_tr("prompt", lang)[:255],
+                                errorTitle=_tr("error_title", lang), error=_tr("error", lang))
+    validation.showInputMessage = True
+    sheet.add_data_validation(validation)
+    if last >= 2:
+        validation.add(f"{letter}2:{letter}{last}")
+    widths = {"criterion": 30, "dimension": 14, "level": 7, "key": 7, "weight": 8, "rating": 14, "evidence": 40}
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for index, name in enumerate(columns, 1):
+        col_letter = _cell_ref(1, index)[:-1]
+        sheet.column_dimensions[col_letter].width = widths.get(name, 50)
+        if name.startswith(("text", "guidance")) or name == "evidence":
+            for row in range(2, last + 1):
+                sheet.cell(row=row, column=index).alignment = wrap
+    sheet.freeze_panes = "B2"
+
+    company = book.create_sheet("company")
+    company.append(["key", "value", "note"])
+    for cell in company[1]:
+        cell.font = bold
+    for key in COMPANY_KEYS:
+        company.append([key, None, _tr(key, lang)])
+    for fact in model.facts:
+        company.append([fact.id, None, f"{fact.name[lang]} — {_tr('fact', lang)}"])
+    company.column_dimensions["A"].width = 30
+    company.column_dimensions["B"].width = 30
+    company.column_dimensions["C"].width = 60
+
+    notes = book.create_sheet("instructions")
+    for line in _tr("instructions", lang):
+        notes.append([line])
+    notes.column_dimensions["A"].width = 120
+
+    book.properties.creator = "qmgrade"
+    book.properties.title = f"{model.id} {model.version}"
+    stream = io.BytesIO()
+    book.save(stream)
+    return _stable_zip(stream.getvalue())
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The same workbook bytes every time: fixed zip entry times and document timestamps."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = content.decode("utf-8")
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                              lambda m: m.group(1) + _FIXED_TIME + m.group(3), text)
+                content = text.encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, content)
+    return out.getvalue()
+
+
+def template_yaml(model, lang: str = "en") -> str:
+    """The blank questionnaire as YAML: a valid (empty) assessment, every criterion as a comment to fill in.
+
+    Uncomment a rating line and give it a label (or a number) to rate that
+    criterion; criteria left commented out are *not rated*.
+    """
+    import yaml
+
+    def quoted(text: str) -> str:
+        return " ".join(str(text).split())
+
+    labels = " | ".join(RATING_CHOICES[lang][:5]) + " | 0..1"
+    head = ("# 质量管理能力分级自评问卷 —— 去掉评分行前的 “# ” 并填写评分：" if lang == "zh" else
+            "# Quality-management self-assessment — to rate a criterion, remove the '# ' before its line "
+            "and give a rating:")
+    lines = [head, f"#   {labels}", f"# model: {model.id} {model.version}", "company:"]
+    for key in ("id", "name", "industry", "region"):
+        lines.append(f"  {key}: ''          # {_tr(key, lang)}")
+    lines.append(f"# assessed_on: 2026-01-01   # {_tr('assessed_on', lang)}")
+    lines.append("facts:")
+    for fact in model.facts:
+        lines.append(f"  {fact.id}: {yaml.safe_dump(fact.default).splitlines()[0]}   # {quoted(fact.name[lang])}")
+    lines.append("ratings:")
+    dims = {d.id: d for d in model.dimensions}
+    current = None
+    for criterion in sorted(model.criteria.values(),
+                            key=lambda c: (model.dimensions.index(dims[c.dimension]), c.level)):
+        cell = (criterion.dimension, criterion.level)
+        if cell != current:
+            current = cell
+            lines.append(f"  # ── {dims[cell[0]].name[lang]} ({cell[0]}) · L{cell[1]} ──")
+        key = " ★" if criterion.key else ""
+        lines.append(f"  # {quoted(criterion.text[lang])}{key}")
+        guidance = (criterion.evidence or {}).get(lang)
+        if guidance:
+            lines.append(f"  #   {'证据' if lang == 'zh' else 'evidence'}: {quoted(guidance)}")
+        lines.append(f"  # {criterion.id}: ")
+    lines.append("evidence: {}                # criterion id: [references]")
+    return "\n".join(lines) + "\n"
+
+
+# -- reading ---------------------------------------------------------------------------------
+def open_workbook(path: str):
+    """Open an XLSX workbook read-only (values, not formulas).
+
+    Raises
+    ------
+    InputError when the file is missing or not an XLSX workbook.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise InputError(Problem(path, 1, 1, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(path, 1, 1, "is a directory, not a file")) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise InputError(Problem(path, 1, 1, f"not an XLSX workbook ({type(exc).__name__}: {exc})")) from None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _date_text(value: Any) -> str:
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _company_value(value: Any) -> Any:
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return _date_text(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return _scalar_text(value.strip() if isinstance(value, str) else value)
+
+
+def read_questionnaire(path: str, model) -> Assessment:
+    """A filled questionnaire workbook as an :class:`Assessment` (every problem at once).
+
+    Raises
+    ------
+    InputError naming ``path:ROW:COL: SHEET!CELL: ...`` for an unknown
+    criterion, an unknown rating, a duplicate row, an unknown company key or
+    a fact of the wrong type; or when the workbook has no questionnaire header.
+    """
+    from .batch import _fact_value
+
+    book = open_workbook(path)
+    problems: List[Problem] = []
+    try:
+        sheet = book.worksheets[0]
+        title = sheet.title
+
+        def problem(row, col, message, code=""):
+            problems.append(Problem(path, row, col, f"{title}!{_cell_ref(row, col)}: {message}", code))
+
+        header_row, columns = None, {}
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
+        for number, row in enumerate(rows, 1):
+            names = [str(v).strip().lower() if v is not None else "" for v in row]
+            if "criterion" in names:
+                header_row = number
+                for index, name in enumerate(names):
+                    if name and name not in columns:
+                        columns[name] = index
+                break
+            if number >= 10:
+                break
+        if header_row is None or "rating" not in columns:
+            missing = "criterion" if header_row is None else "rating"
+            raise InputError(Problem(path, 1, 1, f"{title}!A1: no questionnaire header: the first sheet needs a "
+                                                 f"header row with 'criterion', 'rating' and 'evidence' "
+                                                 f"(missing {missing!r}; write one with qmgrade template)", "header"))
+        c_col, r_col, e_col = columns["criterion"], columns["rating"], columns.get("evidence")
+        ratings: Dict[str, Optional[float]] = {}
+        evidence: Dict[str, List[str]] = {}
+        seen: Dict[str, int] = {}
+        for number, row in enumerate(rows, header_row + 1):
+            cid_value = row[c_col] if c_col < len(row) else None
+            if _blank(cid_value):
+                continue
+            cid = str(cid_value).strip()
+            if cid not in model.criteria:
+                hint = did_you_mean(cid, model.criteria)
+                suffix = f"; did you mean {hint!r}?" if hint else ""
+                problem(number, c_col + 1, f"unknown criterion {cid!r}{suffix}", "unknown-id")
+                continue
+            if cid in seen:
+                problem(number, c_col + 1, f"criterion {cid!r} appears twice (first in row {seen[cid]})",
+                        "duplicate-key")
+                continue
+            seen[cid] = number
+            value = row[r_col] if r_col < len(row) else None
+            if not _blank(value):
+                try:
+                    ratings[cid] = parse_rating(value)
+                except ValueError as exc:
+                    problem(number, r_col + 1, f"{cid}: {exc}", "bad-rating")
+            refs = row[e_col] if e_col is not None and e_col < len(row) else None
+            if not _blank(refs):
+                lines = [line.strip() for line in str(refs).splitlines() if line.strip()]
+                if lines:
+                    evidence[cid] = lines
+
+        company: Dict[str, Any] = {}
+        assessed_on = None
+        facts: Dict[str, Any] = {}
+        if "company" in book.sheetnames:
+            sheet = book["company"]
+            title = sheet.title
+            declared = {fact.id: fact for fact in model.facts}
+            known = list(COMPANY_KEYS) + list(declared)
+            for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+                key = row[0] if row else None
+                if _blank(key):
+                    continue
+                key = str(key).strip()
+                if number == 1 and key.lower() == "key":
+                    continue
+                value = row[1] if len(row) > 1 else None
+                if key in COMPANY_KEYS:
+                    if _blank(value):
+                        continue
+                    if key == "assessed_on":
+                        assessed_on = _date_text(value)
+                    else:
+                        company[key] = _company_value(value)
+                elif key in declared:
+                    if _blank(value):
+                        continue
+                    try:
+                        facts[key] = _fact_value(declared[key].type, value)
+                    except ValueError as exc:
+                        problem(number, 2, f"fact {key!r}: {exc}", "fact-type")
+                else:
+                    hint = did_you_mean(key, known)
+                    suffix = f"; did you mean {hint!r}?" if hint else ""
+                    problem(number, 1, f"unknown key {key!r}{suffix}", "unknown-id")
+    finally:
+        book.close()
+    if problems:
+        raise InputError(problems)
+    return Assessment(company, assessed_on, ratings, evidence, facts, path)

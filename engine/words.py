@@ -1,0 +1,121 @@
+"""The words of the diagnosis, roadmap, what-if and report outputs, in Chinese and English.
+
+Kept apart from :mod:`engine.report` (the assess text report) so that each
+output module reads its labels from one table; :func:`word` falls back to
+``engine.report.tr`` for the words both share.
+"""
+from __future__ import annotations
+
+from .report import _WORDS as _REPORT_WORDS
+
+__all__ = ["word", "level_name", "rating_label"]
+
+_WORDS = {
+    # explain
+    "explain_title": ("等级诊断", "Diagnosis"),
+    "why_holds": ("为什么达到当前等级", "Why the level holds"),
+    "why_not": ("为什么未达到", "Why it does not reach"),
+    "reached_already": ("已达到该等级", "is reached"),
+    "rules_fired": ("触发的规则", "Rules that fired"),
+    "cells_met": ("L{k} 及以下已满足的（维度，级别）", "(dimension, level) cells met up to L{k}"),
+    "staves_below": ("低于目标等级的维度", "Staves below the target"),
+    "failing_cells": ("未满足的维度级别", "Failing (dimension, level) cells"),
+    "keys_below_min": ("关键条款低于最低分", "key criteria below the minimum"),
+    "key_minimum": ("关键最低分", "key minimum"),
+    "reason_key": ("关键条款否决", "a key criterion is below the minimum"),
+    "reason_threshold": ("得分低于阈值", "the score is below the threshold"),
+    "after_fix": ("完成最少整改后", "After the minimal fix"),
+    "reaches": ("可达到", "reaches"),
+    "does_not_reach": ("仍不能达到", "does not reach"),
+    "evidence": ("证据要求", "Evidence"),
+    "addressed_by": ("对应措施", "addressed by"),
+    "caps_block": ("封顶规则阻止达到该等级（整改条款无法解除）",
+                   "Caps that keep the company below this level (no criterion fix lifts them)"),
+    "top_reached": ("已达最高等级，无需诊断下一级。", "The company is at the top level; there is no next level."),
+    "gain": ("提升", "gain"),
+    # roadmap
+    "roadmap_title": ("改进路线图", "Improvement roadmap"),
+    "from": ("当前", "From"),
+    "to": ("目标", "To"),
+    "target": ("目标等级", "Target"),
+    "needed": ("需要提升的条款（目标等级的最少整改项）", "Criteria to raise (the minimal fix for the target)"),
+    "phase": ("阶段", "Phase"),
+    "unlocks": ("解锁", "unlocks"),
+    "no_unlock": ("（尚未解锁新等级）", "(no new level yet)"),
+    "effort": ("工作量", "effort"),
+    "addresses": ("覆盖条款", "addresses"),
+    "after": ("前置", "after"),
+    "check": ("PDCA 检查：以下条款的证据证明本阶段完成",
+              "PDCA check: the evidence of these criteria proves the phase done"),
+    "total": ("合计", "Total"),
+    "actions_count": ("项措施", "actions"),
+    "total_effort": ("总工作量", "total effort"),
+    "plan_reaches": ("全部完成后达到", "Doing them all reaches"),
+    "plan_blocked": ("全部完成后仍为", "Doing them all still leaves the company at"),
+    "empty_plan": ("无需改进措施。", "No action is needed."),
+    "already_at": ("企业已处于该等级或更高等级", "The company is already at or above this level"),
+    "at_top": ("企业已处于最高等级", "The company is already at the top level"),
+    "capped_plan": ("封顶规则使企业停留在", "A cap holds the company at"),
+    "dependency_graph": ("措施依赖关系图", "Action dependency graph"),
+    "legend_done": ("虚线：经由已完成措施的间接依赖", "dashed: indirect dependency through a done action"),
+    "cap_no_action": ("没有措施能解除封顶规则。", "No action lifts a cap."),
+    # whatif
+    "whatif_title": ("假设分析", "What if"),
+    "changed": ("改动的评分", "Changed ratings"),
+    "before": ("改动前", "before"),
+    "after_": ("改动后", "after"),
+    "no_change": ("无变化", "no change"),
+    "staves": ("维度等级", "Staves"),
+    "blockers_next": ("下一级阻碍项", "Blockers of the next level"),
+    "resolved": ("已消除", "resolved"),
+    "new": ("新增", "new"),
+    "unchanged": ("不变", "unchanged"),
+    # html / markdown
+    "report_assess": ("质量管理能力评估报告", "Quality-management capability assessment"),
+    "report_explain": ("质量管理能力诊断报告", "Quality-management capability diagnosis"),
+    "report_roadmap": ("质量管理能力改进路线图", "Quality-management capability roadmap"),
+    "ladder": ("五级阶梯", "The five-level ladder"),
+    "radar": ("各维度等级（木桶的板）", "Stave levels (the barrel)"),
+    "per_dimension": ("各维度得分", "Scores by dimension"),
+    "you_are_here": ("当前位置", "you are here"),
+    "barrel_level": ("木桶等级", "barrel level"),
+    "generated_from": ("依据", "Based on"),
+    "input_sha": ("输入指纹", "Input fingerprint"),
+    "model_sha": ("模型指纹", "Model fingerprint"),
+    "nothing_blocks": ("无阻碍项。", "Nothing blocks."),
+    "not_rated_note": ("未评分", "not rated"),
+    "phases": ("分阶段计划", "Phases"),
+    "legend": ("图例", "Legend"),
+    "legend_prereq": ("虚线框：前置措施（本身不覆盖所需条款）",
+                      "dashed box: a prerequisite (covers no needed criterion itself)"),
+    "company_id": ("企业编号", "Company ID"),
+    "industry": ("行业", "Industry"),
+    "region": ("地区", "Region"),
+}
+
+_RATING_NAMES = {1.0: ("全部满足", "full"), 0.8: ("大部分满足", "largely"), 0.5: ("部分满足", "partial"),
+                 0.0: ("不满足", "none")}
+
+
+def word(key: str, lang: str) -> str:
+    """The label ``key`` in ``lang`` (``zh`` or ``en``)."""
+    zh, en = _WORDS.get(key) or _REPORT_WORDS[key]
+    return zh if lang == "zh" else en
+
+
+def level_name(model, rank: int, lang: str) -> str:
+    """``3 Assurance`` / ``3 保证级``."""
+    level = model.level(rank)
+    return f"{rank} {level.name['zh'] if lang == 'zh' else level.name['en']}"
+
+
+def rating_label(rating, lang: str, not_rated: bool = False) -> str:
+    """A rating as people say it: ``partial (0.5)``, ``n/a`` or ``not rated``."""
+    if not_rated:
+        return "未评" if lang == "zh" else "not rated"
+    if rating is None:
+        return "不适用" if lang == "zh" else "n/a"
+    names = _RATING_NAMES.get(round(float(rating), 6))
+    if names:
+        return f"{names[0] if lang == 'zh' else names[1]} ({float(rating):g})"
+    return f"{float(rating):g}"

@@ -1,0 +1,315 @@
+"""`qmgrade trace` and `qmgrade trace verify`: the auditor's record, its digest and its re-check."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+import engine
+from cli import main
+from conftest import build_model, ratings_up_to, write_assessment
+from engine import audit
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return build_model(tmp_path_factory.mktemp("trace") / "model", keys=("beta-3-1",))
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return engine.load_model(model_dir)
+
+
+@pytest.fixture
+def assessment(tmp_path, model):
+    ratings = ratings_up_to(model, 3)
+    ratings.update({"beta-4-1": "partial", "gamma-2-2": "na", "beta-3-1": "partial"})
+    del ratings["alpha-3-2"]
+    return write_assessment(tmp_path / "a.yaml", ratings, facts={"product_recall_3y": True},
+                            evidence={"alpha-2-1": ["QM manual v3 §4.4", "audit report 2026"]})
+
+
+def run(runner, *args):
+    return runner.invoke(main, [str(a) for a in args])
+
+
+def record_of(runner, assessment, model_dir, fmt="json"):
+    result = run(runner, "trace", assessment, "--model", model_dir, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_json_record_has_the_contract_shape(runner, model_dir, model, assessment):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    assert list(record) == ["format", "input_sha256", "model", "company", "assessed_on", "level", "firings",
+                            "digest"]
+    assert record["format"] == "qmgrade-trace/1"
+    loaded = engine.read_assessment(str(assessment), model)
+    assert record["input_sha256"] == loaded.sha256
+    assert record["model"] == {"id": "tiny", "version": "0.1", "sha256": model.sha256,
+                               "files": [{"path": path, "sha256": sha} for path, sha in model.files]}
+    assert {f["path"] for f in record["model"]["files"]} >= {"knowledge/criteria.yaml", "rules/barrel.yaml"}
+    assert record["level"] == {"rank": 2, "id": "inspection", "name": {"zh": "检验级", "en": "Inspection"}}
+    assessed = json.loads(run(runner, "assess", assessment, "--model", model_dir, "--format", "json").output)
+    descriptions = {rule.id: rule.description for rule in model.rules}
+    assert [{k: v for k, v in f.items() if k != "description"} for f in record["firings"]] == assessed["trace"]
+    assert all(f["description"] == descriptions[f["rule"]] for f in record["firings"])
+    content = {k: v for k, v in record.items() if k != "digest"}
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert record["digest"] == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_each_firing_shows_the_criterion_ratings_and_evidence_it_matched(runner, model_dir, assessment):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    alpha2 = next(f for f in record["firings"] if f["rule"] == "cell-met" and f["conclusion"] ==
+                  {"fact": "met", "dimension": "alpha", "level": 2})
+    assert alpha2["facts"][0]["criteria"][0] == {"criterion": "alpha-2-1", "rating": 1.0, "weight": 1.0,
+                                                 "key": False,
+                                                 "evidence": ["QM manual v3 §4.4", "audit report 2026"]}
+    assert alpha2["description"]["zh"].startswith("某维度在某一级别的适用条款加权得分达到阈值")
+
+
+def test_jsonl_is_a_header_one_line_per_firing_and_the_digest(runner, model_dir, assessment):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    lines = [json.loads(line) for line in record_of(runner, assessment, model_dir, "jsonl").splitlines()]
+    assert lines[0] == {k: record[k] for k in ("format", "input_sha256", "model", "company", "assessed_on",
+                                               "level")}
+    assert lines[1:-1] == record["firings"]
+    assert lines[-1] == {"digest": record["digest"]}
+
+
+def test_the_text_reads_as_a_justification_in_english(runner, model_dir, assessment):
+    text = record_of(runner, assessment, model_dir, "text")
+    lines = text.splitlines()
+    assert lines[0] == "qmgrade audit trace"
+    assert "Level: 2 Inspection (检验级)" in lines
+    assert "  cell-met ×4: A dimension meets a level when the weighted score of its applicable criteria there " \
+           "reaches the threshold and every key criterion there reaches the key minimum." in lines
+    at = lines.index("  12. cell-met: Dimension alpha (alpha) L2: score 1.00 ≥ threshold 0.80, key criteria all met"
+                     " → met")
+    assert lines[at + 1:at + 3] == [
+        "       - alpha-2-1: full (1.00); evidence: QM manual v3 §4.4; audit report 2026",
+        "       - alpha-2-2: full (1.00)"]
+    assert "  13. key-gate: Dimension beta (beta) L3: score 0.75 < threshold 0.80, 1 key criterion below the key " \
+           "minimum 0.80 → not met" in lines
+    assert "       - beta-3-1 [key]: partial (0.50)" in lines
+    assert "       - alpha-3-2: not rated (0.00)" in lines
+    assert "       - gamma-2-2: n/a" in lines
+    assert "  1. cap-recall: Product recall in the last 3 years (product_recall_3y) = true → level capped at " \
+           "2 Inspection (检验级)" in lines
+    assert "  21. stave-level: Dimension alpha (alpha) has reached L2, alpha misses L3 → alpha stands at " \
+           "2 Inspection (检验级)" in lines
+    assert "  26. company-level: barrel level 2 → company level 2 Inspection (检验级)" in lines
+    digest = json.loads(record_of(runner, assessment, model_dir))["digest"]
+    assert f"Digest (sha256): {digest}" in lines
+
+
+def test_the_text_reads_as_a_justification_in_chinese(runner, model_dir, assessment):
+    result = run(runner, "trace", assessment, "--model", model_dir, "--lang", "zh")
+    lines = result.output.splitlines()
+    assert lines[0] == "qmgrade 审核追溯记录"
+    assert "  12. cell-met: 维度alpha (alpha) L2 得分 1.00 ≥ 阈值 0.80，关键条款均达标 → 满足" in lines
+    assert "       - alpha-2-1: 全部满足 (1.00)；证据：QM manual v3 §4.4; audit report 2026" in lines
+    assert "  13. key-gate: 维度beta (beta) L3 得分 0.75 < 阈值 0.80，1 项关键条款低于关键最低分 0.80 → 未满足" in lines
+    assert "  26. company-level: 木桶等级 2 → 企业等级 2 检验级（Inspection）" in lines
+    assert "等级: 2 检验级（Inspection）" in lines
+
+
+def test_control_characters_from_the_input_are_escaped_in_the_text(runner, model_dir, model, tmp_path):
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2),
+                            company={"id": "c-1", "name": "Evil\x1b[2J\u202eCo"},
+                            evidence={"alpha-2-1": ["ref\x07\x1b]0;pwned\x07"]})
+    text = record_of(runner, path, model_dir, "text")
+    assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "Company: Evil\\x1b[2J\\u202eCo (c-1)" in text
+    assert "evidence: ref\\x07\\x1b]0;pwned\\x07" in text
+
+
+# -- verify ------------------------------------------------------------------------------
+def write_record(tmp_path, text, name="trace.json"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_verify_accepts_an_honest_record_in_json_and_jsonl(runner, model_dir, assessment, tmp_path):
+    for fmt in ("json", "jsonl"):
+        out = tmp_path / f"trace.{fmt}"
+        assert run(runner, "trace", assessment, "--model", model_dir, "--format", fmt, "--out", out).exit_code == 0
+        result = run(runner, "trace", "verify", out, assessment, "--model", model_dir)
+        digest = json.loads(record_of(runner, assessment, model_dir))["digest"]
+        assert result.exit_code == 0, result.output
+        assert result.output == f"OK: {out} reproduces exactly: 26 firings, model tiny 0.1, digest {digest}\n"
+
+
+def test_verify_accepts_a_record_of_a_reordered_but_equal_input(runner, model_dir, model, assessment, tmp_path):
+    import yaml
+    trace = write_record(tmp_path, record_of(runner, assessment, model_dir))
+    data = yaml.safe_load(assessment.read_text(encoding="utf-8"))
+    shuffled = {key: data[key] for key in reversed(list(data))}
+    shuffled["ratings"] = {k: data["ratings"][k] for k in sorted(data["ratings"], reverse=True)}
+    shuffled["company"] = {"name": data["company"]["name"], "id": data["company"]["id"]}
+    other = tmp_path / "b.json"
+    other.write_text(json.dumps(shuffled, ensure_ascii=False), encoding="utf-8")
+    result = run(runner, "trace", "verify", trace, other, "--model", model_dir)
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_names_a_single_altered_firing(runner, model_dir, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    record["firings"][11]["facts"][0]["criteria"][1]["rating"] = 0.5      # alpha-2-2: full -> partial
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {trace}:1:1: firing 12 (cell-met) differs at facts[0].criteria[1].rating: recorded 0.5, "
+        f"reproduced 1.0; the record's digest does not match its content either: it was altered after it "
+        f"was written\n")
+
+
+def test_verify_names_an_altered_firing_even_when_the_digest_was_recomputed(runner, model_dir, assessment,
+                                                                           tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    record["firings"][25]["conclusion"]["level"] = 3
+    record["digest"] = audit.record_digest(record)
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: firing 26 (company-level) differs at conclusion.level: "
+                             f"recorded 3, reproduced 2\n")
+
+
+def test_verify_rejects_a_record_checked_against_changed_input(runner, model_dir, model, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    trace = write_record(tmp_path, audit.render_json(record))
+    text = assessment.read_text(encoding="utf-8")
+    assessment.write_text(text.replace("beta-4-1: partial", "beta-4-1: largely"), encoding="utf-8")
+    found = engine.read_assessment(str(assessment), model).sha256
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: the assessment is not the one recorded: input sha256 "
+                             f"recorded {record['input_sha256'][:12]}…, found {found[:12]}…\n")
+
+
+def test_verify_names_the_model_file_that_changed(runner, model_dir, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    trace = write_record(tmp_path, audit.render_json(record))
+    copy = build_model(tmp_path / "copy", keys=("beta-3-1",))
+    rule = copy / "rules" / "barrel.yaml"
+    rule.write_text(rule.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+    old = next(f["sha256"] for f in record["model"]["files"] if f["path"] == "rules/barrel.yaml")
+    new = hashlib.sha256(rule.read_bytes()).hexdigest()
+    result = run(runner, "trace", "verify", trace, assessment, "--model", copy)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: model file rules/barrel.yaml differs: recorded sha256 "
+                             f"{old[:12]}…, found {new[:12]}…\n")
+
+
+def test_verify_an_untouched_copy_of_the_model_elsewhere_reproduces(runner, model_dir, assessment, tmp_path):
+    trace = write_record(tmp_path, record_of(runner, assessment, model_dir))
+    copy = build_model(tmp_path / "elsewhere", keys=("beta-3-1",))
+    assert run(runner, "trace", "verify", trace, assessment, "--model", copy).exit_code == 0
+
+
+def test_verify_names_another_model(runner, model_dir, assessment, tmp_path):
+    trace = write_record(tmp_path, record_of(runner, assessment, model_dir))
+    result = run(runner, "trace", "verify", trace, assessment)   # the shipped model
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {trace}:1:1: the record was made with model tiny 0.1, not "
+                                    f"qmgrade-default ")
+    assert result.output.endswith(" (pass that model with --model DIR)\n")
+
+
+def test_verify_catches_an_altered_digest(runner, model_dir, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    real = record["digest"]
+    record["digest"] = "0" * 64
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: the digest 000000000000… does not match the record's "
+                             f"content ({real[:12]}…): the record was altered\n")
+
+
+def test_verify_catches_a_removed_firing_and_an_altered_company(runner, model_dir, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    del record["firings"][-1]
+    record["digest"] = audit.record_digest(record)
+    trace = write_record(tmp_path, audit.render_jsonl(record), "trace.jsonl")
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.output == (f"Error: {trace}:1:1: the record has 25 firings, the re-run 26: firing 26 "
+                             f"(company-level) is missing from the record\n")
+    record = json.loads(record_of(runner, assessment, model_dir))
+    record["company"]["name"] = "另一家公司"
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: company.name differs: recorded \"另一家公司\", reproduced "
+                             f"\"测试公司\"; the record's digest does not match its content either: it was "
+                             f"altered after it was written\n")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("level: 3\n", "{path}:1:1: not a qmgrade trace record: expected the JSON or JSONL record written by "
+                   "`qmgrade trace FILE --format json` (or jsonl)"),
+    ('{"firings": []}', "{path}:1:1: not a qmgrade trace record: 'digest' is a required property (schema)"),
+    ('{"input_sha256": "x"}\n{"digest": "y"}\n{"seq": 1}\n',
+     "{path}:3:1: not a qmgrade trace record: the last line must be {{\"digest\": ...}}"),
+    ('{"input_sha256": "x"', "{path}:1:21: malformed JSON: Expecting ',' delimiter"),
+])
+def test_verify_refuses_what_is_not_a_record(runner, model_dir, assessment, tmp_path, content, message):
+    trace = write_record(tmp_path, content)
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "Error: " + message.format(path=trace)
+
+
+def test_the_library_verifies_without_the_cli(model, assessment):
+    loaded = engine.read_assessment(str(assessment), model)
+    record = audit.make_record(model, loaded)
+    assert audit.verify(record, loaded, model) is None
+    record["firings"][0]["rule"] = "cell-met"
+    difference = audit.verify(record, loaded, model)
+    assert difference.part == "firing"
+    assert difference.message.startswith("firing 1 (cap-recall) differs at rule: recorded \"cell-met\", "
+                                          "reproduced \"cap-recall\"")
+
+
+# -- the command line ----------------------------------------------------------------------
+def test_trace_help_documents_both_forms(runner):
+    result = run(runner, "trace", "--help")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "Usage: main trace [OPTIONS] FILE" or lines[0].endswith(" trace [OPTIONS] FILE")
+    assert lines[1].endswith(" trace verify [OPTIONS] TRACE FILE")
+    assert "--format [text|json|jsonl]" in result.output
+    assert "verify  Check that FILE still reproduces the record TRACE exactly." in result.output
+    verify = run(runner, "trace", "verify", "--help")
+    assert verify.exit_code == 0 and "TRACE FILE" in verify.output.splitlines()[0]
+
+
+def test_trace_usage_errors_exit_2(runner, assessment):
+    assert run(runner, "trace").exit_code == 2
+    assert run(runner, "trace", assessment, "--format", "html").exit_code == 2
+    missing = run(runner, "trace", "--format", "json")
+    assert missing.exit_code == 2 and "Missing argument 'FILE'" in missing.output
+    assert run(runner, "trace", "verify", assessment).exit_code == 2
+
+
+def test_trace_never_writes_over_its_input(runner, model_dir, assessment):
+    before = assessment.read_bytes()
+    result = run(runner, "trace", assessment, "--model", model_dir, "--out", assessment)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {assessment}:1:1: refusing to write the output over an input file\n"
+    assert assessment.read_bytes() == before
+
+
+def test_trace_of_a_bad_assessment_is_an_error(runner, model_dir, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("ratings:\n  alpah-2-1: full\n", encoding="utf-8")
+    result = run(runner, "trace", path, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {path}:2:3: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? "
+                             f"(unknown-id)\n")
