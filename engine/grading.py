@@ -81,6 +81,7 @@ class Grade:
                                       f"{len(self.dimension_level)}/{len(model.dimensions)}, company levels: "
                                       f"{sorted(levels)}, barrel levels: {sorted(barrels)})"))
         self.level: int = levels.pop()
+        self.top: int = model.top_rank
         self.barrel: int = barrels.pop()
 
     @property
@@ -88,11 +89,18 @@ class Grade:
         return [d.id for d in self.model.dimensions if self.dimension_level[d.id] == self.barrel]
 
     def holding_caps(self) -> List[dict]:
-        """Cap firings that hold the company below its barrel level."""
+        """Cap firings that keep the company from its next level.
+
+        That is every cap at or below the company's level: those holding it
+        below its barrel level, and a cap equal to a barrel level, which no
+        criterion fix can lift either (CONTRACT §5 asks for the first kind;
+        the second would otherwise leave a minimal fix that cannot work
+        unexplained).
+        """
         out = []
         for firing in self.firings:
             fact = firing.conclusion
-            if fact["fact"] == "cap" and fact.get("level", self.barrel) < self.barrel:
+            if fact["fact"] == "cap" and fact.get("level", self.top) <= self.level:
                 out.append({"rule": firing.rule, "level": fact["level"], "facts": firing.facts})
         return out
 

@@ -208,3 +208,15 @@ def test_every_command_has_help(runner):
         result = runner.invoke(main, list(path) + ["--help"])
         assert result.exit_code == 0
         assert "Usage:" in result.output
+
+
+def test_out_files_get_ordinary_permissions(runner, model_dir, model, tmp_path):
+    import os
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2))
+    out = tmp_path / "report.txt"
+    old = os.umask(0o022)
+    try:
+        assert run(runner, "assess", path, "--model", model_dir, "--out", out).exit_code == 0
+    finally:
+        os.umask(old)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o644)
