@@ -322,7 +322,8 @@ def trace_record(file, model_dir, fmt, lang, out):
 def trace_verify(record_file, file, model_dir):
     """Check that FILE still reproduces the record TRACE exactly.
 
-    TRACE is a record written by `qmgrade trace FILE --format json` (or jsonl). Exit 0 on an exact reproduction; otherwise exit 1 naming the first model file,
+    TRACE is a record written by `qmgrade trace FILE --format json` (or jsonl).
+    Exit 0 on an exact reproduction; otherwise exit 1 naming the first model file,
     input hash or firing that differs, or a digest that no longer matches the record."""
     from engine import audit
     record = audit.read_record(record_file)
@@ -500,6 +501,7 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
     source = open_source(input_path, model)
     tally = Tally() if summary else None
     failures = []
+    unstored = [0]        # graded, but without a company id to store under
     history = None
     if db_path:
         from engine.history import History
@@ -510,8 +512,8 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
             tally.add(record)
         if record["error"] and len(failures) < 20:
             failures.append(record["message"])
-        if history is not None:
-            history.add(row)
+        if history is not None and row is not None and not history.add(row):
+            unstored[0] += 1
 
     progress = None
     if sys.stderr.isatty():
@@ -534,8 +536,10 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
         if history is not None:
             history.close()
     if tally is not None:
-        from engine.stats import render_text
         click.echo(render_text(tally.as_dict(model), model, lang), nl=False, err=not out)
+    if unstored[0]:
+        click.echo(f"Warning: {unstored[0]} graded assessment(s) without a company id were not stored in "
+                   f"{db_path}", err=True)
     if report.failed:
         for message in failures:
             click.echo(f"Error: {message}", err=True)

@@ -34,11 +34,13 @@ import engine  # noqa: E402
 from engine.assessment import assessment_from_data  # noqa: E402
 from generate import write_jsonl  # noqa: E402
 
-# Runs a command and prints the peak RSS (KiB) of itself and of its largest descendant.
+# Runs a command; prints its exit code, the peak RSS (KiB) of its largest process and the CPU
+# seconds of all its processes (the batch and its workers).
 _MEASURE = """
 import resource, subprocess, sys
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
-print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(code, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
@@ -94,8 +96,8 @@ def measure_batch(path: Path, out: Path, jobs: int) -> dict:
     started = time.perf_counter()
     probe = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
-    code, peak = probe.stdout.split()
-    return {"seconds": seconds, "exit": int(code), "peak_kib": int(peak)}
+    code, peak, cpu = probe.stdout.split()
+    return {"seconds": seconds, "exit": int(code), "peak_kib": int(peak), "cpu": float(cpu)}
 
 
 def measure_assess(example: Path, runs: int = 5) -> float:
@@ -129,6 +131,7 @@ def main(argv=None) -> int:
             with open(source, "w", encoding="utf-8") as stream:
                 write_jsonl(model, size, args.seed, stream)
             out = Path(tmp) / f"results-{size}.jsonl"
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
             batch = measure_batch(source, out, args.jobs)
             results, errors, levels = 0, 0, []
             with open(out, encoding="utf-8") as stream:
@@ -148,6 +151,7 @@ def main(argv=None) -> int:
             del assessments
             rows.append({
                 "companies": size, "seconds": batch["seconds"], "rate": size / batch["seconds"],
+                "cpu": batch["cpu"], "load": load,
                 "peak_mib": batch["peak_kib"] / 1024, "results": results, "errors": errors,
                 "plain_rate": size / plain_seconds, "agree": plain == levels,
                 "spread": {k: levels.count(k) for k in sorted(set(levels))},
@@ -158,19 +162,23 @@ def main(argv=None) -> int:
     assess_seconds = measure_assess(example) if example.exists() else None
 
     print()
-    print(f"{'companies':>10} {'wall s':>8} {'companies/s':>12} {'peak MiB':>9} {'plain/s':>10} "
-          f"{'plain÷batch':>11}  check")
+    print(f"{'companies':>10} {'wall s':>8} {'companies/s':>12} {'CPU s':>7} {'per CPU-s':>10} {'load':>5} "
+          f"{'peak MiB':>9} {'plain/s':>10} {'plain÷batch':>11}  check")
     for row in rows:
         check = "ok" if row["results"] == row["companies"] and not row["errors"] and row["agree"] else \
             f"MISMATCH results={row['results']} errors={row['errors']} same_levels={row['agree']}"
-        print(f"{row['companies']:>10,} {row['seconds']:>8.2f} {row['rate']:>12,.0f} {row['peak_mib']:>9.1f} "
+        print(f"{row['companies']:>10,} {row['seconds']:>8.2f} {row['rate']:>12,.0f} {row['cpu']:>7.1f} "
+              f"{row['companies'] / row['cpu']:>10,.0f} {row['load']:>5.1f} {row['peak_mib']:>9.1f} "
               f"{row['plain_rate']:>10,.0f} {row['plain_rate'] / row['rate']:>10.1f}×  {check}")
     print()
     print("levels (rank: companies), largest run:", rows[-1]["spread"])
     if assess_seconds is not None:
         print(f"qmgrade assess {example.relative_to(ROOT)} (one company, process start to exit, median of 5): "
               f"{assess_seconds:.2f} s")
-    print("peak MiB = the largest resident set among the batch process and its workers")
+    print("CPU s = user+system seconds of the batch and its workers; per CPU-s = companies per CPU-second "
+          "(what one free core grades); load = the 1-minute load average before the run (other work on "
+          "the machine slows the wall-clock figures); peak MiB = the largest resident set among the batch "
+          "process and its workers")
     ok = all(r["results"] == r["companies"] and not r["errors"] and r["agree"] for r in rows)
     return 0 if ok else 1
 

@@ -161,7 +161,8 @@ def _from_jsonl(lines: List[Tuple[int, str]], path: str) -> dict:
         except InputError as exc:
             raise InputError([Problem(path, number, p.col, p.message, p.code) for p in exc.problems]) from None
         if not isinstance(item, dict):
-            raise InputError(Problem(path, number, 1, "not a qmgrade trace record: every line must be a JSON object"))
+            raise InputError(Problem(path, number, 1,
+                                     "not a qmgrade trace record: every line must be a JSON object"))
         parsed.append((number, item))
     (_, header), (last_number, last) = parsed[0], parsed[-1]
     if "input_sha256" not in header:
@@ -203,7 +204,7 @@ def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
                           + note)
     recorded, reproduced = record.get("firings") or [], fresh["firings"]
     for index, (old, new) in enumerate(zip(recorded, reproduced)):
-        if old != new:
+        if not _same(old, new):
             where, was, now = _first_difference(old, new)
             seq = new.get("seq", index + 1)
             return Difference("firing", f"firing {seq} ({new['rule']}) differs at {where or 'the firing'}: "
@@ -219,7 +220,7 @@ def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
                                     f"firing {missing['seq']} ({missing['rule']}) is missing from the record"
                           + note)
     for key in HEADER_FIELDS:
-        if key != "model" and record.get(key) != fresh.get(key):
+        if key != "model" and not _same(record.get(key), fresh.get(key)):
             where, was, now = _first_difference(record.get(key), fresh.get(key), key)
             return Difference("result", f"{where} differs: recorded {_show(was)}, reproduced {_show(now)}" + note)
     extra = sorted(set(record) - set(fresh))
@@ -277,16 +278,24 @@ def _model_difference(recorded, fresh: dict) -> Optional[str]:
     return None
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equal as JSON: ``0`` is not ``false`` and ``1`` is not ``1.0`` (Python's == says they are)."""
+    try:
+        return canonical_json(old) == canonical_json(new)
+    except (TypeError, ValueError):
+        return False
+
+
 def _first_difference(old: Any, new: Any, where: str = "") -> Tuple[str, Any, Any]:
     """The path (``facts[0].criteria[1].rating``) and both values of the first difference."""
     if isinstance(old, dict) and isinstance(new, dict):
         for key in list(new) + sorted((k for k in old if k not in new), key=str):
-            if old.get(key, _MISSING) != new.get(key, _MISSING) or (key in old) != (key in new):
+            if (key in old) != (key in new) or not _same(old.get(key), new.get(key)):
                 return _first_difference(old.get(key, _MISSING), new.get(key, _MISSING),
                                          f"{where}.{key}" if where else str(key))
     elif isinstance(old, list) and isinstance(new, list):
         for index, (a, b) in enumerate(zip(old, new)):
-            if a != b:
+            if not _same(a, b):
                 return _first_difference(a, b, f"{where}[{index}]")
         if len(old) != len(new):
             return where, _Count(len(old)), _Count(len(new))
@@ -510,8 +519,8 @@ def render_text(record: dict, model, lang: str = "en") -> str:
         out.append(f"{tr('assessed_on', lang)}: {safe_text(record['assessed_on'])}")
     out.append(f"{_w('input', lang)}: {record['input_sha256']}")
     fingerprint = record["model"]
-    out.append(f"{tr('model', lang)}: {fingerprint['id']} {fingerprint['version']}, sha256 {fingerprint['sha256']} "
-               f"({len(fingerprint.get('files', []))} {_w('files', lang)})")
+    out.append(f"{tr('model', lang)}: {fingerprint['id']} {fingerprint['version']}, "
+               f"sha256 {fingerprint['sha256']} ({len(fingerprint.get('files', []))} {_w('files', lang)})")
     if record.get("level"):
         out.append(f"{tr('level', lang)}: {level_label(record['level'], lang)}")
     firings = record["firings"]

@@ -44,6 +44,8 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
 from .errors import EngineError, InputError, Problem, QmgradeError, did_you_mean
+from .grading import grade
+from .stats import summarize
 from .yamlio import load_file, load_text
 
 __all__ = ["run_batch", "BatchReport", "AtomicOutput", "open_source", "Source", "COMPANY_COLUMNS", "csv_header", "csv_row",
@@ -164,7 +166,7 @@ def _csv_records(path: str, start: int) -> Iterator[tuple]:
 
 
 def _xlsx_source(path: str, model) -> Source:
-    from .spreadsheet import open_workbook, QUESTIONNAIRE_COLUMNS  # openpyxl only when needed
+    from .spreadsheet import open_workbook  # openpyxl only when needed
     workbook = open_workbook(path)
     try:
         sheet = workbook.worksheets[0]
@@ -430,8 +432,6 @@ def _grade_chunk(task) -> list:
 
 def _grade_one(kind: str, context, item) -> tuple:
     """One record → (output text, summary for the statistics, database row or None)."""
-    from .grading import grade
-    from .stats import summarize
     model = _worker["model"]
     try:
         if kind == "files":
@@ -550,7 +550,7 @@ class AtomicOutput:
 
 
 # -- the batch -------------------------------------------------------------------------------------
-def _chunks(source: Source, progress: Optional[Callable[[int], None]]) -> Iterator[tuple]:
+def _chunks(source: Source) -> Iterator[tuple]:
     items, units = [], 0
     for item, size in source.records():
         items.append(item)
@@ -619,7 +619,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
         _worker.clear()
         _worker.update(model=model, **options)
         try:
-            for task, units in _chunks(source, on_progress):
+            for task, units in _chunks(source):
                 deliver(_grade_chunk(task), units)
         finally:
             _worker.clear()
@@ -632,7 +632,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
                                initargs=(shipped, model_dir, options))
     pending: deque = deque()
     try:
-        for task, units in _chunks(source, on_progress):
+        for task, units in _chunks(source):
             pending.append((pool.submit(_grade_chunk, task), units))
             if len(pending) >= jobs * IN_FLIGHT:
                 future, done_units = pending.popleft()

@@ -48,6 +48,29 @@ def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellS
     return facts
 
 
+_READ_BACK = ("met", "unmet", "dimension_level", "barrel", "cap", "company_level")
+
+
+def _check_levels(model, firings) -> None:
+    """Every level and stave the engine reads back is one of the model's (a custom rule may set 0 or 99)."""
+    top = model.top_rank
+    for firing in firings:
+        fact = firing.conclusion
+        kind = fact["fact"]
+        if kind not in _READ_BACK:
+            continue
+        level = fact.get("level")
+        bad = None
+        if "level" in fact and (isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= top):
+            bad = f"level {level!r}, which is not a rank of the model (1..{top})"
+        elif "dimension" in fact and fact["dimension"] not in model.dimensions_by_id:
+            bad = f"dimension {fact['dimension']!r}, which the model does not define"
+        if bad:
+            rule = next((r for r in model.rules if r.id == firing.rule), None)
+            raise EngineError(Problem(rule.path if rule else model.path, rule.line if rule else 1, 1,
+                                      f"rule {firing.rule!r} concluded {kind} with {bad}"))
+
+
 class Grade:
     """The rules' conclusions for one company, with the explanations derived from them."""
 
@@ -59,6 +82,7 @@ class Grade:
         self.met: Dict[Tuple[str, int], bool] = {}
         self.dimension_level: Dict[str, int] = {}
         self.caps: List[dict] = []
+        _check_levels(model, firings)
         barrels, levels = set(), set()
         for fact in conclusions:
             kind = fact["fact"]

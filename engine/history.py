@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from .errors import InputError, Problem, did_you_mean
 
@@ -90,13 +90,14 @@ class History:
                                                       "table has other columns)"))
         self._pending = 0
 
-    def add(self, row: Optional[tuple]) -> None:
+    def add(self, row: Optional[tuple]) -> bool:
         """Append one row (from :func:`row_of` or a batch worker); None (a bad record) is skipped.
 
-        A row without a company id is skipped too: there is no company to follow.
+        A row without a company id is skipped too (there is no company to
+        follow); returns whether the row was stored.
         """
-        if row is None or row[0] is None:
-            return
+        if row is None or row[0] in (None, ""):
+            return False
         row = (str(row[0]), None if row[1] is None else str(row[1]), *row[2:])
         try:
             self.connection.execute(_INSERT, row)
@@ -105,6 +106,7 @@ class History:
         self._pending += 1
         if self._pending >= _COMMIT_EVERY:
             self.commit()
+        return True
 
     def commit(self) -> None:
         try:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
 from .rules import PHASES, SCALE, Rule, compile_ruleset, scaled
@@ -169,25 +170,6 @@ def _decode(message: str):
 _ID_END = '", "t": '
 
 
-def _matched_ids(message: str, needles: Dict[str, str], names) -> Optional[Dict[str, str]]:
-    """Pattern name → id of the fact it matched, read from an action message; None if unsure."""
-    ids = {}
-    for name in names:
-        needle = needles.get(name)
-        start = message.find(needle) if needle else -1
-        if start < 0:
-            return None
-        start += len(needle)
-        end = message.find(_ID_END, start)
-        if end < 0:
-            return None
-        ident = message[start:end]
-        if "\\" in ident:
-            ident = json.loads('"' + ident + '"')
-        ids[name] = ident
-    return ids
-
-
 def _matched_ids_slowly(message: str) -> Tuple[str, Dict[str, str]]:
     (rule_id, facts_by_pattern), = _decode(message).items()
     return rule_id, {name: fact["id"] for name, fact in facts_by_pattern.items()}
@@ -205,6 +187,15 @@ class _Action:
     scaled: Tuple[Tuple[str, str], ...]       # (field, type) of fields durable_rules sees scaled
     names: frozenset = frozenset()            # the pattern names whose facts the action reads
     fact_is_kind: bool = True                 # no field of the conclusion is called 'fact'
+    ident_format: str = ""                    # "kind:f1={}|f2={}", the fact id to fill in (sorted fields)
+    ident_values: Optional[Callable] = None   # conclusion -> its values in ident_order, as a tuple
+
+
+def _ident_getter(order: Tuple[str, ...]):
+    if len(order) == 1:
+        key = order[0]
+        return lambda fields: (fields[key],)
+    return operator.itemgetter(*order) if order else (lambda fields: ())
 
 
 def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
@@ -220,10 +211,17 @@ def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
     types = kinds.get(rule.conclude, {})
     scaled_fields = tuple((fld, types.get(fld, "")) for fld in rule.set
                           if types.get(fld, "") in ("ratio", "number"))
-    return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), tuple(setters),
-                   tuple(sorted(rule.set)), scaled_fields,
+    order = tuple(sorted(rule.set))
+
+    def braces(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    # the same text as kind + ":" + "|".join(f"{k}={v}" ...): str.format and f-strings agree
+    ident_format = braces(rule.conclude) + ":" + "|".join(braces(k) + "={}" for k in order)
+    return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), tuple(setters), order,
+                   scaled_fields,
                    frozenset([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]),
-                   "fact" not in rule.set)
+                   "fact" not in rule.set, ident_format, _ident_getter(order))
 
 
 class _Run:
@@ -286,10 +284,22 @@ class _Run:
         conclusions = self.conclusions
         asserted = self._asserted
         sid = self.sid
+        find = str.find
+        encoder = _c_encoder or (lambda data, _: [json.dumps(data, ensure_ascii=False)])
         while message:
-            rule_id = message[2:message.find('"', 2)]
+            rule_id = message[2:find(message, '"', 2)]
             action = actions.get(rule_id)
-            ids = _matched_ids(message, needles, action.names) if action is not None else None
+            ids = {} if action is not None else None
+            if ids is not None:   # read the ids of the matched facts (see _ID_END)
+                for name in action.names:
+                    needle = needles.get(name)
+                    start = find(message, needle) if needle else -1
+                    end = find(message, _ID_END, start + len(needle)) if start >= 0 else -1
+                    if end < 0:
+                        ids = None
+                        break
+                    ident = message[start + len(needle):end]
+                    ids[name] = json.loads('"' + ident + '"') if "\\" in ident else ident
             if ids is None:
                 rule_id, ids = _matched_ids_slowly(message)
                 action = actions.get(rule_id)
@@ -306,7 +316,7 @@ class _Run:
                         conclusion[fld] = value + add if add else value
                 firings.append(Firing(len(firings) + 1, rule_id, [public[ids[name]] for name in action.matched],
                                       conclusion))
-                ident = kind + ":" + "|".join([f"{k}={conclusion[k]}" for k in action.ident_order])
+                ident = action.ident_format.format(*action.ident_values(conclusion))
                 public[ident] = conclusion
                 # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted
                 if ident not in asserted:
@@ -318,7 +328,7 @@ class _Run:
                     for fld, field_type in action.scaled:
                         engine_fact[fld] = scaled(engine_fact[fld], field_type)
                     try:
-                        result = assert_fact(handle, _encode(engine_fact))
+                        result = assert_fact(handle, "".join(encoder(engine_fact, 0)))
                     except Exception as exc:
                         raise EngineError(Problem(self.inference.rules[rule_id].path, 1, 1,
                                                   f"rule {rule_id!r}: durable_rules refused its conclusion: "

@@ -126,12 +126,15 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
     kinds["company"] = company
 
     documents = []
+    broken_kinds: set = set()   # concluded by a rule that is already reported broken
     for path in paths:
         name = shown(path)
         try:
             document = load_file(str(path), ModelError)
         except ModelError as exc:
             problems.extend(Problem(name, p.line, p.col, p.message, p.code) for p in exc.problems)
+            if all(p.code == "duplicate-key" for p in exc.problems):  # still readable, leniently
+                broken_kinds |= _conclusion_of(_lenient_load(path))
             continue
         if document is None:
             problems.append(Problem(name, 1, 1, "empty rule file", "schema"))
@@ -139,6 +142,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         found = schema.check(document, schema.RULE_FILE, name)
         if found:
             problems.extend(found)
+            broken_kinds |= _conclusion_of(document)
             continue
         rule_id = path.stem
         if not schema_id_ok(rule_id):
@@ -168,9 +172,17 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         before = len(problems)
         patterns: Dict[str, Pattern] = {}
         ordered: List[Pattern] = []
+        skipped: set = set()   # patterns on a kind whose (broken) rule is reported already
+
+        def cascades(spec) -> bool:
+            return isinstance(spec, dict) and "ref" in spec and spec["ref"].partition(".")[0] in skipped
+
         for index, item in enumerate(document["when"]):
             kind = item["fact"]
             where = position(document["when"], index)
+            if kind not in kinds and kind in broken_kinds:
+                skipped.add(item.get("as", kind))
+                continue
             if kind not in kinds:
                 hint = did_you_mean(kind, kinds)
                 suffix = f"; did you mean {hint!r}?" if hint else ""
@@ -196,6 +208,8 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
                     op, spec = next(iter(test.items()))
                 else:
                     op, spec = "eq", test
+                if cascades(spec):
+                    continue
                 field_type = kinds[kind][fld]
                 try:
                     vtype = _value_type(spec, kinds, patterns, field_type)
@@ -230,17 +244,29 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
             if fld in _RESERVED:
                 problems.append(Problem(name, *position(then["set"], fld), f"field name {fld!r} is reserved", "reserved"))
                 continue
+            if cascades(spec):
+                continue
             try:
                 types[fld] = _value_type(spec, kinds, patterns, None)
             except ValueError as exc:
                 problems.append(Problem(name, *value_position(then["set"], fld), str(exc), "bad-ref"))
+        for fld in {**REQUIRED_CONCLUSIONS, "cap": ("level",)}.get(then["conclude"], ()):
+            wanted = "str" if fld == "dimension" else "int"
+            if fld not in then.get("set", {}):
+                problems.append(Problem(name, *value_position(then, "conclude"),
+                                        f"a rule concluding {then['conclude']!r} must set {fld!r}: the engine "
+                                        f"reads it", "conclusion"))
+            elif types.get(fld, wanted) not in (wanted, "?"):
+                must = "an integer" if wanted == "int" else "text"
+                problems.append(Problem(name, *value_position(then["set"], fld),
+                                        f"{then['conclude']}.{fld} must be {must}, found a {types[fld]}", "type"))
         for ref in document.get("sources", []):
             if ref["source"] not in source_ids:
                 hint = did_you_mean(ref["source"], source_ids)
                 suffix = f"; did you mean {hint!r}?" if hint else ""
                 problems.append(Problem(name, *value_position(ref, "source"),
                                         f"unknown source {ref['source']!r}{suffix}", "unknown-id"))
-        if len(problems) > before:
+        if len(problems) > before or skipped:
             continue
         rules.append(Rule(
             id=rule_id, description=dict(document["description"]), path=name,
@@ -287,6 +313,22 @@ def _unlinked(patterns: List[Pattern]) -> List[Pattern]:
     return [p for p in patterns
             if not p.negated and p.kind not in _SINGLETONS
             and not any(op == "eq" and isinstance(spec, dict) and "ref" in spec for _, op, spec in p.tests)]
+
+
+def _conclusion_of(document) -> set:
+    """The kind a (broken) rule document concludes, when that much can be read."""
+    then = document.get("then") if isinstance(document, dict) else None
+    kind = then.get("conclude") if isinstance(then, dict) else None
+    return {kind} if isinstance(kind, str) else set()
+
+
+def _lenient_load(path: Path):
+    """A rule file with duplicate keys, read as PyYAML would (the last key wins): only to avoid cascades."""
+    import yaml
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError, ValueError):
+        return None
 
 
 def _infer_conclusion_types(documents, kinds) -> None:

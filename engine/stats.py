@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, List, Optional
 
 from .errors import InputError, Problem
 

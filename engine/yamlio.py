@@ -63,7 +63,15 @@ class _Loader(_BaseLoader):
         self.problems: List[Problem] = []
 
 
+def _expect(node, kind, what: str) -> None:
+    """An explicit tag (``!!map``, ``!!set``, ``!!seq``) on the wrong kind of node is malformed YAML."""
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(None, None, f"expected {what} for the tag {node.tag!r}",
+                                                node.start_mark)
+
+
 def _construct_mapping(loader: _Loader, node, deep=False):
+    _expect(node, yaml.MappingNode, "a mapping")
     loader.flatten_mapping(node)
     result = LocDict()
     result.pos = _mark(node)
@@ -87,6 +95,7 @@ def _construct_mapping(loader: _Loader, node, deep=False):
 
 
 def _construct_sequence(loader: _Loader, node, deep=False):
+    _expect(node, yaml.SequenceNode, "a sequence")
     result = LocList()
     result.pos = _mark(node)
     for item in node.value:
@@ -103,8 +112,15 @@ def _hashable(key) -> bool:
     return True
 
 
+def _scalar_error(node, what: str):
+    return yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not {what}", node.start_mark)
+
+
 def _construct_float(loader: _Loader, node):
-    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    try:
+        value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    except ValueError:  # an explicit !!float on text
+        raise _scalar_error(node, "a number") from None
     if not math.isfinite(value):
         # NaN compares false with everything, so it would slip past every range check
         line, col = _mark(node)
@@ -116,16 +132,27 @@ def _construct_float(loader: _Loader, node):
 def _construct_int(loader: _Loader, node):
     try:
         return yaml.SafeLoader.construct_yaml_int(loader, node)
-    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+    except ValueError as exc:
+        if "digits" not in str(exc):  # an explicit !!int on text
+            raise _scalar_error(node, "an integer") from None
+        # more digits than Python converts (sys.get_int_max_str_digits)
         line, col = _mark(node)
         loader.problems.append(Problem(loader.path, line, col, "number too large"))
         return 0
+
+
+def _construct_bool(loader: _Loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_bool(loader, node)
+    except KeyError:  # an explicit !!bool on text
+        raise _scalar_error(node, "a boolean") from None
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 # A set is a mapping with null values; built as one, its order (and every message) is the file's.
 _Loader.add_constructor("tag:yaml.org,2002:set", _construct_mapping)
 # Dates stay strings: same bytes out as in, no time zones.
@@ -210,6 +237,8 @@ def load_text(text: str, path: str, error=InputError, json_mode: bool = False) -
         raise error(Problem(path, 1, 1, f"malformed YAML: {exc}")) from None
     except RecursionError:
         raise error(Problem(path, 1, 1, "document nested too deeply")) from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # a tag PyYAML cannot build
+        raise error(Problem(path, 1, 1, f"malformed YAML: cannot construct a value ({exc})")) from None
     finally:
         loader.dispose()
     if loader.problems:

@@ -314,3 +314,39 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(runner, model_dir, model,
     source.write_text("".join(json.dumps(r) + "\n" for r in companies(model, 5)), encoding="utf-8")
     result = run(runner, "batch", source, "--model", model_dir)
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_spawned_workers_load_the_model_themselves(runner, model_dir, model, tmp_path, monkeypatch):
+    """Where fork is missing (Windows, macOS default) each worker loads the model from --model."""
+    import multiprocessing
+    from engine import batch
+    monkeypatch.setattr(batch, "_context", lambda: multiprocessing.get_context("spawn"))
+    records = companies(model, 30)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    spawned = run(runner, "batch", source, "--model", model_dir, "--jobs", 2)
+    monkeypatch.undo()
+    inline = run(runner, "batch", source, "--model", model_dir, "--jobs", 1)
+    assert spawned.exit_code == 0, spawned.output
+    assert spawned.stdout == inline.stdout
+
+
+def test_a_bad_cell_of_a_wide_xlsx_names_the_sheet_and_cell(runner, model_dir, tmp_path):
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["company_id", "company_name", "alpha-2-1", "product_recall_3y"])
+    sheet.append(["a1", "甲", "full", "否"])
+    sheet.append(["a2", "乙", "ful", "maybe"])
+    book.save(tmp_path / "w.xlsx")
+    result = run(runner, "batch", tmp_path / "w.xlsx", "--model", model_dir)
+    assert result.exit_code == 1
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["company"] == {"id": "a1", "name": "甲"} and first["level"]["rank"] == 1
+    path = tmp_path / "w.xlsx"
+    assert second["errors"] == [
+        f"{path}:3:3: survey!C3: alpha-2-1: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, "
+        f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)",
+        f"{path}:3:4: survey!D3: fact 'product_recall_3y': 'maybe' is not a boolean (use true/false, yes/no, 是/否, "
+        f"1/0) (fact-type)"]

@@ -152,7 +152,7 @@ def alias_bomb(levels=9, width=9) -> str:
     ("nan.yaml", "ratings:\n  alpha-2-1: .nan\n",
      "{path}:2:14: '.nan' is not a finite number (NaN and infinity are not accepted)"),
     ("inf.yaml", "company: {id: c, size: -.Inf}\nratings: {}\n",
-     "{path}:1:22: '-.Inf' is not a finite number (NaN and infinity are not accepted)"),
+     "{path}:1:24: '-.Inf' is not a finite number (NaN and infinity are not accepted)"),
     ("nan.json", '{"ratings": {"alpha-2-1": NaN}}', "{path}:1:1: malformed JSON: NaN is not valid JSON"),
     ("inf.json", '{"ratings": {"alpha-2-1": Infinity}}', "{path}:1:1: malformed JSON: Infinity is not valid JSON"),
     ("overflow.json", '{"company": {"size": 1e400}, "ratings": {}}',
@@ -162,10 +162,9 @@ def alias_bomb(levels=9, width=9) -> str:
     ("hugeint.yaml", "ratings:\n  alpha-2-1: " + "9" * 5000 + "\n", "{path}:2:14: number too large"),
     ("hugeint.json", '{"ratings": {"alpha-2-1": ' + "9" * 5000 + "}}", "{path}:1:1: malformed JSON: number too large"),
     ("setkey.yaml", "ratings:\n  ? !!set {a: null}\n  : full\n", "{path}:2:5: a mapping key must be a scalar"),
-    ("set.yaml", "ratings: !!set {b, a, c}\n",
-     "{path}:1:10: ratings/b: None is not of type 'object', 'null' (schema)"),
+    ("set.yaml", "ratings: !!set {b, a, c}\n", "{path}:1:17: unknown criterion 'b' (unknown-id)"),
     ("surrogate.json", '{"company": {"name": "\\ud800"}, "ratings": {}}',
-     "{path}:1:22: invalid Unicode: a lone surrogate escape (\\ud800-\\udfff)"),
+     "{path}:1:23: invalid Unicode: a lone surrogate escape (\\ud800-\\udfff)"),
     ("control.yaml", "company: {name: a\x07b}\nratings: {}\n",
      "{path}:1:1: malformed YAML: unacceptable character #x0007: control characters are not allowed"),
     ("binary.yaml", "\x89PNG\r\n\x1a\n\x00\x00", "{path}:1:1: not a text file (binary content)"),
@@ -252,7 +251,10 @@ def mutated_model(draw, source: Path, target: Path):
     files = sorted(p for p in target.rglob("*.yaml"))
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(files))
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, ValueError):   # an earlier step broke it: mutate the text only
+            document = None
         where = draw(st.sampled_from(list(_paths(document))[:400]))
         action = draw(st.sampled_from(["replace", "delete", "duplicate", "text"]))
         if action == "text" or not where:
@@ -361,16 +363,17 @@ def test_a_rule_that_never_settles_stops_with_an_error(tmp_path, model):
                       f"conclusions, or join patterns without conditions?\n")
 
 
-@pytest.mark.parametrize("name, content", [
-    ("bomb.yaml", alias_bomb(10, 10)),
-    ("deep.yaml", "ratings: " + "[" * 1_000_000 + "]" * 1_000_000),
-    ("deep-block.yaml", "".join(" " * n + "a:\n" for n in range(3000)) + "ratings: {}\n"),
-    ("wide.yaml", "ratings:\n" + "".join(f"  k{n}: full\n" for n in range(100_000))),
-    ("long-line.yaml", "company: {name: '" + "長" * 6_000_000 + "'}\nratings: {}\n"),
-    ("many-aliases.yaml", "a: &a x\nratings: [" + ", ".join(["*a"] * 200_000) + "]\n"),
+@pytest.mark.parametrize("name, content, code", [
+    ("bomb.yaml", alias_bomb(10, 10), 1),
+    ("deep.yaml", "ratings: " + "[" * 1_000_000 + "]" * 1_000_000, 1),
+    ("deep-block.yaml", "".join(" " * n + "a:\n" for n in range(3000)) + "ratings: {}\n", 1),
+    ("wide.yaml", "ratings:\n" + "".join(f"  k{n}: full\n" for n in range(100_000)), 1),
+    ("long-name.yaml", "company: {name: '" + "長" * 6_000_000 + "'}\nratings: {}\n", 0),
+    ("many-aliases.yaml", "a: &a x\nratings: [" + ", ".join(["*a"] * 200_000) + "]\n", 1),
 ])
-def test_pathological_files_finish_in_a_separate_process(tmp_path, model_dir, name, content):
+def test_pathological_files_finish_in_a_separate_process(tmp_path, model_dir, name, content, code):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
-    code, stderr = run_process(["assess", str(path), "--model", str(model_dir)])
-    assert code == 1 and stderr.startswith(f"Error: {path}:")
+    found, stderr = run_process(["assess", str(path), "--model", str(model_dir)])
+    assert found == code
+    assert stderr.startswith(f"Error: {path}:") if code else stderr == ""

@@ -111,10 +111,12 @@ def test_batch_db_stores_every_graded_company(runner, model_dir, model, tmp_path
                                  "ratings": ratings_up_to(model, level)}))
     lines.append('{"company": {"id": "bad"}, "ratings": {"alpha-2-1": "ful"}}')
     lines.append(json.dumps({"company": {"id": "other"}, "ratings": {}}))
+    lines.append(json.dumps({"company": {"name": "无编号"}, "ratings": {}}))
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run(runner, "batch", source, "--model", model_dir, "--db", db, "--jobs", 2, "--format", "csv")
     assert result.exit_code == 1
+    assert result.stderr.startswith(f"Warning: 1 graded assessment(s) without a company id were not stored in {db}\n")
     ids = [row[0] for row in sqlite3.connect(db).execute("SELECT company_id FROM assessments ORDER BY seq")]
     assert ids == ["acme", "acme", "acme", "other"]
     data = json.loads(run(runner, "history", "acme", "--db", db, "--model", model_dir, "--format", "json").stdout)

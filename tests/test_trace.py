@@ -313,3 +313,15 @@ def test_trace_of_a_bad_assessment_is_an_error(runner, model_dir, tmp_path):
     assert result.exit_code == 1
     assert result.output == (f"Error: {path}:2:3: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? "
                              f"(unknown-id)\n")
+
+
+def test_verify_compares_as_json_so_a_changed_type_is_caught_even_with_a_new_digest(runner, model_dir, assessment,
+                                                                                 tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    record["firings"][11]["facts"][0]["criteria"][0]["key"] = 0          # False == 0 in Python, not in JSON
+    record["digest"] = audit.record_digest(record)
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: firing 12 (cell-met) differs at facts[0].criteria[0].key: "
+                             f"recorded 0, reproduced false\n")
