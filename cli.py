@@ -94,10 +94,8 @@ def emit(content, out, inputs=()):
     if out:
         ctx = click.get_current_context(silent=True)
         write_atomic(out, content, [*inputs, *(ctx.meta.get("qmgrade.inputs", []) if ctx else [])])
-    elif isinstance(content, bytes):
-        click.get_binary_stream("stdout").write(content)
     else:
-        click.echo(content, nl=False)
+        click.echo(content, nl=False)   # bytes go to the binary stream
 
 
 @click.group(cls=QmgradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
