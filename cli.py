@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 invalid input or model, 2 usage error.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import shutil
 import sys

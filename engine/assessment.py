@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 from . import schema
 from .errors import InputError, Problem, did_you_mean
-from .yamlio import LocDict, load_file, position, value_position
+from .yamlio import load_file, position, value_position
 
 __all__ = ["Assessment", "RATING_LABELS", "parse_rating", "read_assessment", "assessment_from_data", "NA"]
 

@@ -7,7 +7,7 @@ here afterwards (blockers, minimal fix) only explains those conclusions.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from .assessment import Assessment
 from .errors import EngineError, Problem

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
-from .rules import PHASES, SCALE, Rule, compile_ruleset, scaled
+from .rules import PHASES, Rule, compile_ruleset, scaled
 
 __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 

@@ -377,7 +377,6 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
     except nx.NetworkXNoCycle:
         cycle = None
     if cycle:
-        names = [edge[1] for edge in cycle]  # each action then the one that depends on it
         start = cycle[0][0]
         loop = " -> ".join([start] + [edge[1] for edge in cycle])
         name, item, pos = actions[start]

@@ -107,7 +107,6 @@ def _value_type(spec, kinds, patterns_so_far, literal_hint):
 def _compatible(field_type: str, value_type: str) -> bool:
     if field_type == value_type:
         return True
-    numeric = {"int", "ratio", "number", "float"}
     if field_type in ("ratio", "number") and value_type in ("int", "float", "ratio", "number"):
         return True
     return field_type == "int" and value_type == "int"

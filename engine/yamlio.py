@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Tuple
 
 import yaml
 

@@ -107,6 +107,23 @@ def ratings_up_to(model, k: int, low="none") -> dict:
     return {cid: ("full" if c.level <= k else low) for cid, c in model.criteria.items()}
 
 
+def run(runner, *args):
+    """Invoke the CLI with every argument as a string."""
+    from cli import main
+    return runner.invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    return build_model(tmp_path / "model")
+
+
+@pytest.fixture
+def model(model_dir):
+    import engine
+    return engine.load_model(model_dir)
+
+
 @pytest.fixture
 def tiny_model_dir(tmp_path):
     return build_model(tmp_path / "model")

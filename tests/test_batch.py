@@ -9,14 +9,9 @@ import pytest
 import yaml
 
 import engine
-from cli import main
-from conftest import build_model, write_assessment
+from conftest import write_assessment, run
 
 LABELS = ["full", "largely", "partial", "none", "na", "全部满足", "大部分满足", "部分满足", "不满足", "不适用", 0.9, 0.65, 1, 0]
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
 
 
 def companies(model, count, seed=5):
@@ -38,16 +33,6 @@ def companies(model, count, seed=5):
             record["facts"] = {rng.choice(facts): True}
         out.append(record)
     return out
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
 
 
 def graded(model, record, path="-"):

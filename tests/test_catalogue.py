@@ -15,13 +15,8 @@ import pytest
 import yaml
 
 from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import ratings_up_to, write_assessment
 import engine
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
 
 
 def validate(runner, model_dir):

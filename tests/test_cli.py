@@ -4,25 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
-import engine
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
+from conftest import ratings_up_to, write_assessment, run
 
 
 def test_assess_json_has_the_contract_shape(runner, model_dir, model, tmp_path):

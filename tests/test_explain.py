@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 import engine
 from assessment_strategies import PROPERTY, cell_met, fewest_to_meet, make_assessment, raised, rating_maps
-from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import build_model, ratings_up_to, write_assessment, run
 from engine.diagnosis import explain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,15 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def model_dir(tmp_path):
     return build_model(tmp_path / "model", keys=("beta-3-1",))
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
 
 
 def stuck_at_two(model, tmp_path, **extra):

@@ -1,14 +1,12 @@
 """Model loading and validation: every problem at its file, line and column, all at once."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 import yaml
 
 import engine
 from engine.errors import ModelError
-from conftest import build_model
 
 
 def problems(model_dir):

@@ -9,26 +9,16 @@ from pathlib import Path
 import pytest
 
 import engine
-from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import build_model, ratings_up_to, write_assessment, run
 from engine.markdown import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 NASTY = "*ACME* | <script>alert(1)</script> [x](http://evil.example) & _co_"
 
 
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
-
-
 @pytest.fixture
 def model_dir(tmp_path):
     return build_model(tmp_path / "model", keys=("beta-3-1",))
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
 
 
 @pytest.fixture

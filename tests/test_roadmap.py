@@ -12,25 +12,10 @@ from hypothesis import strategies as st
 
 import engine
 from assessment_strategies import PROPERTY, make_assessment, raised, rating_maps
-from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import build_model, ratings_up_to, write_assessment, run
 from engine.roadmap import done_actions, plan_roadmap
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
 
 
 def t(zh, en):

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import build_model, ratings_up_to, write_assessment, run
 from engine.errors import InputError
 from engine.export import write_atomic
 
@@ -21,10 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "engine").rglob("*.py")) + [ROOT / "cli.py"]
 SCRIPT = "<script>alert(1)</script>"
 MARKDOWN = "*bold* _it_ `code` [link](http://evil.example) ![img](x.png) | pipe | # hash > quote ~~s~~ \\ &amp;"
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
 
 
 # -- safe YAML -------------------------------------------------------------------------------------------------

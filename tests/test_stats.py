@@ -5,23 +5,7 @@ import json
 
 import pytest
 
-import engine
-from cli import main
-from conftest import build_model, ratings_up_to
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
+from conftest import ratings_up_to, run
 
 
 @pytest.fixture

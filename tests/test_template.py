@@ -3,27 +3,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import yaml
 from openpyxl import load_workbook
 
 import engine
-from cli import main
-from conftest import build_model, write_assessment
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
+from conftest import write_assessment, run
 
 
 def template(runner, model_dir, path, *extra):

@@ -7,8 +7,7 @@ import json
 import pytest
 
 import engine
-from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import build_model, ratings_up_to, write_assessment, run
 from engine import audit
 
 
@@ -29,10 +28,6 @@ def assessment(tmp_path, model):
     del ratings["alpha-3-2"]
     return write_assessment(tmp_path / "a.yaml", ratings, facts={"product_recall_3y": True},
                             evidence={"alpha-2-1": ["QM manual v3 §4.4", "audit report 2026"]})
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
 
 
 def record_of(runner, assessment, model_dir, fmt="json"):

@@ -10,22 +10,7 @@ from hypothesis import strategies as st
 
 import engine
 from assessment_strategies import PROPERTY, rating_maps
-from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
-
-
-def run(runner, *args):
-    return runner.invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    return build_model(tmp_path / "model")
-
-
-@pytest.fixture
-def model(model_dir):
-    return engine.load_model(model_dir)
+from conftest import build_model, ratings_up_to, write_assessment, run
 
 
 def test_text_shows_the_changes_the_level_the_staves_and_the_blockers(runner, model_dir, model, tmp_path):
