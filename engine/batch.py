@@ -491,9 +491,21 @@ class _Line:
         self.text = text
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value):
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv_line(values) -> str:
     line = _Line()
-    csv.writer(line, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    csv.writer(line, lineterminator="\n").writerow([_safe_cell(v) for v in values])
     return line.text
 
 

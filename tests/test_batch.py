@@ -335,3 +335,17 @@ def test_a_bad_cell_of_a_wide_xlsx_names_the_sheet_and_cell(runner, model_dir, t
         f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)",
         f"{path}:3:4: survey!D3: fact 'product_recall_3y': 'maybe' is not a boolean (use true/false, yes/no, 是/否, "
         f"1/0) (fact-type)"]
+
+
+def test_csv_summary_neutralises_spreadsheet_formulas_in_company_names(runner, model_dir, model, tmp_path):
+    import csv as csv_module
+    source = tmp_path / "companies.jsonl"
+    record = {"company": {"id": "c-1", "name": '=HYPERLINK("http://x","点我")', "region": "@evil"},
+              "ratings": {cid: "full" for cid in model.criteria}}
+    source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = run(runner, "batch", source, "--model", model_dir, "--format", "csv", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    rows = list(csv_module.reader(result.output.splitlines()))
+    row = dict(zip(rows[0], rows[1]))
+    assert row["company_name"] == '\'=HYPERLINK("http://x","点我")'
+    assert row["region"] == "'@evil"
