@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from .errors import InputError, Problem, did_you_mean
+from .report import pick
 
 __all__ = ["History", "row_of", "trend", "render_trend"]
 
@@ -230,8 +231,7 @@ _WORDS = {
 
 
 def _tr(word: str, lang: str) -> str:
-    zh, en = _WORDS[word]
-    return zh if lang == "zh" else en
+    return pick(_WORDS[word], lang)
 
 
 def render_trend(data: dict, model, lang: str = "en") -> str:

@@ -9,7 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["render_assess", "render_model", "tr", "level_label", "WIDTH"]
+__all__ = ["render_assess", "render_model", "tr", "pick", "level_label", "WIDTH"]
 
 WIDTH = 140
 
@@ -49,9 +49,14 @@ _WORDS = {
 }
 
 
-def tr(word: str, lang: str) -> str:
-    zh, en = _WORDS[word]
+def pick(pair, lang: str) -> str:
+    """The Chinese or English half of a (zh, en) pair."""
+    zh, en = pair
     return zh if lang == "zh" else en
+
+
+def tr(word: str, lang: str) -> str:
+    return pick(_WORDS[word], lang)
 
 
 def text_of(bilingual, lang: str) -> str:

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Dict, List, Optional
 
 from .errors import InputError, Problem
+from .report import pick
 
 __all__ = ["summarize", "Tally", "read_results", "render_text", "render_html", "TOP"]
 
@@ -44,8 +45,7 @@ _WORDS = {
 
 
 def _tr(word: str, lang: str) -> str:
-    zh, en = _WORDS[word]
-    return zh if lang == "zh" else en
+    return pick(_WORDS[word], lang)
 
 
 def summarize(result: dict) -> dict:

@@ -6,7 +6,7 @@ output module reads its labels from one table; :func:`word` falls back to
 """
 from __future__ import annotations
 
-from .report import _WORDS as _REPORT_WORDS
+from .report import _WORDS as _REPORT_WORDS, pick
 
 __all__ = ["word", "level_name", "rating_label"]
 
@@ -99,8 +99,7 @@ _RATING_NAMES = {1.0: ("全部满足", "full"), 0.8: ("大部分满足", "largel
 
 def word(key: str, lang: str) -> str:
     """The label ``key`` in ``lang`` (``zh`` or ``en``)."""
-    zh, en = _WORDS.get(key) or _REPORT_WORDS[key]
-    return zh if lang == "zh" else en
+    return pick(_WORDS.get(key) or _REPORT_WORDS[key], lang)
 
 
 def level_name(model, rank: int, lang: str) -> str:
