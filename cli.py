@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 import engine
-from engine.errors import Problem, QmgradeError
+from engine.errors import Problem, QmgradeError, suggestion
 from engine.export import dumps, model_to_dict, write_atomic
 
 LANGS = click.Choice(["zh", "en"])
@@ -181,8 +181,7 @@ def show(model_dir, lang, dimension):
     """Print the model for people: levels, pillars, staves and their criteria, facts, rules."""
     model = load(model_dir)
     if dimension and dimension not in model.dimensions_by_id:
-        hint = engine.errors.did_you_mean(dimension, model.dimensions_by_id)
-        suffix = f"; did you mean {hint!r}?" if hint else ""
+        suffix = suggestion(dimension, model.dimensions_by_id)
         raise engine.InputError(Problem("--dimension", 1, 1, f"unknown dimension {dimension!r}{suffix}"))
     from engine.report import render_model
     click.echo(render_model(model, lang, dimension), nl=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from . import schema
-from .errors import InputError, Problem, did_you_mean
+from .errors import InputError, Problem, did_you_mean, suggestion
 from .yamlio import load_file, position, value_position
 
 __all__ = ["Assessment", "RATING_LABELS", "parse_rating", "read_assessment", "assessment_from_data", "NA"]
@@ -135,8 +135,7 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
     for criterion_id, value in raw_ratings.items():
         key = str(criterion_id)
         if key not in criteria:
-            hint = did_you_mean(key, criteria)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(key, criteria)
             problems.append(Problem(path, *position(raw_ratings, criterion_id),
                                     f"unknown criterion {key!r}{suffix}", "unknown-id"))
             continue
@@ -150,8 +149,7 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
     for criterion_id, refs in raw_evidence.items():
         key = str(criterion_id)
         if key not in criteria:
-            hint = did_you_mean(key, criteria)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(key, criteria)
             problems.append(Problem(path, *position(raw_evidence, criterion_id),
                                     f"evidence for unknown criterion {key!r}{suffix}", "unknown-id"))
             continue
@@ -162,8 +160,7 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
     for fact_id, value in raw_facts.items():
         key = str(fact_id)
         if key not in declared:
-            hint = did_you_mean(key, declared)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(key, declared)
             problems.append(Problem(path, *position(raw_facts, fact_id), f"unknown fact {key!r}{suffix}",
                                     "unknown-id"))
             continue

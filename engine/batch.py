@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
-from .errors import EngineError, InputError, Problem, QmgradeError, did_you_mean
+from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
 from .stats import summarize
 from .yamlio import load_file, load_text
@@ -228,8 +228,7 @@ def _header_plan(path: str, header: List[str], model, where) -> dict:
         elif name in facts:
             kind = "fact"
         else:
-            hint = did_you_mean(name, known)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(name, known)
             problems.append(Problem(path, line, col_at, f"{prefix}unknown column {name!r}{suffix}", "unknown-id"))
             continue
         if name in seen:

@@ -12,7 +12,7 @@ from typing import Iterable, Optional, Sequence
 
 __all__ = [
     "Problem", "QmgradeError", "ModelError", "RuleError", "InputError",
-    "EngineError", "EnvironmentProblem", "did_you_mean",
+    "EngineError", "EnvironmentProblem", "did_you_mean", "suggestion",
 ]
 
 
@@ -20,6 +20,12 @@ def did_you_mean(name: str, known: Iterable[str]) -> Optional[str]:
     """Return the known name closest to ``name``, or None when none is close."""
     matches = difflib.get_close_matches(str(name), sorted(set(known)), n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the known name closest to ``name``, or ``""``."""
+    hint = did_you_mean(name, known)
+    return f"; did you mean {hint!r}?" if hint else ""
 
 
 @dataclass(frozen=True, order=True)

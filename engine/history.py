@@ -19,7 +19,7 @@ import sqlite3
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from .errors import InputError, Problem, did_you_mean
+from .errors import InputError, Problem, suggestion
 from .report import pick
 
 __all__ = ["History", "row_of", "trend", "render_trend"]
@@ -151,8 +151,7 @@ class History:
                            "result": json.loads(result), "assessment": json.loads(assessment)})
         if not rounds:
             known = [row[0] for row in self.connection.execute("SELECT DISTINCT company_id FROM assessments")]
-            hint = did_you_mean(company_id, known)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(company_id, known)
             raise InputError(Problem(self.path, 1, 1, f"no assessment of company {company_id!r} in the "
                                                       f"history{suffix}", "unknown-id"))
         return rounds

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple
 import networkx as nx
 
 from . import schema
-from .errors import ModelError, Problem, did_you_mean
+from .errors import ModelError, Problem, suggestion
 from .yamlio import LocDict, load_file, position, value_position
 
 __all__ = [
@@ -212,8 +212,7 @@ class _Collector:
     def unknown(self, path, pos, what, name, known, code="unknown-id", broken=()):
         if name in broken:
             return  # already reported where it is defined
-        hint = did_you_mean(name, known)
-        suffix = f"; did you mean {hint!r}?" if hint else ""
+        suffix = suggestion(name, known)
         self.add(path, pos, f"unknown {what} {name!r}{suffix}", code)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
 from . import schema
-from .errors import ModelError, Problem, did_you_mean
+from .errors import ModelError, Problem, suggestion
 from .yamlio import load_file, position, value_position
 
 __all__ = ["Rule", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS"]
@@ -79,15 +79,13 @@ def _value_type(spec, kinds, patterns_so_far, literal_hint):
         alias, _, fld = spec["ref"].partition(".")
         pattern = patterns_so_far.get(alias)
         if pattern is None:
-            hint = did_you_mean(alias, patterns_so_far)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(alias, patterns_so_far)
             raise ValueError(f"ref {spec['ref']!r} names no earlier pattern {alias!r}{suffix}")
         if pattern.negated:
             raise ValueError(f"ref {spec['ref']!r} names a negated pattern")
         fields = kinds[pattern.kind]
         if fld not in fields:
-            hint = did_you_mean(fld, fields)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(fld, fields)
             raise ValueError(f"fact {pattern.kind!r} has no field {fld!r}{suffix}")
         kind = fields[fld]
         if spec.get("add") and kind != "int":
@@ -183,8 +181,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
                 skipped.add(item.get("as", kind))
                 continue
             if kind not in kinds:
-                hint = did_you_mean(kind, kinds)
-                suffix = f"; did you mean {hint!r}?" if hint else ""
+                suffix = suggestion(kind, kinds)
                 problems.append(Problem(name, *value_position(item, "fact"),
                                         f"unknown fact {kind!r}{suffix}", "unknown-fact"))
                 continue
@@ -197,8 +194,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
             for fld, test in item.get("where", {}).items():
                 tpos = value_position(item["where"], fld)
                 if fld not in kinds[kind]:
-                    hint = did_you_mean(fld, kinds[kind])
-                    suffix = f"; did you mean {hint!r}?" if hint else ""
+                    suffix = suggestion(fld, kinds[kind])
                     what = "the model defines no company fact" if kind == "company" else f"fact {kind!r} has no field"
                     problems.append(Problem(name, *position(item["where"], fld),
                                             f"{what} {fld!r}{suffix}", "unknown-fact"))
@@ -261,8 +257,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
                                         f"{then['conclude']}.{fld} must be {must}, found a {types[fld]}", "type"))
         for ref in document.get("sources", []):
             if ref["source"] not in source_ids:
-                hint = did_you_mean(ref["source"], source_ids)
-                suffix = f"; did you mean {hint!r}?" if hint else ""
+                suffix = suggestion(ref["source"], source_ids)
                 problems.append(Problem(name, *value_position(ref, "source"),
                                         f"unknown source {ref['source']!r}{suffix}", "unknown-id"))
         if len(problems) > before or skipped:

@@ -28,7 +28,7 @@ import zipfile
 from typing import Any, Dict, List, Optional
 
 from .assessment import Assessment, parse_rating, _scalar_text
-from .errors import InputError, Problem, did_you_mean
+from .errors import InputError, Problem, suggestion
 
 __all__ = ["template_workbook", "template_yaml", "read_questionnaire", "open_workbook", "QUESTIONNAIRE_COLUMNS",
            "RATING_CHOICES"]
@@ -310,8 +310,7 @@ def read_questionnaire(path: str, model) -> Assessment:
                 continue
             cid = str(cid_value).strip()
             if cid not in model.criteria:
-                hint = did_you_mean(cid, model.criteria)
-                suffix = f"; did you mean {hint!r}?" if hint else ""
+                suffix = suggestion(cid, model.criteria)
                 problem(number, c_col + 1, f"unknown criterion {cid!r}{suffix}", "unknown-id")
                 continue
             if cid in seen:
@@ -362,8 +361,7 @@ def read_questionnaire(path: str, model) -> Assessment:
                     except ValueError as exc:
                         problem(number, 2, f"fact {key!r}: {exc}", "fact-type")
                 else:
-                    hint = did_you_mean(key, known)
-                    suffix = f"; did you mean {hint!r}?" if hint else ""
+                    suffix = suggestion(key, known)
                     problem(number, 1, f"unknown key {key!r}{suffix}", "unknown-id")
     finally:
         book.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .assessment import CANONICAL, parse_rating
-from .errors import InputError, Problem, did_you_mean
+from .errors import InputError, Problem, suggestion
 from .grading import grade
 from .words import level_name, rating_label, word
 
@@ -33,8 +33,7 @@ def parse_settings(model, settings: Sequence[str]) -> Dict[str, Optional[float]]
                                                           f"(e.g. qms-3-internal-audit=full)"))
             continue
         if criterion_id not in model.criteria:
-            hint = did_you_mean(criterion_id, model.criteria)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
+            suffix = suggestion(criterion_id, model.criteria)
             problems.append(Problem("--set", position, 1, f"unknown criterion {criterion_id!r}{suffix}",
                                     "unknown-id"))
             continue
