@@ -84,3 +84,35 @@ def test_kb_show_reads_in_chinese_and_english(runner):
     assert zh.exit_code == en.exit_code == 0
     assert "质量管理体系有效性" in zh.output and "保证级" in zh.output
     assert "Assurance" in en.output
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    import engine
+    return engine.load_model()
+
+
+def _grade(model, ratings):
+    import engine
+    from engine.assessment import assessment_from_data
+    return engine.grade(model, assessment_from_data({"ratings": ratings}, "t", model)).as_dict(trace=False)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_default_model_all_criteria_up_to_k_full_gives_level_k(default_model, k):
+    ratings = {cid: ("full" if c.level <= k else "none") for cid, c in default_model.criteria.items()}
+    assert _grade(default_model, ratings)["level"]["rank"] == k
+
+
+@pytest.mark.parametrize("j", [2, 3, 4, 5])
+def test_default_model_emptying_one_staves_level_j_drops_to_j_minus_1(default_model, j):
+    for stave in ("qms", "digital-ops", "results"):
+        ratings = {cid: ("none" if (c.dimension == stave and c.level == j) else "full")
+                   for cid, c in default_model.criteria.items()}
+        result = _grade(default_model, ratings)
+        assert result["level"]["rank"] == j - 1
+        assert result["barrel"]["shortest"] == [stave]
+        # raising every listed blocker to full reaches the next level
+        for blocker in result["next_level"]["blockers"]:
+            ratings[blocker["criterion"]] = "full"
+        assert _grade(default_model, ratings)["level"]["rank"] == 5
