@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
@@ -31,6 +30,7 @@ from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .report import level_label, text_of, tr
 from .yamlio import load_text, read_text
+from .report import safe_text
 
 __all__ = ["FORMAT", "RECORD_SCHEMA", "Difference", "make_record", "record_digest", "canonical_json",
            "verify", "verify_model", "read_record", "render_json", "render_jsonl", "render_text"]
@@ -367,21 +367,6 @@ _RATING_ZH = {"full": "全部满足", "largely": "大部分满足", "partial": "
 def _w(word: str, lang: str, **values) -> str:
     zh, en = _WORDS[word]
     return (zh if lang == "zh" else en).format(**values)
-
-
-def safe_text(value: Any) -> str:
-    """A user-supplied string made safe for a terminal: control and format characters escaped."""
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or (ch == " ") else _escape_char(ch) for ch in text)
-
-
-def _escape_char(ch: str) -> str:
-    code = ord(ch)
-    if unicodedata.category(ch) == "Zs":
-        return ch
-    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
 class _Writer:

@@ -18,6 +18,7 @@ from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units
 from .words import level_name, rating_label, word
+from .report import safe_text
 
 __all__ = ["explain", "check_rank", "criterion_entry", "addressed_by", "render_explain", "fact_summary"]
 
@@ -203,7 +204,7 @@ def render_explain(result: dict, model, lang: str = "en") -> str:
     """The explanation as text for people (deterministic, no colour)."""
     lines: List[str] = []
     company = result.get("company") or {}
-    title = company.get("name") or company.get("id") or "-"
+    title = safe_text(company.get("name") or company.get("id") or "-")
     lines.append(f"{word('explain_title', lang)}: {title}")
     lines.append(f"{word('level', lang)}: {level_name(model, result['level']['rank'], lang)}"
                  f"  ({word('barrel', lang)}: {result['barrel']['rank']})")

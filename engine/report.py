@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import io
 import math
+import unicodedata
 from typing import List
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["render_assess", "render_model", "tr", "pick", "level_label", "WIDTH"]
+__all__ = ["render_assess", "render_model", "tr", "pick", "safe_text", "level_label", "WIDTH"]
 
 WIDTH = 140
 
@@ -47,6 +48,21 @@ _WORDS = {
     "assessed_on": ("评估日期", "Assessed on"),
     "na": ("不适用", "n/a"),
 }
+
+
+def safe_text(value) -> str:
+    """A user-supplied string made safe for a terminal: control and format characters escaped."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or (ch == " ") else _escape_char(ch) for ch in text)
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if unicodedata.category(ch) == "Zs":
+        return ch
+    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
 def pick(pair, lang: str) -> str:
@@ -87,12 +103,12 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     console = _console()
     out: List[str] = []
     company = result.get("company") or {}
-    title = company.get("name") or company.get("id") or "-"
+    title = safe_text(company.get("name") or company.get("id") or "-")
     if company.get("id") and company.get("name"):
-        title = f"{company['name']} ({company['id']})"
+        title = f"{safe_text(company['name'])} ({safe_text(company['id'])})"
     out.append(f"{tr('company', lang)}: {title}")
     if result.get("assessed_on"):
-        out.append(f"{tr('assessed_on', lang)}: {result['assessed_on']}")
+        out.append(f"{tr('assessed_on', lang)}: {safe_text(result['assessed_on'])}")
     out.append(f"{tr('model', lang)}: {result['model']['id']} {result['model']['version']}")
     out.append("")
     out.append(f"{tr('level', lang)}: {level_label(result['level'], lang)}")

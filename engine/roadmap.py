@@ -33,6 +33,7 @@ from .errors import ModelError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, rating_units
 from .words import level_name, word
+from .report import safe_text
 
 __all__ = ["plan_roadmap", "done_actions", "render_roadmap", "dependency_cycle"]
 
@@ -217,7 +218,7 @@ def render_roadmap(plan: dict, model, lang: str = "en") -> str:
     """The roadmap as text for people (deterministic, no colour)."""
     lines: List[str] = []
     company = plan.get("company") or {}
-    title = company.get("name") or company.get("id") or "-"
+    title = safe_text(company.get("name") or company.get("id") or "-")
     lines.append(f"{word('roadmap_title', lang)}: {title}")
     lines.append(f"{word('from', lang)}: {level_name(model, plan['from'], lang)} → "
                  f"{word('to', lang)}: {level_name(model, plan['target'], lang)}")

@@ -204,3 +204,13 @@ def test_out_files_get_ordinary_permissions(runner, model_dir, model, tmp_path):
     finally:
         os.umask(old)
     assert oct(out.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_text_reports_escape_terminal_control_characters_in_company_names(runner, model_dir, model, tmp_path):
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2),
+                            company={"id": "c-1", "name": "好公司\u202eevil\u001b[31m"})
+    for command in ("assess", "explain", "roadmap"):
+        result = run(runner, command, path, "--model", model_dir)
+        assert result.exit_code == 0, result.output
+        assert "\u202e" not in result.output and "\u001b" not in result.output
+        assert "好公司\\u202eevil\\x1b[31m" in result.output
