@@ -97,6 +97,23 @@ def emit(content, out, inputs=()):
         click.echo(content, nl=False)   # bytes go to the binary stream
 
 
+def emit_report(kind, fmt, data, render_text, lang, out, file, model, assessment, graded, rank=None):
+    """Emit an assess, explain or roadmap result as json, markdown, html or text."""
+    if fmt == "json":
+        content = dumps(data)
+    elif fmt == "markdown":
+        from engine import markdown
+        render = {"assess": markdown.render_assess_markdown, "explain": markdown.render_explain_markdown,
+                  "roadmap": markdown.render_roadmap_markdown}[kind]
+        content = render(data, model, lang)
+    elif fmt == "html":
+        from engine.html import render_html
+        content = render_html(model, assessment, lang, kind, rank=rank, graded=graded)
+    else:
+        content = render_text(data, model, lang)
+    emit(content, out, [file])
+
+
 @click.group(cls=QmgradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(engine.__version__, prog_name="qmgrade")
 def main():
@@ -138,17 +155,8 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path):
                                                         "follow it between rounds"))
         with History(db_path) as history:
             history.add(row_of(model, assessment, result))
-    if fmt == "json":
-        emit(dumps(result), out, [file])
-    elif fmt == "markdown":
-        from engine.markdown import render_assess_markdown
-        emit(render_assess_markdown(result, model, lang), out, [file])
-    elif fmt == "html":
-        from engine.html import render_html
-        emit(render_html(model, assessment, lang, "assess", graded=graded), out, [file])
-    else:
-        from engine.report import render_assess
-        emit(render_assess(result, model, lang), out, [file])
+    from engine.report import render_assess
+    emit_report("assess", fmt, result, render_assess, lang, out, file, model, assessment, graded)
 
 
 # -- kb ---------------------------------------------------------------------------------
@@ -353,16 +361,7 @@ def explain(file, level, model_dir, fmt, lang, out):
     assessment = engine.read_assessment(file, model)
     graded = engine.grade(model, assessment)
     result = explain_level(model, assessment, level=level, graded=graded)
-    if fmt == "json":
-        emit(dumps(result), out, [file])
-    elif fmt == "markdown":
-        from engine.markdown import render_explain_markdown
-        emit(render_explain_markdown(result, model, lang), out, [file])
-    elif fmt == "html":
-        from engine.html import render_html
-        emit(render_html(model, assessment, lang, "explain", rank=level, graded=graded), out, [file])
-    else:
-        emit(render_explain(result, model, lang), out, [file])
+    emit_report("explain", fmt, result, render_explain, lang, out, file, model, assessment, graded, rank=level)
 
 
 @main.command()
@@ -385,16 +384,7 @@ def roadmap(file, target, model_dir, fmt, lang, out):
     assessment = engine.read_assessment(file, model)
     graded = engine.grade(model, assessment)
     plan = plan_roadmap(model, assessment, target=target, graded=graded)
-    if fmt == "json":
-        emit(dumps(plan), out, [file])
-    elif fmt == "markdown":
-        from engine.markdown import render_roadmap_markdown
-        emit(render_roadmap_markdown(plan, model, lang), out, [file])
-    elif fmt == "html":
-        from engine.html import render_html
-        emit(render_html(model, assessment, lang, "roadmap", rank=target, graded=graded), out, [file])
-    else:
-        emit(render_roadmap(plan, model, lang), out, [file])
+    emit_report("roadmap", fmt, plan, render_roadmap, lang, out, file, model, assessment, graded, rank=target)
 
 
 @main.command()
