@@ -21,18 +21,23 @@ LEVELS = [
     {"rank": 5, "id": "excellence", "name": {"zh": "卓越级", "en": "Excellence"}},
 ]
 
-CAP_RULE = textwrap.dedent("""\
-    description: {zh: 近三年发生产品召回，等级封顶于检验级。, en: A product recall in the last three years caps the level at inspection.}
-    sources: [{source: seed}]
-    when:
-      - fact: company
-        where:
-          product_recall_3y: true
-    then:
-      conclude: cap
-      set:
-        level: 2
-    """)
+def cap_rule(level: int, description: str = "近三年发生产品召回，等级封顶。") -> str:
+    """A rule capping the level at ``level`` while ``product_recall_3y`` is true."""
+    return textwrap.dedent(f"""\
+        description: {{zh: {description}, en: A product recall in the last three years caps the level at {level}.}}
+        sources: [{{source: seed}}]
+        when:
+          - fact: company
+            where:
+              product_recall_3y: true
+        then:
+          conclude: cap
+          set:
+            level: {level}
+        """)
+
+
+CAP_RULE = cap_rule(2, "近三年发生产品召回，等级封顶于检验级。")
 
 
 def t(zh, en):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from cli import main
-from conftest import ratings_up_to, write_assessment
+from conftest import ratings_up_to, write_assessment, cap_rule
 import engine
 
 
@@ -313,17 +313,7 @@ def test_a_rule_joining_unlinked_patterns_is_refused(runner, model_dir):
 
 def test_a_rule_concluding_a_level_outside_the_model_fails_when_grading(runner, model_dir, tmp_path):
     (model_dir / "rules" / "cap-recall.yaml").unlink()
-    rule = add_rule(model_dir, "cap-zero", """\
-        description: {zh: 封顶为零, en: A cap at zero.}
-        when:
-          - fact: company
-            where:
-              product_recall_3y: true
-        then:
-          conclude: cap
-          set:
-            level: 0
-        """)
+    rule = add_rule(model_dir, "cap-zero", cap_rule(0))
     path = write_assessment(tmp_path / "a.yaml", ratings_up_to(engine.load_model(model_dir), 3),
                             facts={"product_recall_3y": True})
     result = runner.invoke(main, ["assess", str(path), "--model", str(model_dir)])

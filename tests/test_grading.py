@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
 import engine
 from engine.assessment import assessment_from_data
-from conftest import build_model, ratings_up_to
+from conftest import build_model, cap_rule, ratings_up_to
 
 
 def grade(model, ratings, facts=None):
@@ -234,17 +233,7 @@ def test_two_models_live_in_one_process(tmp_path):
 
 
 def test_a_cap_at_the_barrel_level_is_listed_as_blocking_the_next_level(tmp_path):
-    cap_at_three = textwrap.dedent("""\
-        description: {zh: 测试封顶于保证级, en: test cap at assurance}
-        when:
-          - fact: company
-            where:
-              product_recall_3y: true
-        then:
-          conclude: cap
-          set:
-            level: 3
-        """)
+    cap_at_three = cap_rule(3)
     model = engine.load_model(build_model(tmp_path / "m", with_cap=False, extra_rules={"cap-three": cap_at_three}))
     result = grade(model, ratings_up_to(model, 3), facts={"product_recall_3y": True})
     assert result["level"]["rank"] == result["barrel"]["rank"] == 3
