@@ -14,9 +14,9 @@ check-python:
 		echo "Error: qmgrade needs Python 3.11 or 3.12 (durable-rules 2.0.28 does not build on 3.13+); none found on PATH." >&2; \
 		exit 1; fi
 
-$(STAMP): pyproject.toml | check-python
+$(STAMP): pyproject.toml constraints.txt | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
 	@touch $(STAMP)
 
 demo: $(STAMP)
