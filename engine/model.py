@@ -22,10 +22,11 @@ from .errors import ModelError, Problem, suggestion
 from .yamlio import LocDict, load_file, position, value_position
 
 __all__ = [
-    "Level", "Pillar", "Dimension", "Fact", "Criterion", "Action", "Source", "Model",
+    "Level", "Pillar", "Dimension", "Fact", "Criterion", "Action", "Source", "Profile", "Model",
     "load_model", "default_model_dir", "action_graph",
 ]
 
+SINGLE_SECTIONS = ("model", "method", "effort_scale")   # top-level keys that one file alone may define
 SCALE = 1_000_000       # ratios (ratings, scores, thresholds) are asserted as millionths
 WEIGHT_SCALE = 1_000    # weights are kept to three decimals
 
@@ -80,6 +81,9 @@ class Criterion:
     evidence: dict
     sources: tuple
     where: Tuple[str, int, int] = ("", 1, 1)
+    na_allowed: bool = False
+    red_flag: bool = False
+    anchors: Optional[dict] = None      # {full, largely, partial, none: {zh, en}}
 
     @property
     def weight_units(self) -> int:
@@ -94,6 +98,20 @@ class Action:
     depends_on: tuple
     effort: int
     description: Optional[dict] = None
+    lead_time_months: Optional[int] = None
+    strengthen_effort: Optional[int] = None
+    kind: str = "intervention"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A business profile: criteria that do not apply to that kind of business."""
+
+    id: str
+    name: dict
+    not_applicable: tuple
+    description: Optional[dict] = None
+    where: Tuple[str, int, int] = ("", 1, 1)
 
 
 @dataclass
@@ -116,6 +134,11 @@ class Model:
     path: str
     files: List[Tuple[str, str]] = field(default_factory=list)   # (relative path, sha256)
     rules: list = field(default_factory=list)                     # engine.rules.Rule
+    key_minimum_by_level: Dict[int, float] = field(default_factory=dict)   # only the levels declared
+    min_coverage: Optional[float] = None
+    effort_scale: Dict[int, dict] = field(default_factory=dict)   # {1..5: {zh, en, person_weeks: (a, b)}}
+    profiles: List[Profile] = field(default_factory=list)
+    supersedes: Optional[dict] = None                             # {version, criteria: {old id: new id|None}}
 
     @property
     def sha256(self) -> str:
@@ -135,6 +158,17 @@ class Model:
     @property
     def key_minimum_units(self) -> int:
         return round(self.key_minimum * SCALE)
+
+    def key_minimum_for(self, level: int) -> float:
+        """The minimum rating a key criterion of ``level`` needs (method.key_minimum_by_level, else key_minimum)."""
+        return self.key_minimum_by_level.get(level, self.key_minimum)
+
+    def key_minimum_units_for(self, level: int) -> int:
+        return round(self.key_minimum_for(level) * SCALE)
+
+    @cached_property
+    def profiles_by_id(self) -> Dict[str, Profile]:
+        return {p.id: p for p in self.profiles}
 
     def level(self, rank: int) -> Level:
         return self.levels[rank - 1]
@@ -183,12 +217,18 @@ def default_model_dir() -> Path:
     return here.parent
 
 
+# folders under knowledge/ that are not model files (the calibration corpus)
+SKIPPED_KNOWLEDGE_DIRS = ("calibration",)
+
+
 def _model_files(root: Path, sub: str) -> List[Path]:
     base = root / sub
     if not base.is_dir():
         return []
     found = []
     for dirpath, dirnames, filenames in os.walk(base):
+        if sub == "knowledge" and Path(dirpath) == base:
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_KNOWLEDGE_DIRS]
         dirnames.sort()
         for name in sorted(filenames):
             if name.endswith((".yaml", ".yml")):
@@ -240,7 +280,8 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
         return str(path)
 
     sections: Dict[str, list] = {k: [] for k in
-                                 ("levels", "sources", "pillars", "dimensions", "facts", "criteria", "actions")}
+                                 ("levels", "sources", "pillars", "dimensions", "facts", "criteria", "actions",
+                                  "profiles")}
     singles: Dict[str, Tuple[str, LocDict]] = {}
     broken: Dict[str, set] = {k: set() for k in sections}
     files: List[Tuple[str, str]] = []
@@ -265,7 +306,9 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
         if (None, None) in bad:
             continue
         for key, value in document.items():
-            if key in ("model", "method"):
+            if key in SINGLE_SECTIONS:
+                if (key, None) in bad:
+                    continue
                 if key in singles:
                     issues.add(name, position(document, key),
                                f"'{key}' is already defined in {singles[key][0]}", "duplicate-id")
@@ -306,6 +349,7 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
     facts = unique("facts", "fact")
     criteria = unique("criteria", "criterion")
     actions = unique("actions", "action")
+    profiles = unique("profiles", "profile")
 
     ranks = sorted(item["rank"] for _, item, _ in levels.values())
     if levels and ranks != list(range(1, len(ranks) + 1)):
@@ -417,6 +461,16 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
         value = item.get(key)
         return {"zh": value["zh"], "en": value["en"]} if value else None
 
+    def anchors(item):
+        value = item.get("anchors")
+        return {r: text(value, r) for r in schema.ANCHOR_RATINGS} if value else None
+
+    def supersedes(item):
+        value = item.get("supersedes")
+        if not value:
+            return None
+        return {"version": str(value["version"]), "criteria": dict(value["criteria"])}
+
     def refs(item):
         return tuple({k: ref[k] for k in ("source", "clause", "note") if k in ref}
                      for ref in item.get("sources", []))
@@ -438,13 +492,27 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
                for _, item, _ in facts.values()],
         criteria={ident: Criterion(ident, item["dimension"], item["level"], float(item.get("weight", 1)),
                                    bool(item.get("key", False)), text(item, "text"), text(item, "evidence"),
-                                   refs(item), (name, pos[0], pos[1]))
+                                   refs(item), (name, pos[0], pos[1]),
+                                   bool(item.get("na_allowed", False)), bool(item.get("red_flag", False)),
+                                   anchors(item))
                   for ident, (name, item, pos) in criteria.items()},
         actions={ident: Action(ident, text(item, "name"), tuple(item["addresses"]),
-                               tuple(item.get("depends_on", [])), item["effort"], text(item, "description"))
+                               tuple(item.get("depends_on", [])), item["effort"], text(item, "description"),
+                               item.get("lead_time_months"), item.get("strengthen_effort"),
+                               item.get("kind", "intervention"))
                  for ident, (name, item, pos) in actions.items()},
         path=str(root),
         files=sorted(files),
         rules=rules,
+        key_minimum_by_level={int(k): float(v) for k, v in sorted(
+            method.get("key_minimum_by_level", {}).items(), key=lambda kv: int(kv[0]))},
+        min_coverage=float(method["min_coverage"]) if "min_coverage" in method else None,
+        effort_scale={int(k): {"zh": v["zh"], "en": v["en"], "person_weeks": tuple(v["person_weeks"])}
+                      for k, v in sorted(singles.get("effort_scale", (None, {}))[1].items(),
+                                         key=lambda kv: int(kv[0]))},
+        profiles=[Profile(ident, text(item, "name"), tuple(item.get("not_applicable", [])),
+                          text(item, "description"), (name, pos[0], pos[1]))
+                  for ident, (name, item, pos) in profiles.items()],
+        supersedes=supersedes(header),
     )
     return model

@@ -13,7 +13,7 @@ import jsonschema
 from .errors import Problem
 from .yamlio import position, value_position
 
-__all__ = ["MODEL_FILE", "RULE_FILE", "ASSESSMENT", "check", "ID_PATTERN"]
+__all__ = ["MODEL_FILE", "RULE_FILE", "ASSESSMENT", "check", "ID_PATTERN", "ANCHOR_RATINGS"]
 
 ID_PATTERN = r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$"
 
@@ -38,6 +38,11 @@ _SOURCE_REF = {
     "additionalProperties": False,
 }
 _NUMBER = {"type": "number"}
+ANCHOR_RATINGS = ("full", "largely", "partial", "none")
+_SINGLE_SECTIONS = ("model", "method", "effort_scale")
+# YAML reads `2:` as an integer key; a quoted "2" is accepted as well
+_LEVEL_KEY = {"enum": [2, 3, 4, 5, "2", "3", "4", "5"]}
+_EFFORT_KEY = {"enum": [1, 2, 3, 4, 5, "1", "2", "3", "4", "5"]}
 
 MODEL_FILE = {
     "type": "object",
@@ -51,6 +56,19 @@ MODEL_FILE = {
                 "version": {"type": "string", "minLength": 1},
                 "name": _TEXT,
                 "description": _TEXT,
+                "supersedes": {
+                    "type": "object",
+                    "required": ["version", "criteria"],
+                    "properties": {
+                        "version": {"type": "string", "minLength": 1},
+                        "criteria": {
+                            "type": "object",
+                            "propertyNames": _ID,
+                            "additionalProperties": {"type": ["string", "null"], "pattern": ID_PATTERN},
+                        },
+                    },
+                    "additionalProperties": False,
+                },
             },
             "additionalProperties": False,
         },
@@ -59,8 +77,43 @@ MODEL_FILE = {
             "properties": {
                 "threshold": {"type": "number", "minimum": 0, "maximum": 1},
                 "key_minimum": {"type": "number", "minimum": 0, "maximum": 1},
+                "key_minimum_by_level": {
+                    "type": "object",
+                    "propertyNames": _LEVEL_KEY,
+                    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "min_coverage": {"type": "number", "minimum": 0, "maximum": 1},
             },
             "additionalProperties": False,
+        },
+        "effort_scale": {
+            "type": "object",
+            "propertyNames": _EFFORT_KEY,
+            "additionalProperties": {
+                "type": "object",
+                "required": ["zh", "en", "person_weeks"],
+                "properties": {
+                    "zh": {"type": "string", "minLength": 1},
+                    "en": {"type": "string", "minLength": 1},
+                    "person_weeks": {"type": "array", "minItems": 2, "maxItems": 2,
+                                     "items": {"type": "number", "minimum": 0}},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "profiles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "not_applicable"],
+                "properties": {
+                    "id": _ID,
+                    "name": _TEXT,
+                    "description": _TEXT,
+                    "not_applicable": {"type": "array", "items": _ID},
+                },
+                "additionalProperties": False,
+            },
         },
         "levels": {
             "type": "array",
@@ -111,11 +164,18 @@ MODEL_FILE = {
                 "required": ["id", "type", "name"],
                 "properties": {
                     "id": _ID,
-                    "type": {"enum": ["boolean", "number", "string"]},
-                    "default": {"type": ["boolean", "number", "string"]},
+                    "type": {"enum": ["boolean", "number", "string", "date", "record"]},
+                    "default": {"type": ["boolean", "number", "string", "array"], "maxItems": 0},
                     "name": _TEXT,
                     "description": _TEXT,
                     "sources": {"type": "array", "items": _SOURCE_REF},
+                    # a record fact is a list of events: their fields, the optional ones, and how many
+                    # months a cap holds from the event (issue 9)
+                    "fields": {"type": "object", "minProperties": 1, "propertyNames": _ID,
+                               "additionalProperties": {"enum": ["boolean", "number", "string", "date"]}},
+                    "optional": {"type": "array", "items": _ID},
+                    "period_months": {"type": "integer", "minimum": 1, "maximum": 240},
+                    "period_from": _ID,
                 },
                 "additionalProperties": False,
             },
@@ -134,6 +194,14 @@ MODEL_FILE = {
                     "text": _TEXT,
                     "evidence": _TEXT,
                     "sources": {"type": "array", "minItems": 1, "items": _SOURCE_REF},
+                    "na_allowed": {"type": "boolean"},
+                    "red_flag": {"type": "boolean"},
+                    "anchors": {
+                        "type": "object",
+                        "required": list(ANCHOR_RATINGS),
+                        "properties": {r: _TEXT for r in ANCHOR_RATINGS},
+                        "additionalProperties": False,
+                    },
                 },
                 "additionalProperties": False,
             },
@@ -150,6 +218,9 @@ MODEL_FILE = {
                     "addresses": {"type": "array", "minItems": 1, "items": _ID},
                     "depends_on": {"type": "array", "items": _ID},
                     "effort": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "lead_time_months": {"type": "integer", "minimum": 0, "maximum": 36},
+                    "strengthen_effort": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "kind": {"enum": ["intervention"]},
                 },
                 "additionalProperties": False,
             },
@@ -182,7 +253,8 @@ _TEST = {
             "type": "object",
             "minProperties": 1,
             "maxProperties": 1,
-            "properties": {op: _VALUE for op in ("eq", "ne", "lt", "lte", "gt", "gte")},
+            "properties": {**{op: _VALUE for op in ("eq", "ne", "lt", "lte", "gt", "gte")},
+                           "exists": {"type": "boolean"}},
             "additionalProperties": False,
         },
     ]
@@ -236,6 +308,7 @@ ASSESSMENT = {
                 "name": {"type": "string"},
                 "industry": {"type": ["string", "integer"]},
                 "region": {"type": "string"},
+                "profile": {"type": "string"},
             },
         },
         "assessed_on": {"type": ["string", "integer"]},
@@ -288,7 +361,12 @@ def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Probl
     for error in validator.iter_errors(document):
         if bad is not None:
             parts = list(error.absolute_path)
-            bad.add((parts[0], parts[1]) if len(parts) >= 2 and isinstance(parts[1], int) else (None, None))
+            if len(parts) >= 2 and isinstance(parts[1], int):
+                bad.add((parts[0], parts[1]))
+            elif len(parts) >= 2 and schema is MODEL_FILE and parts[0] in _SINGLE_SECTIONS:
+                bad.add((parts[0], None))   # only that section is dropped, the rest of the file is read
+            else:
+                bad.add((None, None))
         # a missing translation reads better said so
         line, col = _locate(document, error.absolute_path)
         message = _describe(error)
