@@ -9,13 +9,16 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 import engine
 from engine.errors import Problem, QmgradeError, suggestion
+from engine import safeio
 from engine.export import dumps, model_to_dict, write_atomic
 
 LANGS = click.Choice(["zh", "en"])
@@ -30,11 +33,21 @@ def _utf8_output() -> None:
                 stream.reconfigure(encoding="utf-8")
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (temporary files removed, workers stopped), then exit 143."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 class QmgradeGroup(click.Group):
     """Turns every qmgrade error into ``Error: ...`` lines and exit 1, never a traceback."""
 
     def main(self, *args, **kwargs):
         _utf8_output()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
         return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
@@ -47,8 +60,13 @@ class QmgradeGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
+            safeio.remove_temporaries()
             click.echo("Error: interrupted", err=True)
             ctx.exit(130)
+        except Terminated:
+            safeio.remove_temporaries()
+            click.echo("Error: terminated", err=True)
+            ctx.exit(143)
         except RecursionError:
             click.echo("Error: -:1:1: input nested too deeply", err=True)
             ctx.exit(1)
@@ -80,19 +98,35 @@ def output_options(formats, default="text"):
     return decorate
 
 
+_READ_PARAMS = ("file", "input_path", "results", "record_file")   # the arguments a command reads
+
+
+def protected(extra=()):
+    """What ``--out`` must never resolve to: the command's inputs, the model's files, the ``--db`` history."""
+    ctx = click.get_current_context(silent=True)
+    params = ctx.params if ctx else {}
+    meta = ctx.meta if ctx else {}
+    files = [*extra, *meta.get("qmgrade.inputs", []), *(params.get(name) for name in _READ_PARAMS)]
+    return safeio.protected_files(files, [], [params.get("db_path")]), meta.get("qmgrade.model_dirs", [])
+
+
 def load(model_dir):
     model = engine.load_model(model_dir)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:  # the model's files are inputs too: --out must never replace one
         ctx.meta.setdefault("qmgrade.inputs", []).extend(str(Path(model.path) / rel) for rel, _ in model.files)
+        ctx.meta.setdefault("qmgrade.model_dirs", []).append(str(model.path))
+        if ctx.params.get("out"):   # refuse a bad --out before any work (or any --db row) is done
+            safeio.check_output(ctx.params["out"], *protected())
     return model
 
 
 def emit(content, out, inputs=()):
-    """Print ``content`` or write it to ``out`` atomically (never over an input or a model file)."""
-    if out:
-        ctx = click.get_current_context(silent=True)
-        write_atomic(out, content, [*inputs, *(ctx.meta.get("qmgrade.inputs", []) if ctx else [])])
+    """Print ``content`` (``--out -`` too) or write it to ``out`` atomically (never over an input,
+    a model file, the history or a device)."""
+    if out and out != "-":
+        files, model_dirs = protected(inputs)
+        write_atomic(out, content, files, model_dirs)
     else:
         click.echo(content, nl=False)   # bytes go to the binary stream
 
@@ -174,6 +208,8 @@ def validate(model_dir):
     model = load(model_dir)
     from engine.inference import get_inference
     get_inference(model)  # durable_rules compiles the rules too
+    for problem in getattr(model, "warnings", ()):
+        click.echo(f"warning: {problem}", err=True)
     edges = sum(len(a.depends_on) for a in model.actions.values())
     click.echo(f"OK: {model.id} {model.version}: {len(model.levels)} levels, {len(model.pillars)} pillars, "
                f"{len(model.dimensions)} dimensions, {len(model.criteria)} criteria "
@@ -213,14 +249,17 @@ def init(directory):
 
     Then edit DIRECTORY/knowledge and DIRECTORY/rules and check with
     `qmgrade kb validate --model DIRECTORY`."""
-    target = Path(directory)
-    if target.exists() and any(target.iterdir()):
-        raise engine.InputError(Problem(directory, 1, 1, "directory exists and is not empty; "
-                                                         "choose a new or empty directory"))
     source = engine.default_model_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    for part in ("knowledge", "rules"):
-        shutil.copytree(source / part, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    target = safeio.check_directory(directory, [str(source)])
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for part in ("knowledge", "rules"):
+            shutil.copytree(source / part, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    except (OSError, shutil.Error) as exc:
+        reason = (getattr(exc, "strerror", None) or "a file could not be copied").lower()
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            reason = "a part of the path is a file, not a folder"
+        raise engine.InputError(Problem(directory, 1, 1, f"cannot write: {reason}", "output")) from None
     click.echo(f"Created model in {directory}: edit knowledge/ and rules/, then run "
                f"`qmgrade kb validate --model {directory}`")
 
@@ -449,7 +488,7 @@ def template(model_dir, fmt, lang, out):
     from engine.spreadsheet import template_workbook, template_yaml
     model = load(model_dir)
     if fmt == "xlsx":
-        if not out and sys.stdout.isatty():
+        if (not out or out == "-") and sys.stdout.isatty():
             raise click.UsageError("refusing to write a binary XLSX workbook to the terminal: "
                                    "use --out FILE.xlsx or redirect standard output")
         emit(template_workbook(model, lang), out)
@@ -508,7 +547,9 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
         progress = Progress(TextColumn("grading"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                             TimeRemainingColumn(), console=Console(stderr=True), transient=True)
     try:
-        with (AtomicOutput(out, source.inputs) if out else contextlib.nullcontext(sys.stdout)) as stream:
+        files, model_dirs = protected(source.inputs)
+        writer = AtomicOutput(out, files, model_dirs) if out and out != "-" else contextlib.nullcontext(sys.stdout)
+        with writer as stream:
             if progress is not None:
                 with progress:
                     task = progress.add_task("grading", total=source.total or None)
@@ -522,7 +563,7 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
         if history is not None:
             history.close()
     if tally is not None:
-        click.echo(render_text(tally.as_dict(model), model, lang), nl=False, err=not out)
+        click.echo(render_text(tally.as_dict(model), model, lang), nl=False, err=not out or out == "-")
     if unstored[0]:
         click.echo(f"Warning: {unstored[0]} graded assessment(s) without a company id were not stored in "
                    f"{db_path}", err=True)

@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
-from .errors import InputError, Problem
+from . import safeio
 
 __all__ = ["model_to_dict", "dumps", "write_atomic"]
 
@@ -15,8 +12,13 @@ def model_to_dict(model) -> dict:
     return {
         "model": {"id": model.id, "version": model.version, "name": dict(model.name),
                   **({"description": dict(model.description)} if model.description else {}),
+                  **({"supersedes": {"version": model.supersedes["version"],
+                                     "criteria": dict(model.supersedes["criteria"])}} if model.supersedes else {}),
                   "sha256": model.sha256},
-        "method": {"threshold": model.threshold, "key_minimum": model.key_minimum},
+        "method": {"threshold": model.threshold, "key_minimum": model.key_minimum,
+                   "key_minimum_by_level": {str(k): model.key_minimum_for(k)
+                                            for k in range(2, model.top_rank + 1)},
+                   **({"min_coverage": model.min_coverage} if model.min_coverage is not None else {})},
         "levels": [{"rank": lv.rank, "id": lv.id, "name": dict(lv.name),
                     **({"description": dict(lv.description)} if lv.description else {})} for lv in model.levels],
         "sources": [{"id": s.id, "title": dict(s.title)} for s in model.sources],
@@ -27,12 +29,22 @@ def model_to_dict(model) -> dict:
         "facts": [{"id": f.id, "type": f.type, "default": f.default, "name": dict(f.name),
                    "sources": [dict(s) for s in f.sources]} for f in model.facts],
         "criteria": [{"id": c.id, "dimension": c.dimension, "level": c.level, "weight": c.weight, "key": c.key,
-                      "text": dict(c.text), "evidence": dict(c.evidence), "sources": [dict(s) for s in c.sources]}
+                      "text": dict(c.text), "evidence": dict(c.evidence), "sources": [dict(s) for s in c.sources],
+                      "na_allowed": c.na_allowed,
+                      **({"red_flag": True} if c.red_flag else {}),
+                      **({"anchors": {r: dict(t) for r, t in c.anchors.items()}} if c.anchors else {})}
                      for c in model.criteria.values()],
         "actions": [{"id": a.id, "name": dict(a.name), "addresses": list(a.addresses),
                      "depends_on": list(a.depends_on), "effort": a.effort,
-                     **({"description": dict(a.description)} if a.description else {})}
+                     **({"description": dict(a.description)} if a.description else {}),
+                     **({"lead_time_months": a.lead_time_months} if a.lead_time_months is not None else {}),
+                     **({"strengthen_effort": a.strengthen_effort} if a.strengthen_effort is not None else {})}
                     for a in model.actions.values()],
+        "profiles": [{"id": p.id, "name": dict(p.name), "not_applicable": list(p.not_applicable),
+                      **({"description": dict(p.description)} if p.description else {})}
+                     for p in model.profiles],
+        **({"effort_scale": {str(k): {"zh": v["zh"], "en": v["en"], "person_weeks": list(v["person_weeks"])}
+                             for k, v in model.effort_scale.items()}} if model.effort_scale else {}),
         "rules": [{"id": r.id, "description": dict(r.description), "conclude": r.conclude,
                    "sources": [dict(s) for s in r.sources],
                    **({"rationale": dict(r.rationale)} if r.rationale else {})} for r in model.rules],
@@ -44,36 +56,13 @@ def dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_atomic(path: str, content, inputs=()) -> None:
+def write_atomic(path: str, content, inputs=(), model_dirs=()) -> None:
     """Write ``content`` (str or bytes) to ``path`` atomically, never over one of ``inputs``.
+
+    See :mod:`engine.safeio` (the one atomic writer of qmgrade).
 
     Raises
     ------
-    InputError when ``path`` is an input file or cannot be written.
+    InputError when ``path`` resolves to an input, a model file or a device, or cannot be written.
     """
-    target = Path(path)
-    for source in inputs:
-        try:
-            if source and target.exists() and os.path.samefile(target, source):
-                raise InputError(Problem(str(path), 1, 1, "refusing to write the output over an input file"))
-        except OSError:
-            continue
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(Problem(str(path), 1, 1, f"no such directory: {directory}"))
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(directory))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp creates 0600; give the file the permissions a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
-    except OSError as exc:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise InputError(Problem(str(path), 1, 1, f"cannot write: {exc.strerror}")) from None
+    safeio.write_atomic(path, content, list(inputs), list(model_dirs))

@@ -68,6 +68,11 @@ class Fact:
     name: dict
     description: Optional[dict] = None
     sources: tuple = ()
+    fields: tuple = ()              # record facts: ((name, type), ...) of each event
+    optional: tuple = ()            # record fields an event may leave out
+    period_months: Optional[int] = None   # record facts: months a cap holds from the event
+    period_from: Optional[str] = None     # the date field the period runs from, when given (else `date`)
+    choices: tuple = ()             # record fields of type string: ((name, (allowed values)), ...)
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class Model:
     effort_scale: Dict[int, dict] = field(default_factory=dict)   # {1..5: {zh, en, person_weeks: (a, b)}}
     profiles: List[Profile] = field(default_factory=list)
     supersedes: Optional[dict] = None                             # {version, criteria: {old id: new id|None}}
+    warnings: List[Problem] = field(default_factory=list)         # kb validate prints them; they never fail
 
     @property
     def sha256(self) -> str:
@@ -208,6 +214,30 @@ def action_graph(actions) -> nx.DiGraph:
     return graph
 
 
+def _record_fact_problems(name, item) -> list:
+    """(position, message, code) of what is wrong with a fact's record declaration (issue 9)."""
+    found = []
+    fields = item.get("fields") or {}
+    if item["type"] == "record":
+        if not fields:
+            found.append((position(item), f"record fact {item['id']!r} declares no 'fields'", "fact-type"))
+        elif fields.get("date") != "date":
+            found.append((position(item), f"record fact {item['id']!r} needs a field 'date' of type date "
+                                          f"(the day of the event)", "fact-type"))
+        for key in ("optional", "period_from", "choices"):
+            for ident in ([item[key]] if isinstance(item.get(key), str) else item.get(key, [])):
+                if ident not in fields:
+                    found.append((value_position(item, key), f"{key} names {ident!r}, which is not a field of "
+                                                             f"{item['id']!r}{suggestion(ident, fields)}", "fact-type"))
+        if item.get("period_from") and fields.get(item["period_from"]) != "date":
+            found.append((value_position(item, "period_from"), "period_from must name a date field", "fact-type"))
+    else:
+        for key in ("fields", "optional", "period_months", "period_from", "choices"):
+            if key in item:
+                found.append((position(item, key), f"{key!r} belongs to record facts only", "fact-type"))
+    return found
+
+
 def default_model_dir() -> Path:
     """The model shipped with qmgrade (inside the installed package, or the checkout)."""
     here = Path(__file__).resolve().parent
@@ -254,6 +284,69 @@ class _Collector:
             return  # already reported where it is defined
         suffix = suggestion(name, known)
         self.add(path, pos, f"unknown {what} {name!r}{suffix}", code)
+
+
+def model_major(version: str) -> int:
+    """The major number of a model version ("2.0.0" -> 2; 0 when it does not start with a number)."""
+    head = str(version).split(".")[0].strip().lstrip("vV")
+    return int(head) if head.isdigit() else 0
+
+
+MIN_CELL_CRITERIA = 5   # a cell with fewer criteria and no key criterion swings on one rating
+
+
+def _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top) -> None:
+    """Model-2.0 checks: rating anchors, na only where allowed, profiles, supersedes, thin cells.
+
+    Anchors on key and level 2-3 criteria are required from model version 2 on;
+    a 1.x model (written before anchors existed) gets a warning instead.
+    """
+    header = singles.get("model", (None, {}))[1]
+    strict = model_major(header.get("version", "0")) >= 2
+
+    def warn(path, pos, message, code):
+        warnings.append(Problem(path, pos[0], pos[1], message, code))
+
+    cells: Dict[Tuple[str, int], list] = {}
+    for ident, (name, item, pos) in criteria.items():
+        cells.setdefault((item["dimension"], item["level"]), []).append((name, item, pos))
+        key = bool(item.get("key", False))
+        if key and item.get("na_allowed", False):
+            issues.add(name, value_position(item, "na_allowed"),
+                       f"criterion {ident!r} is a key criterion: it cannot allow na (set na_allowed: false, "
+                       f"or make it not key)", "na-on-key")
+        if "anchors" not in item and (key or item["level"] in (2, 3)):
+            why = "a key criterion" if key else f"a level-{item['level']} criterion"
+            message = (f"criterion {ident!r} has no rating anchors (full, largely, partial, none): "
+                       f"{why} needs them")
+            if strict:
+                issues.add(name, pos, message, "missing-anchors")
+            else:
+                warn(name, pos, message + " from model version 2 on", "missing-anchors")
+    for (dimension, level), members in sorted(cells.items()):
+        if len(members) < MIN_CELL_CRITERIA and not any(item.get("key", False) for _, item, _ in members):
+            name, item, pos = members[0]
+            warn(name, pos, f"cell {dimension} level {level} holds {len(members)} criteria and no key "
+                            f"criterion: one rating can swing it (give it {MIN_CELL_CRITERIA} or more, or "
+                            f"mark its must-haves key)", "thin-cell")
+    for ident, (name, item, pos) in profiles.items():
+        listed = item.get("not_applicable", [])
+        for index, criterion_id in enumerate(listed):
+            where = position(listed, index)
+            if criterion_id not in criteria:
+                issues.unknown(name, where, "criterion", criterion_id, criteria, broken=broken["criteria"])
+            elif not criteria[criterion_id][1].get("na_allowed", False):
+                issues.add(name, where, f"profile {ident!r} lists criterion {criterion_id!r}, which does not "
+                                        f"allow na (give it na_allowed: true, or drop it from the profile)",
+                           "profile-na")
+    supersedes = header.get("supersedes") if isinstance(header, dict) else None
+    if supersedes:
+        name = singles["model"][0]
+        mapping = supersedes.get("criteria") or {}
+        for old, new in mapping.items():
+            if new is not None and new not in criteria:
+                issues.unknown(name, value_position(mapping, old), "criterion", new, criteria,
+                               broken=broken["criteria"])
 
 
 def load_model(directory: Optional[os.PathLike] = None) -> Model:
@@ -376,8 +469,11 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
             issues.add(name, pos, f"pillar {item['id']!r} has no dimension", "empty-pillar")
     for name, item, pos in facts.values():
         check_sources(name, item)
+        for problem in _record_fact_problems(name, item):
+            issues.add(name, *problem)
         if "default" in item:
-            expected = {"boolean": bool, "number": (int, float), "string": str}[item["type"]]
+            expected = {"boolean": bool, "number": (int, float), "string": str, "date": str,
+                        "record": list}[item["type"]]
             value = item["default"]
             if not isinstance(value, expected) or (item["type"] == "number" and isinstance(value, bool)):
                 issues.add(name, value_position(item, "default"),
@@ -440,11 +536,15 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
                            f"level inversion: action {ident!r} (level {own}) depends on {prerequisite!r}, "
                            f"whose criteria all sit at level {theirs} or above", "level-inversion")
 
+    warnings: List[Problem] = []
+    _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
+
     rules = []
     rule_files = _model_files(root, "rules")
     for path in rule_files:
         files.append((str(path.relative_to(root)), _sha256_file(path)))
-    fact_types = {ident: item["type"] for ident, (_, item, _) in facts.items()}
+    fact_types = {ident: dict(item.get("fields", {})) if item["type"] == "record" else item["type"]
+                  for ident, (_, item, _) in facts.items()}
     if not issues.problems or rule_files:
         rules, rule_problems = load_rules(rule_files, shown, fact_types, set(sources), top)
         issues.problems.extend(rule_problems)
@@ -487,8 +587,12 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
         dimensions=[Dimension(item["id"], item["pillar"], text(item, "name"), text(item, "description"))
                     for _, item, _ in dimensions.values()],
         facts=[Fact(item["id"], item["type"],
-                    item.get("default", {"boolean": False, "number": 0, "string": ""}[item["type"]]),
-                    text(item, "name"), text(item, "description"), refs(item))
+                    item.get("default", {"boolean": False, "number": 0, "string": "", "date": None,
+                                         "record": []}[item["type"]]),
+                    text(item, "name"), text(item, "description"), refs(item),
+                    tuple(item.get("fields", {}).items()), tuple(item.get("optional", [])),
+                    item.get("period_months"), item.get("period_from"),
+                    tuple((k, tuple(v)) for k, v in item.get("choices", {}).items()))
                for _, item, _ in facts.values()],
         criteria={ident: Criterion(ident, item["dimension"], item["level"], float(item.get("weight", 1)),
                                    bool(item.get("key", False)), text(item, "text"), text(item, "evidence"),
@@ -514,5 +618,6 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
                           text(item, "description"), (name, pos[0], pos[1]))
                   for ident, (name, item, pos) in profiles.items()],
         supersedes=supersedes(header),
+        warnings=sorted(set(warnings)),
     )
     return model

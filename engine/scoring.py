@@ -34,10 +34,14 @@ def rating_units(rating: Optional[float]) -> int:
 
 
 def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[float]]) -> CellScore:
-    """Score one (dimension, level) cell; not-rated criteria count 0, na are left out."""
+    """Score one (dimension, level) cell; not-rated criteria count 0, na are left out.
+
+    ``keys_below`` counts the key criteria rated under the key minimum of this
+    cell's level (``method.key_minimum_by_level``, else ``method.key_minimum``).
+    """
     total_w = total_wr = keys_below = applicable = 0
     entries = []
-    key_min = model.key_minimum_units
+    key_min = model.key_minimum_units_for(level)
     for criterion in model.cells[(dimension, level)]:
         rated = criterion.id in ratings
         rating = ratings.get(criterion.id, 0.0)
@@ -68,9 +72,10 @@ def _cell_plans(model) -> tuple:
 
 def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
     """Every cell of the model, in model order (the same arithmetic as :func:`score_cell`)."""
-    key_min = model.key_minimum_units
+    key_mins = {level: model.key_minimum_units_for(level) for level in range(2, model.top_rank + 1)}
     out = {}
     for (dimension, level), plan in _cell_plans(model):
+        key_min = key_mins[level]
         total_w = total_wr = keys_below = applicable = 0
         entries = []
         for criterion, criterion_id, weight, key in plan:
@@ -100,7 +105,7 @@ def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:
     cell is met once the weighted sum reaches threshold·Σweight.
     """
     threshold = model.threshold_units
-    key_min = model.key_minimum_units
+    key_min = model.key_minimum_units_for(cell.level)
     chosen: List[str] = []
     total_w = total_wr = 0
     candidates = []
