@@ -1,160 +1,23 @@
-"""The assessment history: every graded assessment kept in SQLite, append-only, and the trend between rounds.
+"""The assessment history: every graded assessment kept, tamper-evident, and the trend between rounds.
 
-One table, ``assessments``: the company id, name and assessment date, the
-level and barrel, the model's id, version and fingerprint (sha256 of every
-model file), the input's sha256 (:attr:`Assessment.sha256`), the result (the
-``assess`` object without trace) and the assessment itself (canonical JSON).
-Triggers refuse UPDATE and DELETE, so a record, once written, stays as it was
-(复核 needs the earlier rounds exactly as graded).
+The storage is :mod:`engine.ledger` (SQLite, a hash chain of append-only rows
+holding the company id, name and assessment date, the level and barrel, the
+model's id, version and fingerprint, the input's sha256, the result and the
+assessment itself).  This module reads it for people:
 
 A *round* is one stored assessment of a company; rounds are ordered by
 ``assessed_on`` (undated ones first) and then by the order they were stored.
-Storing the same input under the same model again adds no new round to the
-trend (the repeated rows are kept, but shown once).
+The same input graded under the same model is stored once (histories made
+before the ledger may hold it twice: it is shown once).
 """
 from __future__ import annotations
 
-import json
-import sqlite3
-from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Sequence
 
-from .errors import InputError, Problem, suggestion
+from .ledger import History, row_of
 from .report import pick
 
 __all__ = ["History", "row_of", "trend", "render_trend"]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS assessments (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    company_id     TEXT NOT NULL,
-    company_name   TEXT,
-    assessed_on    TEXT,
-    level          INTEGER NOT NULL,
-    barrel         INTEGER NOT NULL,
-    model_id       TEXT NOT NULL,
-    model_version  TEXT NOT NULL,
-    model_sha256   TEXT NOT NULL,
-    input_sha256   TEXT NOT NULL,
-    result         TEXT NOT NULL,
-    assessment     TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS assessments_company ON assessments (company_id, assessed_on, seq);
-CREATE TRIGGER IF NOT EXISTS assessments_no_update BEFORE UPDATE ON assessments
-BEGIN SELECT RAISE(ABORT, 'the assessment history is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS assessments_no_delete BEFORE DELETE ON assessments
-BEGIN SELECT RAISE(ABORT, 'the assessment history is append-only'); END;
-"""
-_COLUMNS = ("company_id", "company_name", "assessed_on", "level", "barrel", "model_id", "model_version",
-            "model_sha256", "input_sha256", "result", "assessment")
-_INSERT = f"INSERT INTO assessments ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-_COMMIT_EVERY = 5000
-
-
-def row_of(model, assessment, result: dict, encoded: Optional[str] = None) -> tuple:
-    """The history row of one graded assessment (``result`` = the assess object; any trace is dropped).
-
-    ``encoded`` is the result already as JSON without trace, when the caller has it.
-    """
-    if encoded is None:
-        encoded = json.dumps({k: v for k, v in result.items() if k != "trace"}, ensure_ascii=False)
-    company = assessment.company
-    return (None if company.get("id") is None else str(company.get("id")),
-            None if company.get("name") is None else str(company.get("name")),
-            assessment.assessed_on, result["level"]["rank"], result["barrel"]["rank"], model.id, model.version,
-            model.sha256, assessment.sha256, encoded,
-            json.dumps(assessment.canonical(), ensure_ascii=False, sort_keys=True))
-
-
-class History:
-    """An open history database (created on first use).
-
-    Raises
-    ------
-    InputError when the file is not a qmgrade history database or cannot be opened.
-    """
-
-    def __init__(self, path: str, create: bool = True):
-        self.path = str(path)
-        if not create and not Path(self.path).is_file():
-            raise InputError(Problem(self.path, 1, 1, "no such database (write one with --db on assess or batch)"))
-        if Path(self.path).is_dir():
-            raise InputError(Problem(self.path, 1, 1, "is a directory, not a database file"))
-        try:
-            self.connection = sqlite3.connect(self.path)
-            self.connection.executescript(SCHEMA)
-            columns = [row[1] for row in self.connection.execute("PRAGMA table_info(assessments)")]
-        except sqlite3.DatabaseError as exc:
-            raise InputError(Problem(self.path, 1, 1, f"not a qmgrade history database ({exc})")) from None
-        if not set(_COLUMNS) <= set(columns):
-            raise InputError(Problem(self.path, 1, 1, "not a qmgrade history database (its 'assessments' "
-                                                      "table has other columns)"))
-        self._pending = 0
-
-    def add(self, row: Optional[tuple]) -> bool:
-        """Append one row (from :func:`row_of` or a batch worker); None (a bad record) is skipped.
-
-        A row without a company id is skipped too (there is no company to
-        follow); returns whether the row was stored.
-        """
-        if row is None or row[0] in (None, ""):
-            return False
-        row = (str(row[0]), None if row[1] is None else str(row[1]), *row[2:])
-        try:
-            self.connection.execute(_INSERT, row)
-        except sqlite3.DatabaseError as exc:
-            raise InputError(Problem(self.path, 1, 1, f"cannot write the history: {exc}")) from None
-        self._pending += 1
-        if self._pending >= _COMMIT_EVERY:
-            self.commit()
-        return True
-
-    def commit(self) -> None:
-        try:
-            self.connection.commit()
-        except sqlite3.DatabaseError as exc:
-            raise InputError(Problem(self.path, 1, 1, f"cannot write the history: {exc}")) from None
-        self._pending = 0
-
-    def close(self) -> None:
-        self.commit()
-        self.connection.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if kind is None:
-            self.close()
-        else:
-            self.connection.rollback()
-            self.connection.close()
-
-    def rounds(self, company_id: str) -> List[dict]:
-        """Every distinct round of a company, oldest first.
-
-        Raises
-        ------
-        InputError when the database holds no assessment of that company.
-        """
-        cursor = self.connection.execute(
-            "SELECT seq, company_id, company_name, assessed_on, model_id, model_version, model_sha256, "
-            "input_sha256, result, assessment FROM assessments WHERE company_id = ? "
-            "ORDER BY assessed_on IS NOT NULL, assessed_on, seq", (company_id,))
-        rounds, seen = [], set()
-        for seq, cid, name, assessed_on, mid, mversion, msha, isha, result, assessment in cursor:
-            if (isha, msha) in seen:
-                continue
-            seen.add((isha, msha))
-            rounds.append({"seq": seq, "company_id": cid, "company_name": name, "assessed_on": assessed_on,
-                           "model": {"id": mid, "version": mversion, "sha256": msha}, "input_sha256": isha,
-                           "result": json.loads(result), "assessment": json.loads(assessment)})
-        if not rounds:
-            known = [row[0] for row in self.connection.execute("SELECT DISTINCT company_id FROM assessments")]
-            suffix = suggestion(company_id, known)
-            raise InputError(Problem(self.path, 1, 1, f"no assessment of company {company_id!r} in the "
-                                                      f"history{suffix}", "unknown-id"))
-        return rounds
 
 
 def _full(assessment: dict, criterion: str) -> bool:

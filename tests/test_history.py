@@ -68,7 +68,7 @@ def test_the_same_input_stored_twice_is_one_round(runner, model_dir, model, tmp_
     for _ in range(2):
         assert run(runner, "assess", path, "--model", model_dir, "--db", db).exit_code == 0
     rows = sqlite3.connect(db).execute("SELECT count(*) FROM assessments").fetchone()[0]
-    assert rows == 2                                               # append-only: both kept
+    assert rows == 1                                               # the same grading is stored once
     result = run(runner, "history", "acme", "--db", db, "--model", model_dir)
     assert result.stdout.endswith("Only one round: no changes to compare yet.\n")
 
