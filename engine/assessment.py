@@ -17,7 +17,8 @@ from . import schema
 from .errors import InputError, Problem, did_you_mean, suggestion
 from .yamlio import load_file, position, value_position
 
-__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "read_assessment", "assessment_from_data", "NA"]
+__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "read_assessment", "assessment_from_data", "NA",
+           "profile_object"]
 
 SCALE = 1_000_000
 NA = None   # a rating of "not applicable"
@@ -40,6 +41,19 @@ class Assessment:
     evidence: Dict[str, List[str]] = field(default_factory=dict)
     facts: Dict[str, Any] = field(default_factory=dict)
     path: str = "-"
+    profile_na: tuple = ()          # criteria the company's profile made na (not rated in the file)
+    migration: Any = None           # engine.migrate.Migration when read through model.supersedes
+
+    @property
+    def profile(self) -> Optional[str]:
+        """The id of the business profile the assessment selects (company.profile), or None."""
+        value = self.company.get("profile")
+        return None if value in (None, "") else str(value)
+
+    @property
+    def notes(self) -> List[str]:
+        """Lines a front end prints on stderr (never in the report itself)."""
+        return [self.migration.note(self.path)] if self.migration is not None else []
 
     def canonical(self) -> dict:
         """Key-order-free form, the basis of the input hash."""
@@ -60,7 +74,7 @@ class Assessment:
         ratings = dict(self.ratings)
         ratings.update(changes)
         return Assessment(dict(self.company), self.assessed_on, ratings, dict(self.evidence),
-                          dict(self.facts), self.path)
+                          dict(self.facts), self.path, self.profile_na, self.migration)
 
 
 def parse_rating(value: Any) -> Optional[float]:
@@ -119,8 +133,14 @@ def _company(raw: dict) -> dict:
     return {k: fields[k] for k in order}
 
 
-def assessment_from_data(data: Any, path: str, model) -> Assessment:
-    """Check parsed data against the model; raise :class:`InputError` with every problem."""
+def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -> Assessment:
+    """Check parsed data against the model; raise :class:`InputError` with every problem.
+
+    Ids the model no longer has but lists in ``model.supersedes`` are read
+    through that map (``assessment.migration`` says what moved).  With
+    ``migrating`` (``qmgrade migrate``), an na carried to a criterion that no
+    longer allows it is dropped and reported instead of refused.
+    """
     if data is None:
         raise InputError(Problem(path, 1, 1, "empty document: expected an assessment with 'ratings'"))
     if not isinstance(data, dict):
@@ -132,8 +152,17 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
     criteria = model.criteria
     ratings: Dict[str, Optional[float]] = {}
     raw_ratings = data.get("ratings") or {}
+    superseded = (model.supersedes or {}).get("criteria", {})
+    olds = []   # (old id, new id or None, rating) of ids read through model.supersedes
     for criterion_id, value in raw_ratings.items():
         key = str(criterion_id)
+        if key not in criteria and key in superseded:
+            try:
+                olds.append((key, superseded[key], parse_rating(value)))
+            except ValueError as exc:
+                problems.append(Problem(path, *value_position(raw_ratings, criterion_id), f"{key}: {exc}",
+                                        "bad-rating"))
+            continue
         if key not in criteria:
             suffix = suggestion(key, criteria)
             problems.append(Problem(path, *position(raw_ratings, criterion_id),
@@ -148,6 +177,11 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
     raw_evidence = data.get("evidence") or {}
     for criterion_id, refs in raw_evidence.items():
         key = str(criterion_id)
+        if key not in criteria and key in superseded:
+            if superseded[key] is not None:
+                items = [refs] if isinstance(refs, str) else list(refs)
+                evidence.setdefault(superseded[key], []).extend(items)
+            continue
         if key not in criteria:
             suffix = suggestion(key, criteria)
             problems.append(Problem(path, *position(raw_evidence, criterion_id),
@@ -165,6 +199,20 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
                                     "unknown-id"))
             continue
         kind = declared[key].type
+        if kind == "record":
+            events, found = _record_events(declared[key], value, raw_facts, fact_id, path, data)
+            problems.extend(found)
+            if not found:
+                facts[key] = events
+            continue
+        if kind == "date":
+            day = _iso_date(value)
+            if day is None:
+                problems.append(Problem(path, *value_position(raw_facts, fact_id),
+                                        f"fact {key!r} must be a date (YYYY-MM-DD), found {value!r}", "fact-type"))
+            else:
+                facts[key] = day
+            continue
         ok = ((kind == "boolean" and isinstance(value, bool))
               or (kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool)
                   and math.isfinite(value))
@@ -174,11 +222,158 @@ def assessment_from_data(data: Any, path: str, model) -> Assessment:
                                     f"fact {key!r} must be a {kind}, found {value!r}", "fact-type"))
             continue
         facts[key] = value
+    migration = None
+    if olds:
+        from .migrate import carry
+        ratings, migration = carry(model, ratings, olds, migrating, _na_allowed(model))
+    problems.extend(_na_problems(model, ratings, raw_ratings, migration, path))
+    profile_na, found = _profile_na(model, data.get("company"), ratings, path)
+    problems.extend(found)
     if problems:
         raise InputError(problems)
+    for ident in profile_na:
+        ratings[ident] = NA
     company = _company(data.get("company") or {})
     assessed_on = data.get("assessed_on")
-    return Assessment(company, None if assessed_on is None else str(assessed_on), ratings, evidence, facts, path)
+    return Assessment(company, None if assessed_on is None else str(assessed_on), ratings, evidence, facts, path,
+                      profile_na, migration)
+
+
+def profile_object(model, assessment) -> Optional[dict]:
+    """``{"id", "name", "not_applicable"}`` of the profile the assessment selects (None without one).
+
+    ``not_applicable`` lists the criteria the profile made na (those the file did not rate).
+    """
+    ident = assessment.profile
+    profile = getattr(model, "profiles_by_id", {}).get(ident) if ident else None
+    if profile is None:
+        return None
+    return {"id": profile.id, "name": dict(profile.name),
+            "not_applicable": [c for c in assessment.profile_na if assessment.ratings.get(c, 0.0) is NA]}
+
+
+def _na_allowed(model):
+    """``na_ok(criterion id)``: na is refused only where a model of version 2 or later does not allow it.
+
+    A 1.x model was written before ``na_allowed`` existed: na stays accepted everywhere there.
+    """
+    from .model import model_major
+    if model_major(model.version) < 2:
+        return lambda ident: True
+    return lambda ident: model.criteria[ident].na_allowed
+
+
+def _na_problems(model, ratings, raw_ratings, migration, path) -> List[Problem]:
+    """An na on a criterion that does not allow it, named with its line (CONTRACT §6)."""
+    na_ok = _na_allowed(model)
+    problems = []
+    for ident, rating in ratings.items():
+        if rating is not NA or na_ok(ident):
+            continue
+        written = ident if ident in raw_ratings or migration is None else migration.source_of.get(ident, ident)
+        was = f" (written as {written!r})" if written != ident else ""
+        problems.append(Problem(path, *value_position(raw_ratings, written),
+                                f"criterion {ident!r}{was} does not allow na: rate it none, partial, largely or "
+                                f"full (na is allowed only where the model says a business may lack the "
+                                f"activity; a company profile names those)", "na-not-allowed"))
+    return problems
+
+
+def _profile_na(model, raw_company, ratings, path) -> tuple:
+    """The criteria ``company.profile`` makes na (those the file does not rate), and its problems."""
+    if not isinstance(raw_company, dict) or raw_company.get("profile") in (None, ""):
+        return (), []
+    ident = str(raw_company["profile"])
+    profiles = getattr(model, "profiles_by_id", {})
+    if ident not in profiles:
+        known = ", ".join(profiles) or "none"
+        return (), [Problem(path, *value_position(raw_company, "profile"),
+                            f"unknown profile {ident!r}{suggestion(ident, profiles)} (the model's profiles: "
+                            f"{known})", "unknown-id")]
+    return tuple(c for c in profiles[ident].not_applicable if c not in ratings), []
+
+
+def _iso_date(value: Any) -> Optional[str]:
+    """"2025-06-01" for a real calendar day written YYYY-MM-DD, else None."""
+    import datetime
+    text = str(value).strip() if isinstance(value, (str, datetime.date)) else ""
+    try:
+        return datetime.date.fromisoformat(text).isoformat() if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def _field_ok(kind: str, value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "string":
+        return isinstance(value, str)
+    return _iso_date(value) is not None
+
+
+def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tuple:
+    """The events of a record fact (dates as YYYY-MM-DD), and the problems found (issue 9).
+
+    Every event has the declared fields (the optional ones may be left out), of
+    their types; no date lies after ``assessed_on``, which dated events need.
+    """
+    problems: List[Problem] = []
+    fields = dict(fact.fields)
+    choices = dict(fact.choices)
+    if not isinstance(value, list) or not all(isinstance(event, dict) for event in value):
+        problems.append(Problem(path, *value_position(raw_facts, fact_id),
+                                f"fact {fact.id!r} is a list of events, each a mapping of "
+                                f"{', '.join(fields)}; found {value!r}", "fact-type"))
+        return [], problems
+    assessed_on = _iso_date(data.get("assessed_on"))
+    if value and assessed_on is None:
+        where = value_position(data, "assessed_on") if "assessed_on" in data else position(raw_facts, fact_id)
+        problems.append(Problem(path, *where, f"fact {fact.id!r} has dated events: assessed_on must be a date "
+                                              f"(YYYY-MM-DD), found {data.get('assessed_on')!r}", "fact-type"))
+    events = []
+    for index, event in enumerate(value):
+        found = len(problems)
+        for name in event:
+            if str(name) not in fields:
+                problems.append(Problem(path, *position(event, name),
+                                        f"{fact.id}[{index}]: unknown field {str(name)!r}"
+                                        f"{suggestion(str(name), fields)}", "unknown-id"))
+        missing = [name for name in fields if name not in event and name not in fact.optional]
+        if missing:
+            problems.append(Problem(path, *position(value, index),
+                                    f"{fact.id}[{index}]: missing {', '.join(missing)}", "fact-type"))
+        normal = {}
+        for name, kind in fields.items():
+            if name not in event:
+                continue
+            item = event[name]
+            where = value_position(event, name)
+            if not _field_ok(kind, item):
+                wanted = "a date (YYYY-MM-DD)" if kind == "date" else f"a {kind}"
+                problems.append(Problem(path, *where, f"{fact.id}[{index}].{name} must be {wanted}, found {item!r}",
+                                        "fact-type"))
+                continue
+            if name in choices and item not in choices[name]:
+                problems.append(Problem(path, *where, f"{fact.id}[{index}].{name}: {item!r} is not one of "
+                                                      f"{', '.join(choices[name])}{suggestion(item, choices[name])}",
+                                        "fact-type"))
+                continue
+            normal[name] = _iso_date(item) if kind == "date" else item
+        for name, kind in fields.items():
+            if kind == "date" and name in normal and assessed_on and normal[name] > assessed_on:
+                problems.append(Problem(path, *value_position(event, name),
+                                        f"{fact.id}[{index}].{name} {normal[name]} is after assessed_on "
+                                        f"{assessed_on}", "fact-date"))
+            elif kind == "date" and name != "date" and name in normal and "date" in normal \
+                    and normal[name] < normal["date"]:
+                problems.append(Problem(path, *value_position(event, name),
+                                        f"{fact.id}[{index}].{name} {normal[name]} is before its date "
+                                        f"{normal['date']}", "fact-date"))
+        if len(problems) == found:
+            events.append(normal)
+    return events, problems
 
 
 def _corrupt_workbook_errors() -> tuple:

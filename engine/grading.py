@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from .assessment import Assessment
+from .assessment import Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import get_inference
 from .scoring import SCALE, CellScore, minimal_fix_for_cell, rating_units, score_cells
@@ -43,9 +43,43 @@ def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellS
             if cell.score_units is None:
                 extra["score"] = None
         facts.append(("cell", fields, extra))
-    company = {fact.id: assessment.facts.get(fact.id, fact.default) for fact in model.facts}
+    company = {fact.id: assessment.facts.get(fact.id, fact.default) for fact in model.facts
+               if fact.type not in ("record", "date")}
+    for fact in model.facts:
+        if fact.type == "date" and assessment.facts.get(fact.id, fact.default) is not None:
+            company[fact.id] = assessment.facts.get(fact.id, fact.default)
+    if assessment.assessed_on is not None and _is_date(assessment.assessed_on):
+        company["assessed_on"] = assessment.assessed_on
     facts.append(("company", company, None))
+    for fact in model.facts:
+        if fact.type == "record":
+            for index, event in enumerate(assessment.facts.get(fact.id) or ()):
+                facts.append((fact.id, {**event, "event": index + 1, **_lifts_on(fact, event)}, None))
     return facts
+
+
+def _is_date(text) -> bool:
+    import datetime
+    try:
+        datetime.date.fromisoformat(str(text))
+    except ValueError:
+        return False
+    return len(str(text)) == 10
+
+
+def _lifts_on(fact, event: dict) -> dict:
+    """{"lifts_on": day} — the event's date (or its ``period_from`` date, when given) plus the
+    fact's period in months, the day clamped to the month's end — or {} without a period."""
+    import calendar
+    import datetime
+    if not fact.period_months:
+        return {}
+    start = datetime.date.fromisoformat(event.get(fact.period_from) or event["date"]
+                                        if fact.period_from else event["date"])
+    months = start.month - 1 + fact.period_months
+    year, month = start.year + months // 12, months % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return {"lifts_on": datetime.date(year, month, day).isoformat()}
 
 
 _READ_BACK = ("met", "unmet", "dimension_level", "barrel", "cap", "company_level")
@@ -121,12 +155,27 @@ class Grade:
         the second would otherwise leave a minimal fix that cannot work
         unexplained).
         """
-        out = []
+        return [{**cap, "facts": firing.facts} for cap, firing in self._cap_firings()
+                if cap["level"] <= self.level]
+
+    def _cap_firings(self):
+        """(cap entry, firing) for every cap that fired, in firing order (issue 9: with when it lifts)."""
+        rules = {rule.id: rule for rule in self.model.rules}
         for firing in self.firings:
             fact = firing.conclusion
-            if fact["fact"] == "cap" and fact.get("level", self.top) <= self.level:
-                out.append({"rule": firing.rule, "level": fact["level"], "facts": firing.facts})
-        return out
+            if fact["fact"] != "cap":
+                continue
+            rule = rules.get(firing.rule)
+            entry = {"rule": firing.rule, "level": fact["level"],
+                     # the day the cap lifts; None when the rule cannot know it (an undated fact)
+                     "until": fact.get("until"), "since": fact.get("since"),
+                     "reason": dict(rule.description) if rule else None}
+            yield entry, firing
+
+    def dated_caps(self) -> List[dict]:
+        """Every cap that fired: {rule, level, until, since, reason, holding}; ``holding`` when it is at or
+        below the company's level (it keeps the company where it is)."""
+        return [{**cap, "holding": cap["level"] <= self.level} for cap, _ in self._cap_firings()]
 
     def unmet_cells(self, up_to: int) -> List[Tuple[str, int]]:
         return [cell for cell in self.cells if cell[1] <= up_to and not self.met[cell]]
@@ -161,6 +210,7 @@ class Grade:
             "company": dict(self.assessment.company),
             "assessed_on": self.assessment.assessed_on,
             "model": {"id": model.id, "version": model.version},
+            "profile": profile_object(model, self.assessment),
             "level": level_object(model, self.level),
             "barrel": {"rank": self.barrel, "shortest": self.shortest},
             "dimensions": [
@@ -169,6 +219,7 @@ class Grade:
                  "met": {str(k): self.met[(d.id, k)] for k in range(2, model.top_rank + 1)}}
                 for d in model.dimensions],
             "not_rated": self.not_rated(),
+            "caps": self.dated_caps(),
             "next_level": None,
         }
         if self.level < model.top_rank:

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import jinja2
+import markupsafe
 
 from .diagnosis import explain
 from .graph import LEVEL_COLOURS, LEVEL_BORDERS
 from .grading import Grade, grade
+from .report import cap_sentence
 from .roadmap import plan_roadmap
+from .textsafe import html_text
 from .words import level_name, rating_label, word
 
 __all__ = ["render_html", "radar_geometry", "graph_layout", "fit"]
@@ -33,8 +36,15 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+                             keep_trailing_newline=True, finalize=_shown)
     return env
+
+
+def _shown(value):
+    """Every value a template prints: user text with control and bidi characters visible (then autoescaped)."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return html_text(value)
+    return value
 
 
 def _width(char: str) -> int:
@@ -213,7 +223,7 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "criteria": model.criteria,
         "colours": {lv.rank: LEVEL_COLOURS.get(lv.rank, "#f5f5f5") for lv in model.levels},
         "borders": {lv.rank: LEVEL_BORDERS.get(lv.rank, "#888888") for lv in model.levels},
-        "holding_caps": graded.holding_caps(),
+        "holding_caps": [{**cap, "sentence": cap_sentence(cap, model, lang)} for cap in graded.holding_caps()],
     }
     return _environment().get_template("report.html.j2").render(**context)
 

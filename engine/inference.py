@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
-from .rules import PHASES, Rule, compile_ruleset, scaled
+from .rules import PHASES, SCALED_TYPES, Rule, compile_ruleset, scaled
 
 __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 
@@ -100,7 +100,7 @@ class Inference:
             types = self.kinds.get(kind, {})
             plan = self._fact_plans[key] = (
                 tuple(sorted(fields)),
-                tuple((k, types.get(k, "")) for k in fields if types.get(k, "") in ("ratio", "number")))
+                tuple((k, types.get(k, "")) for k in fields if types.get(k, "") in SCALED_TYPES))
         return plan
 
     # -- public ---------------------------------------------------------------
@@ -210,7 +210,7 @@ def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
             setters.append((fld, None, None, 0, spec))
     types = kinds.get(rule.conclude, {})
     scaled_fields = tuple((fld, types.get(fld, "")) for fld in rule.set
-                          if types.get(fld, "") in ("ratio", "number"))
+                          if types.get(fld, "") in SCALED_TYPES)
     order = tuple(sorted(rule.set))
 
     def braces(text: str) -> str:

@@ -6,29 +6,23 @@ links or HTML; ids are set in code spans.
 """
 from __future__ import annotations
 
-import re
 from typing import List
 
 from .diagnosis import fact_summary
+from .textsafe import md_code, md_text
+from .report import cap_sentence
 from .words import level_name, rating_label, word
 
 __all__ = ["escape", "render_assess_markdown", "render_explain_markdown", "render_roadmap_markdown"]
 
-# the characters that can start markup inline; "(", "#", "+" and "!" only matter after an escaped one
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-
-
 def escape(text) -> str:
-    """``text`` as literal Markdown inline text (one line; table-cell safe)."""
-    text = " ".join(str(text).split())
-    text = _SPECIAL.sub(r"\\\1", text)
-    # a leading "1." or "-" would start a list; a leading "=" or "-" under a line, a heading
-    return re.sub(r"^(\d+)\.", r"\1\\.", text) if text else text
+    """``text`` as literal Markdown inline text (one line; table-cell safe; control characters visible)."""
+    return md_text(text)
 
 
-def code(text) -> str:
-    """An id in a code span (ids are slugs; any backtick is stripped)."""
-    return "`" + str(text).replace("`", "") + "`"
+def code(text, in_table: bool = False) -> str:
+    """``text`` (an id) in a code span, shown exactly: backticks kept, control characters visible."""
+    return md_code(text, in_table)
 
 
 def _title(result: dict, key: str, lang: str) -> List[str]:
@@ -42,6 +36,10 @@ def _title(result: dict, key: str, lang: str) -> List[str]:
     model = result.get("model")
     if model:
         lines.append(f"**{word('model', lang)}:** {code(model['id'])} {escape(model['version'])}")
+    profile = result.get("profile")
+    if profile:
+        lines.append(f"**{'企业类型' if lang == 'zh' else 'Profile'}:** {escape(profile['name'][lang])} "
+                     f"({code(profile['id'])})")
     lines = lines[:2] + [line + "  " for line in lines[2:-1]] + lines[-1:]  # hard line breaks
     lines.append("")
     return lines
@@ -87,6 +85,8 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
         if nxt.get("caps"):
             lines.append(f"**{word('caps', lang)}:** " + "; ".join(f"{code(c['rule'])} → L{c['level']}"
                                                                    for c in nxt["caps"]))
+            lines.append("")
+            lines.extend(f"- {escape(cap_sentence(c, model, lang))}" for c in nxt["caps"])
             lines.append("")
             lines.append(escape(word("cap_note", lang)))
             lines.append("")

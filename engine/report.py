@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import io
 import math
-import unicodedata
 from typing import List
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+from .textsafe import terminal
 
 __all__ = ["render_assess", "render_model", "tr", "pick", "safe_text", "level_label", "WIDTH"]
 
@@ -52,17 +53,7 @@ _WORDS = {
 
 def safe_text(value) -> str:
     """A user-supplied string made safe for a terminal: control and format characters escaped."""
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or (ch == " ") else _escape_char(ch) for ch in text)
-
-
-def _escape_char(ch: str) -> str:
-    code = ord(ch)
-    if unicodedata.category(ch) == "Zs":
-        return ch
-    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return terminal(value)
 
 
 def pick(pair, lang: str) -> str:
@@ -79,6 +70,21 @@ def text_of(bilingual, lang: str) -> str:
     if not bilingual:
         return ""
     return bilingual.get(lang) or bilingual.get("en") or bilingual.get("zh") or ""
+
+
+def cap_sentence(cap: dict, model, lang: str) -> str:
+    """When a cap lifts, in plain words (issue 9): ``capped at 3 Assurance until 2028-06-01: <reason>``."""
+    level = model.level(cap["level"])
+    name = f"{level.rank} {level.name['zh'] if lang == 'zh' else level.name['en']}"
+    reason = safe_text(text_of(cap["reason"], lang)) if cap.get("reason") else cap["rule"]
+    since = cap.get("since")
+    if lang == "zh":
+        when = f"，至 {cap['until']} 解除" if cap.get("until") else "，解除日期未知"
+        dated = f"（事件日期 {since}）" if since else ""
+        return f"封顶于{name}{when}：{reason}{dated}"
+    when = f" until {cap['until']}" if cap.get("until") else ", lift date not known"
+    dated = f" (event of {since})" if since else ""
+    return f"capped at {name}{when}: {reason}{dated}"
 
 
 def level_label(level: dict, lang: str) -> str:
@@ -110,6 +116,12 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     if result.get("assessed_on"):
         out.append(f"{tr('assessed_on', lang)}: {safe_text(result['assessed_on'])}")
     out.append(f"{tr('model', lang)}: {result['model']['id']} {result['model']['version']}")
+    if result.get("profile"):
+        profile = result["profile"]
+        out.append(("企业类型" if lang == "zh" else "Profile") + f": {text_of(profile['name'], lang)} "
+                   f"({profile['id']})" + (f" — {len(profile['not_applicable'])} "
+                   + ("项准则按不适用计" if lang == "zh" else "criteria counted as not applicable")
+                   if profile.get("not_applicable") else ""))
     out.append("")
     out.append(f"{tr('level', lang)}: {level_label(result['level'], lang)}")
     barrel = result.get("barrel")
@@ -148,6 +160,7 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
         if nxt.get("caps"):
             lines.append(f"  {tr('caps', lang)}: " + "; ".join(
                 f"{cap['rule']} → {cap['level']}" for cap in nxt["caps"]))
+            lines.extend(f"  - {cap_sentence(cap, model, lang)}" for cap in nxt["caps"])
             lines.append(f"  {tr('cap_note', lang)}")
         blockers = nxt["blockers"]
         lines.append(f"  {tr('blockers', lang)} ({len(blockers)}):")

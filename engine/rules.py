@@ -20,7 +20,8 @@ from . import schema
 from .errors import ModelError, Problem, suggestion
 from .yamlio import load_file, position, value_position
 
-__all__ = ["Rule", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS"]
+__all__ = ["Rule", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS",
+           "SCALED_TYPES", "EVENT_FIELDS"]
 
 SCALE = 1_000_000
 PHASES = ("barrel", "decide")
@@ -39,7 +40,15 @@ REQUIRED_CONCLUSIONS: Dict[str, Tuple[str, ...]] = {
     "barrel": ("level",),
     "company_level": ("level",),
 }
-_OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+_OPS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte", "exists": "$ex"}
+# Field types as declared in knowledge/facts.yaml, in the rule language's words.
+_FACT_TYPES = {"boolean": "bool", "number": "number", "string": "str", "date": "date"}
+# Fields the engine adds to every event of a record fact (issue 9): its position in the
+# input, and the day its cap lifts (the event's date + the fact's period_months).
+EVENT_FIELDS = {"event": "int", "lifts_on": "date"}
+# Types durable_rules sees in another form than the public one: ratios and numbers as
+# integer millionths, dates ("2027-06-01") as integers 20270601 (DURABLE traps 5 and 6).
+SCALED_TYPES = ("ratio", "number", "date")
 _PARAM_TYPES = {"threshold": "ratio", "key_minimum": "ratio", "top_rank": "int"}
 _RESERVED = {"sid", "id", "t", "fact"}   # durable_rules's own fields, and the trace's kind
 
@@ -95,6 +104,8 @@ def _value_type(spec, kinds, patterns_so_far, literal_hint):
         return _PARAM_TYPES[spec["param"]]
     if isinstance(spec, bool):
         return "bool"
+    if literal_hint == "date" and isinstance(spec, str) and _date_number(spec) is not None:
+        return "date"
     if isinstance(spec, int):
         return "int" if literal_hint not in ("ratio", "number") else literal_hint
     if isinstance(spec, float):
@@ -117,9 +128,13 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
     kinds: Dict[str, Dict[str, str]] = {k: dict(v) for k, v in BASE_KINDS.items()}
     company = {}
     for fact_id, fact_type in fact_types.items():
-        if fact_id in _RESERVED:
+        if fact_id in _RESERVED or fact_id == "assessed_on" or fact_id in kinds:
             problems.append(Problem("knowledge", 1, 1, f"fact id {fact_id!r} is reserved", "reserved"))
-        company[fact_id] = {"boolean": "bool", "number": "number", "string": "str"}[fact_type]
+        if isinstance(fact_type, dict):   # a record fact: each event is a fact of its own kind
+            kinds[fact_id] = {**{k: _FACT_TYPES[v] for k, v in fact_type.items()}, **EVENT_FIELDS}
+            continue
+        company[fact_id] = _FACT_TYPES[fact_type]
+    company["assessed_on"] = "date"   # the assessment's date, for rules that date a cap
     kinds["company"] = company
 
     documents = []
@@ -206,6 +221,12 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
                 if cascades(spec):
                     continue
                 field_type = kinds[kind][fld]
+                if op == "exists":
+                    if not isinstance(spec, bool):
+                        problems.append(Problem(name, *tpos, "exists takes true or false", "type"))
+                    else:
+                        pattern.tests.append((fld, op, spec))
+                    continue
                 try:
                     vtype = _value_type(spec, kinds, patterns, field_type)
                 except ValueError as exc:
@@ -357,10 +378,23 @@ def schema_id_ok(ident: str) -> bool:
     return re.match(schema.ID_PATTERN, ident) is not None
 
 
+def _date_number(text: str):
+    """20270601 for "2027-06-01" (a real calendar day), else None."""
+    import datetime
+    try:
+        day = datetime.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+    return None if day is None else day.year * 10000 + day.month * 100 + day.day
+
+
 def scaled(value, field_type: str):
-    """A literal as durable_rules sees it (ratios and numbers in millionths)."""
+    """A literal as durable_rules sees it (ratios and numbers in millionths, dates as YYYYMMDD)."""
     if field_type in ("ratio", "number") and not isinstance(value, bool) and isinstance(value, (int, float)):
         return round(value * SCALE)
+    if field_type == "date" and isinstance(value, str):
+        number = _date_number(value)
+        return value if number is None else number
     return value
 
 
@@ -389,6 +423,9 @@ def compile_ruleset(rules: List[Rule], params: Dict[str, object]) -> dict:
         for pattern in rule.patterns:
             tests = [{"t": pattern.kind}]
             for fld, op, spec in pattern.tests:
+                if op == "exists":
+                    tests.append({"$ex" if spec else "$nex": {fld: 1}})
+                    continue
                 value = _spec_json(spec, kinds[pattern.kind][fld], params)
                 tests.append({fld: value} if op == "eq" else {_OPS[op]: {fld: value}})
             expression = tests[0] if len(tests) == 1 else {"$and": tests}
