@@ -176,6 +176,8 @@ MODEL_FILE = {
                     "optional": {"type": "array", "items": _ID},
                     "period_months": {"type": "integer", "minimum": 1, "maximum": 240},
                     "period_from": _ID,
+                    "choices": {"type": "object", "additionalProperties": {
+                        "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}},
                 },
                 "additionalProperties": False,
             },
