@@ -131,6 +131,15 @@ def emit(content, out, inputs=()):
         click.echo(content, nl=False)   # bytes go to the binary stream
 
 
+def open_history(db_path, create=True):
+    """Open (create, or migrate from the first schema) the history; migration notices go to stderr."""
+    from engine.history import History
+    history = History(db_path, create=create)
+    for notice in history.notices:
+        click.echo(f"Note: {notice}", err=True)
+    return history
+
+
 def emit_report(kind, fmt, data, render_text, lang, out, file, model, assessment, graded, rank=None):
     """Emit an assess, explain or roadmap result as json, markdown, html or text."""
     if fmt == "json":
@@ -182,15 +191,18 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path):
     assessment = engine.read_assessment(file, model)
     graded = engine.grade(model, assessment)
     result = graded.as_dict(trace=trace)
-    if db_path:
-        from engine.history import History, row_of
-        if assessment.company.get("id") in (None, ""):
-            raise engine.InputError(Problem(file, 1, 1, "--db needs the company's id (company: {id: ...}) to "
-                                                        "follow it between rounds"))
-        with History(db_path) as history:
-            history.add(row_of(model, assessment, result))
     from engine.report import render_assess
-    emit_report("assess", fmt, result, render_assess, lang, out, file, model, assessment, graded)
+    if not db_path:
+        emit_report("assess", fmt, result, render_assess, lang, out, file, model, assessment, graded)
+        return
+    from engine.history import row_of
+    if assessment.company.get("id") in (None, ""):
+        raise engine.InputError(Problem(file, 1, 1, "--db needs the company's id (company: {id: ...}) to "
+                                                    "follow it between rounds"))
+    with open_history(db_path) as history:
+        history.add(row_of(model, assessment, result))
+        emit_report("assess", fmt, result, render_assess, lang, out, file, model, assessment, graded)
+        history.commit()          # stored once the report is out (and only once per input and model)
 
 
 # -- kb ---------------------------------------------------------------------------------
@@ -527,10 +539,7 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
     tally = Tally() if summary else None
     failures = []
     unstored = [0]        # graded, but without a company id to store under
-    history = None
-    if db_path:
-        from engine.history import History
-        history = History(db_path)
+    history = open_history(db_path) if db_path else None
 
     def on_result(record, row):
         if tally is not None:
@@ -559,6 +568,8 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
             else:
                 report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                    sink=stream.write, on_result=on_result, with_db=bool(db_path))
+        if history is not None:   # the rows go in only together with the finished results
+            history.commit()
     finally:
         if history is not None:
             history.close()
@@ -596,18 +607,37 @@ def stats(results, model_dir, fmt, lang, out):
         emit(render_text(data, model, lang), out, [results])
 
 
-@main.command()
+@main.group(cls=DefaultCommandGroup, default="show", default_usage="[OPTIONS] COMPANY --db PATH")
+def history():
+    """The trend of COMPANY (its id) between rounds of assessment (复核): level and stave
+    changes, blockers cleared, roadmap actions that look done.  The history's hash chain
+    is checked first: a broken chain is refused unless --no-verify.
+
+    `qmgrade history verify --db PATH` walks the hash chain and names the first row that
+    was changed, inserted, deleted or replaced (exit 1), or prints OK and the chain's head.
+
+    \b
+    Examples:
+      qmgrade history acme-001 --db history.sqlite
+      qmgrade history verify --db history.sqlite
+    """
+
+
+@history.command("show", cls=_DefaultCommand, hidden=True)
 @click.argument("company")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), required=True,
               help="The history database written by assess --db or batch --db.")
+@click.option("--verify/--no-verify", "check", default=True, show_default=True,
+              help="Check the history's hash chain before reading it.")
 @model_option
 @output_options(["text", "json"])
-def history(company, db_path, model_dir, fmt, lang, out):
-    """The trend of COMPANY (its id) between rounds of assessment (复核): level and stave
-    changes, blockers cleared, roadmap actions that look done."""
-    from engine.history import History, render_trend, trend
+def history_show(company, db_path, check, model_dir, fmt, lang, out):
+    """The trend of COMPANY between rounds (what `qmgrade history COMPANY` runs)."""
+    from engine.history import render_trend, trend
     model = load(model_dir)
-    with History(db_path, create=False) as db:
+    with open_history(db_path, create=False) as db:
+        if check:
+            db.require_intact()
         rounds = db.rounds(company)
     data = trend(rounds, model)
     if fmt == "json":
@@ -616,5 +646,52 @@ def history(company, db_path, model_dir, fmt, lang, out):
         emit(render_trend(data, model, lang), out, [db_path])
 
 
+@history.command("verify")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), required=True,
+              help="The history database to check.")
+@click.option("--head", default=None, metavar="HASH",
+              help="A head printed by an earlier verify: it must still be in the chain (rows cut off "
+                   "the end show).")
+def history_verify(db_path, head):
+    """Walk the history's hash chain: exit 0 and print its length and head when every row
+    is as written; otherwise exit 1 naming the first row that was changed, inserted,
+    deleted or replaced, and any trigger that was dropped or altered."""
+    with open_history(db_path, create=False) as db:
+        report = db.verify(head=head)
+    if not report.ok:
+        raise engine.InputError([Problem(db_path, 1, 1, problem) for problem in report.problems])
+    click.echo(f"OK: {db_path}: {report.rows} rows, the hash chain is intact; head {report.head}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# -- migrate ----------------------------------------------------------------------------
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@model_option
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="Output format of the rewritten assessment.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+def migrate(file, model_dir, fmt, out):
+    """Rewrite the assessment FILE (YAML or JSON), written for an earlier model version,
+    for the current model, through the model's supersedes map.
+
+    Ratings of kept and moved criteria are carried under their new ids; when two
+    old criteria became one, the lower rating is carried; ratings of removed
+    criteria are dropped. A summary (moved, merged, removed, not rated) goes to
+    stderr; the rewritten assessment to stdout or --out."""
+    from engine.migrate import header_lines, migrated_document, render_document, summary_lines
+    from engine.yamlio import load_file
+    model = load(model_dir)
+    if file.lower().endswith((".xlsx", ".xlsm")):
+        raise engine.InputError(Problem(file, 1, 1, "migrate reads YAML or JSON assessments; "
+                                                    "an XLSX questionnaire is rewritten by filling a new template"))
+    data = load_file(file, engine.InputError)
+    assessment = engine.assessment_from_data(data, file, model, migrating=True)
+    document = migrated_document(data, assessment, model)
+    for line in summary_lines(assessment.migration, model, assessment, file):
+        click.echo(line, err=True)
+    emit(render_document(document, fmt, header_lines(assessment.migration, model)), out, [file])
