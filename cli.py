@@ -121,6 +121,14 @@ def load(model_dir):
     return model
 
 
+def read_assessment_noted(file, model):
+    """Read an assessment; its notes (e.g. read through the model's supersedes map) go to stderr."""
+    assessment = engine.read_assessment(file, model)
+    for note in getattr(assessment, "notes", ()):
+        click.echo(note, err=True)
+    return assessment
+
+
 def emit(content, out, inputs=()):
     """Print ``content`` (``--out -`` too) or write it to ``out`` atomically (never over an input,
     a model file, the history or a device)."""
@@ -188,7 +196,7 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path):
     --format html writes one self-contained report (ladder, radar of the staves,
     scores, blockers and minimal fix, roadmap to the next level) that prints on A4."""
     model = load(model_dir)
-    assessment = engine.read_assessment(file, model)
+    assessment = read_assessment_noted(file, model)
     graded = engine.grade(model, assessment)
     result = graded.as_dict(trace=trace)
     from engine.report import render_assess
@@ -359,7 +367,7 @@ def trace_record(file, model_dir, fmt, lang, out):
     """Write the auditor's record of grading FILE (what `qmgrade trace FILE` runs)."""
     from engine import audit
     model = load(model_dir)
-    assessment = engine.read_assessment(file, model)
+    assessment = read_assessment_noted(file, model)
     record = audit.make_record(model, assessment)
     if fmt == "json":
         content = audit.render_json(record)
@@ -385,7 +393,7 @@ def trace_verify(record_file, file, model_dir):
     model = load(model_dir)
     difference = audit.verify_model(record, model)   # before FILE: another model's ids would not resolve
     if difference is None:
-        difference = audit.verify(record, engine.read_assessment(file, model), model)
+        difference = audit.verify(record, read_assessment_noted(file, model), model)
     if difference is not None:
         raise engine.InputError(Problem(record_file, 1, 1, difference.message))
     click.echo(f"OK: {record_file} reproduces exactly: {len(record['firings'])} firings, "
@@ -409,7 +417,7 @@ def explain(file, level, model_dir, fmt, lang, out):
     model's levels is an error (exit 1)."""
     from engine.diagnosis import explain as explain_level, render_explain
     model = load(model_dir)
-    assessment = engine.read_assessment(file, model)
+    assessment = read_assessment_noted(file, model)
     graded = engine.grade(model, assessment)
     result = explain_level(model, assessment, level=level, graded=graded)
     emit_report("explain", fmt, result, render_explain, lang, out, file, model, assessment, graded, rank=level)
@@ -432,7 +440,7 @@ def roadmap(file, target, model_dir, fmt, lang, out):
     the company, the plan lists the caps, which no action lifts."""
     from engine.roadmap import plan_roadmap, render_roadmap
     model = load(model_dir)
-    assessment = engine.read_assessment(file, model)
+    assessment = read_assessment_noted(file, model)
     graded = engine.grade(model, assessment)
     plan = plan_roadmap(model, assessment, target=target, graded=graded)
     emit_report("roadmap", fmt, plan, render_roadmap, lang, out, file, model, assessment, graded, rank=target)
@@ -457,7 +465,7 @@ def whatif(file, settings, model_dir, fmt, lang, out, trace):
         --set supplier-4-ppap=full --set supplier-4-supply-risk=full"""
     from engine.whatif import render_whatif, whatif as what_if
     model = load(model_dir)
-    assessment = engine.read_assessment(file, model)
+    assessment = read_assessment_noted(file, model)
     result = what_if(model, assessment, settings, trace=trace)
     if fmt == "json":
         emit(dumps(result), out, [file])

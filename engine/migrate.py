@@ -1,0 +1,165 @@
+"""Assessments written for an earlier model version, read and rewritten through ``model.supersedes``.
+
+A model may declare what it supersedes (``model.supersedes: {version, criteria:
+{old id: new id | null}}``).  An assessment that rates old ids is read through
+that map: a rating moves to the new id, two old ids mapped to one new id carry
+the LOWER of their ratings, an old id mapped to null is dropped (reported), and
+a rating written under the current id always wins over one carried from an old
+id.  ``qmgrade migrate`` writes the result as a new assessment file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+
+__all__ = ["Migration", "carry", "migrated_document", "render_document", "summary_lines", "header_lines"]
+
+
+@dataclass
+class Migration:
+    """What reading an assessment through the supersedes map did."""
+
+    from_version: str
+    to_version: str
+    moved: List[Tuple[str, str]] = field(default_factory=list)           # (old id, new id) carried
+    merged: List[Tuple[str, List[str], str]] = field(default_factory=list)  # (new id, old ids, the one kept)
+    overridden: List[Tuple[str, str]] = field(default_factory=list)      # (old id, new id rated in the file)
+    removed: List[str] = field(default_factory=list)                     # old ids with no successor
+    na_dropped: List[Tuple[str, str]] = field(default_factory=list)      # (old, new): na no longer allowed
+    source_of: Dict[str, str] = field(default_factory=dict)              # new id -> old id its rating is from
+
+    def note(self, path: str) -> str:
+        """The one line the CLI prints on stderr when an assessment is read through the map."""
+        return (f"note: {path}: written for model {self.from_version}: read through the supersedes map of "
+                f"model {self.to_version}; run `qmgrade migrate {path}` to rewrite it")
+
+
+def _order(value: Optional[float]) -> float:
+    # na carries no information about the practice: any rated value is preferred to it
+    return 2.0 if value is None else value
+
+
+def carry(model, current: Dict[str, Optional[float]], olds: List[tuple], migrating: bool = False,
+          na_ok=None) -> Tuple[Dict[str, Optional[float]], Migration]:
+    """Merge ratings written under old ids into ``current`` (ratings under current ids).
+
+    ``olds``: (old id, new id or None, rating) in file order.  ``na_ok(new id)``
+    says whether na is allowed on the new criterion; when ``migrating``, an na
+    that is no longer allowed is dropped (reported) instead of kept.
+    """
+    supersedes = model.supersedes or {"version": "?"}
+    migration = Migration(str(supersedes.get("version", "?")), model.version)
+    ratings = dict(current)
+    by_new: Dict[str, List[Tuple[str, Optional[float]]]] = {}
+    for old, new, rating in olds:
+        if new is None:
+            migration.removed.append(old)
+            continue
+        if new in current:
+            migration.overridden.append((old, new))
+            continue
+        by_new.setdefault(new, []).append((old, rating))
+    for new in sorted(by_new, key=lambda ident: list(model.criteria).index(ident)):
+        sources = by_new[new]
+        old, rating = min(sources, key=lambda pair: _order(pair[1]))   # the lower rating; first on a tie
+        if migrating and rating is None and na_ok is not None and not na_ok(new):
+            migration.na_dropped.append((old, new))
+            continue
+        ratings[new] = rating
+        migration.source_of[new] = old
+        if len(sources) > 1:
+            migration.merged.append((new, [o for o, _ in sources], old))
+        else:
+            migration.moved.append((old, new))
+    return ratings, migration
+
+
+def migrated_document(data: dict, assessment, model) -> dict:
+    """The assessment document rewritten for the current model (ratings and evidence under current ids).
+
+    Ratings keep the label they were written with; criteria are in model order.
+    """
+    migration = assessment.migration
+    raw_ratings = data.get("ratings") or {}
+    raw_evidence = data.get("evidence") or {}
+    supersedes = (model.supersedes or {}).get("criteria", {})
+    written = {str(k): v for k, v in raw_ratings.items()}
+    ratings = {}
+    for ident in model.criteria:
+        if ident in written:
+            ratings[ident] = written[ident]
+        elif migration is not None and ident in migration.source_of:
+            ratings[ident] = written[migration.source_of[ident]]
+    evidence: Dict[str, Any] = {}
+    for key, refs in raw_evidence.items():
+        key = str(key)
+        target = key if key in model.criteria else supersedes.get(key)
+        if target is None:
+            continue
+        items = [refs] if isinstance(refs, str) else list(refs)
+        evidence.setdefault(target, []).extend(str(item) for item in items)
+    out: Dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "ratings":
+            out["ratings"] = ratings
+        elif key == "evidence":
+            out["evidence"] = {ident: (refs[0] if len(refs) == 1 else refs)
+                               for ident in model.criteria if ident in evidence for refs in [evidence[ident]]}
+        else:
+            out[str(key)] = _plain(value)
+    if "ratings" not in out:
+        out["ratings"] = ratings
+    return out
+
+
+def _plain(value):
+    """Loaded YAML (LocDict, LocList, dates) as plain data for dumping."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def render_document(document: dict, fmt: str, header: List[str]) -> str:
+    if fmt == "json":
+        from .export import dumps
+        return dumps(document)
+    body = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
+    return "".join(f"# {line}\n" for line in header) + body
+
+
+def summary_lines(migration: Optional["Migration"], model, assessment, path: str) -> List[str]:
+    """The migration summary, in plain words (stderr of ``qmgrade migrate``)."""
+    if migration is None:
+        return [f"{path}: already written for model {model.id} {model.version}: nothing to migrate"]
+    lines = [f"{path}: migrated from model {migration.from_version} to {model.id} {model.version}"]
+    if migration.moved:
+        moved = [f"{old} -> {new}" for old, new in migration.moved if old != new]
+        if moved:
+            lines.append(f"  moved ({len(moved)}): " + ", ".join(moved))
+    for new, olds, kept in migration.merged:
+        lines.append(f"  merged: {', '.join(olds)} -> {new}: carried the lower rating, that of {kept}")
+    for old, new in migration.overridden:
+        lines.append(f"  {old} -> {new}: the file also rates {new}; that rating is kept")
+    if migration.removed:
+        lines.append(f"  removed, rating dropped ({len(migration.removed)}): " + ", ".join(migration.removed))
+    for old, new in migration.na_dropped:
+        lines.append(f"  {old} -> {new}: was na, which {new} does not allow: rate it")
+    unrated = [ident for ident in model.criteria if ident not in assessment.ratings]
+    if unrated:
+        lines.append(f"  not rated ({len(unrated)}): " + ", ".join(unrated))
+    return lines
+
+
+def header_lines(migration: Optional["Migration"], model) -> List[str]:
+    if migration is None:
+        return [f"assessment for model {model.id} {model.version}"]
+    return [f"migrated by qmgrade migrate from model {migration.from_version} to {model.id} {model.version}",
+            "criteria not rated count as none: rate them before grading"]
+
