@@ -35,6 +35,9 @@ import json
 import multiprocessing
 import os
 import re
+import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
+from . import safeio
 from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
@@ -410,8 +414,41 @@ _encode_line = json.JSONEncoder(ensure_ascii=False).encode
 _worker: dict = {}
 
 
-def _init_worker(model, model_dir, options) -> None:
+_PR_SET_PDEATHSIG = 1   # linux/prctl.h
+
+
+def _guard_worker(parent: int) -> None:
+    """A worker dies with the process that started it and leaves stopping to it.
+
+    SIGINT is ignored (Ctrl-C reaches the whole process group; the parent
+    stops the pool), SIGTERM kills; on Linux the kernel sends SIGKILL when the
+    parent dies (``PR_SET_PDEATHSIG``), and a watchdog thread that sees the
+    parent gone exits anyway (other systems, or a parent that died before
+    the request took effect).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):   # not Linux: the watchdog alone
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="qmgrade-parent-watchdog", daemon=True).start()
+
+
+def _init_worker(model, model_dir, options, parent=None) -> None:
     """Load the model once per worker and compile a ruleset of this process's own."""
+    if parent is not None:
+        _guard_worker(parent)
     from . import inference
     from .model import load_model
     inference._cache.clear()   # a forked parent's compiled ruleset stays the parent's
@@ -510,54 +547,27 @@ def _csv_line(values) -> str:
 
 # -- writing ---------------------------------------------------------------------------------------
 class AtomicOutput:
-    """A text file written as a stream and put in place only when complete (``os.replace``).
+    """The results file of a batch: written as a stream, put in place only when complete.
+
+    A thin wrapper over :class:`engine.safeio.AtomicFile` (the one atomic writer).
 
     Raises
     ------
-    InputError when the target is one of ``inputs`` or cannot be written.
+    InputError when the target resolves to one of ``inputs`` (or a model file,
+    a device, ...) or cannot be written.
     """
 
-    def __init__(self, path: str, inputs: Sequence[str] = ()):
-        self.path = Path(path)
-        for source in inputs:
-            try:
-                if self.path.exists() and os.path.samefile(self.path, source):
-                    raise InputError(Problem(str(path), 1, 1, "refusing to write the output over an input file"))
-            except OSError:
-                continue
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        if not directory.is_dir():
-            raise InputError(Problem(str(path), 1, 1, f"no such directory: {directory}"))
-        self.directory = directory
-        self.stream = None
-        self.temporary = None
+    def __init__(self, path: str, inputs: Sequence[str] = (), model_dirs: Sequence[str] = ()):
+        target = safeio.check_output(path, list(inputs), list(model_dirs))
+        if target is None:
+            raise ValueError("AtomicOutput needs a file path, not '-'")
+        self._file = safeio.AtomicFile(target, str(path), text=True)
 
     def __enter__(self):
-        import tempfile
-        try:
-            handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=str(self.directory))
-        except OSError as exc:
-            raise InputError(Problem(str(self.path), 1, 1, f"cannot write: {exc.strerror}")) from None
-        self.stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
-        return self.stream
+        return self._file.__enter__()
 
     def __exit__(self, kind, value, tb):
-        try:
-            self.stream.close()
-            if kind is None:
-                os.replace(self.temporary, self.path)
-                return False
-        except OSError as exc:
-            self._discard()
-            raise InputError(Problem(str(self.path), 1, 1, f"cannot write: {exc.strerror}")) from None
-        self._discard()
-        return False
-
-    def _discard(self):
-        try:
-            os.unlink(self.temporary)
-        except OSError:
-            pass
+        return self._file.__exit__(kind, value, tb)
 
 
 # -- the batch -------------------------------------------------------------------------------------
@@ -576,6 +586,15 @@ def _chunks(source: Source) -> Iterator[tuple]:
 def _context():
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    # the executor has no public "kill": its process table is the only handle on the workers
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, AttributeError, ValueError):
+            pass
 
 
 def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = None, fmt: str = "jsonl",
@@ -640,7 +659,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
     context = _context()
     shipped = model if context.get_start_method() == "fork" else None
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                               initargs=(shipped, model_dir, options))
+                               initargs=(shipped, model_dir, options, os.getpid()))
     pending: deque = deque()
     try:
         for task, units in _chunks(source):
@@ -654,6 +673,9 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
     except BrokenProcessPool:
         raise EngineError(Problem(source.path, 1, 1, "a worker process died (out of memory?); "
                                                      "try fewer --jobs")) from None
+    except BaseException:   # Ctrl-C, SIGTERM, a failing sink: stop the workers now, not after their chunks
+        _stop_workers(pool)
+        raise
     finally:
         for future, _ in pending:
             future.cancel()
