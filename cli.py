@@ -263,6 +263,38 @@ def export(model_dir, fmt, out):
 
 
 @kb.command()
+@model_option
+@output_options(["text", "json", "markdown"])
+@click.option("--min-cell", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Report cells with fewer applicable criteria than this.")
+def calibrate(model_dir, fmt, lang, out, min_cell):
+    """Grade the model's calibration corpus (knowledge/calibration/*.yaml) and its sensitivity.
+
+    Per company: expected vs graded level, shortest staves, and every one-notch
+    rating change that moves the level. Model-wide: thin cells, cliffs from an
+    all-largely baseline, na-able keys. Exit 1 when a company grades differently
+    from its expected level."""
+    from engine.calibrate import calibrate as run_calibration, corpus_files
+    from engine.calibration_report import render_calibration_markdown, render_calibration_text
+    model = load(model_dir)
+    progress = None
+    if sys.stderr.isatty():
+        def progress(done, total):
+            click.echo(f"\rcalibrating: {done}/{total} grades", err=True, nl=done >= total)
+    result = run_calibration(model, min_cell=min_cell, progress=progress)
+    data = result.as_dict()
+    if fmt == "json":
+        content = dumps(data)
+    elif fmt == "markdown":
+        content = render_calibration_markdown(data, model, lang)
+    else:
+        content = render_calibration_text(data, model, lang)
+    emit(content, out, [str(p) for p in corpus_files(model)])
+    if result.disagreements:   # the corpus disagrees with the model: a failed check, like kb validate
+        click.get_current_context().exit(1)
+
+
+@kb.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 def init(directory):
     """Copy the default model to DIRECTORY, the start of a custom model.
