@@ -240,10 +240,18 @@ def validate(model_dir):
 @kb.command()
 @model_option
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language: zh (中文) or en.")
-@click.option("--dimension", default=None, help="Show only this dimension (stave).")
-def show(model_dir, lang, dimension):
+@click.option("--dimension", default=None, help="Show only this dimension (stave), with its rating anchors.")
+@click.option("--criterion", default=None, help="Show only this criterion in full, with its rating anchors.")
+def show(model_dir, lang, dimension, criterion):
     """Print the model for people: levels, pillars, staves and their criteria, facts, rules."""
     model = load(model_dir)
+    if criterion:
+        if criterion not in model.criteria:
+            suffix = suggestion(criterion, model.criteria)
+            raise engine.InputError(Problem("--criterion", 1, 1, f"unknown criterion {criterion!r}{suffix}"))
+        from engine.report import render_criterion
+        click.echo(render_criterion(model, criterion, lang), nl=False)
+        return
     if dimension and dimension not in model.dimensions_by_id:
         suffix = suggestion(dimension, model.dimensions_by_id)
         raise engine.InputError(Problem("--dimension", 1, 1, f"unknown dimension {dimension!r}{suffix}"))

@@ -18,7 +18,7 @@ from .errors import InputError, Problem, did_you_mean, suggestion
 from .yamlio import load_file, position, value_position
 
 __all__ = ["Assessment", "RATING_LABELS", "parse_rating", "read_assessment", "assessment_from_data", "NA",
-           "profile_object"]
+           "profile_object", "apply_model_rules"]
 
 SCALE = 1_000_000
 NA = None   # a rating of "not applicable"
@@ -226,8 +226,14 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
     if olds:
         from .migrate import carry
         ratings, migration = carry(model, ratings, olds, migrating, _na_allowed(model))
-    problems.extend(_na_problems(model, ratings, raw_ratings, migration, path))
-    profile_na, found = _profile_na(model, data.get("company"), ratings, path)
+    def rating_at(ident):
+        written = ident if ident in raw_ratings or migration is None else migration.source_of.get(ident, ident)
+        return (*value_position(raw_ratings, written), f"(written as {written!r}) " if written != ident else "")
+
+    raw_company = data.get("company") if isinstance(data.get("company"), dict) else {}
+    problems.extend(_na_problems(model, ratings, path, rating_at))
+    profile_na, found = _profile_na(model, raw_company.get("profile"), ratings, path,
+                                    lambda: (*value_position(raw_company, "profile"), ""))
     problems.extend(found)
     if problems:
         raise InputError(problems)
@@ -263,34 +269,59 @@ def _na_allowed(model):
     return lambda ident: model.criteria[ident].na_allowed
 
 
-def _na_problems(model, ratings, raw_ratings, migration, path) -> List[Problem]:
-    """An na on a criterion that does not allow it, named with its line (CONTRACT §6)."""
+def _na_problems(model, ratings, path, rating_at) -> List[Problem]:
+    """An na on a criterion that does not allow it, named with its place (CONTRACT §6).
+
+    ``rating_at(criterion id)`` gives (line, col, prefix) of the rating in the input.
+    """
     na_ok = _na_allowed(model)
     problems = []
     for ident, rating in ratings.items():
         if rating is not NA or na_ok(ident):
             continue
-        written = ident if ident in raw_ratings or migration is None else migration.source_of.get(ident, ident)
-        was = f" (written as {written!r})" if written != ident else ""
-        problems.append(Problem(path, *value_position(raw_ratings, written),
-                                f"criterion {ident!r}{was} does not allow na: rate it none, partial, largely or "
-                                f"full (na is allowed only where the model says a business may lack the "
+        line, col, prefix = rating_at(ident)
+        problems.append(Problem(path, line, col,
+                                f"{prefix}criterion {ident!r} does not allow na: rate it none, partial, largely "
+                                f"or full (na is allowed only where the model says a business may lack the "
                                 f"activity; a company profile names those)", "na-not-allowed"))
     return problems
 
 
-def _profile_na(model, raw_company, ratings, path) -> tuple:
-    """The criteria ``company.profile`` makes na (those the file does not rate), and its problems."""
-    if not isinstance(raw_company, dict) or raw_company.get("profile") in (None, ""):
+def _profile_na(model, value, ratings, path, profile_at) -> tuple:
+    """The criteria the selected profile makes na (those the input does not rate), and its problems."""
+    if value in (None, ""):
         return (), []
-    ident = str(raw_company["profile"])
+    ident = str(value)
     profiles = getattr(model, "profiles_by_id", {})
     if ident not in profiles:
         known = ", ".join(profiles) or "none"
-        return (), [Problem(path, *value_position(raw_company, "profile"),
-                            f"unknown profile {ident!r}{suggestion(ident, profiles)} (the model's profiles: "
-                            f"{known})", "unknown-id")]
+        line, col, prefix = profile_at()
+        return (), [Problem(path, line, col,
+                            f"{prefix}unknown profile {ident!r}{suggestion(ident, profiles)} (the model's "
+                            f"profiles: {known})", "unknown-id")]
     return tuple(c for c in profiles[ident].not_applicable if c not in ratings), []
+
+
+def apply_model_rules(assessment: Assessment, model, rating_at=None, profile_at=None) -> Assessment:
+    """Check na against the model and apply ``company.profile`` to an assessment built elsewhere
+    (a questionnaire workbook, a row of a wide table); the same rules as :func:`assessment_from_data`.
+
+    ``rating_at(criterion id)`` / ``profile_at()`` give (line, col, prefix) for the messages.
+    """
+    rating_at = rating_at or (lambda ident: (1, 1, ""))
+    profile_at = profile_at or (lambda: (1, 1, ""))
+    ratings = dict(assessment.ratings)
+    problems = _na_problems(model, ratings, assessment.path, rating_at)
+    profile_na, found = _profile_na(model, assessment.company.get("profile"), ratings, assessment.path, profile_at)
+    problems.extend(found)
+    if problems:
+        raise InputError(problems)
+    if not profile_na:
+        return assessment
+    for ident in profile_na:
+        ratings[ident] = NA
+    return Assessment(dict(assessment.company), assessment.assessed_on, ratings, dict(assessment.evidence),
+                      dict(assessment.facts), assessment.path, profile_na, assessment.migration)
 
 
 def _iso_date(value: Any) -> Optional[str]:

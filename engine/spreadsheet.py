@@ -8,10 +8,14 @@ Workbook layout (CONTRACT §5, "Spreadsheets"):
   ``guidance_en``, then ``rating`` (a drop-down of the rating labels, English
   and Chinese; a number in [0, 1] is accepted too) and ``evidence`` (free
   text, one reference per line); one row per criterion, in model order.
+  When the model has rating anchors, the columns ``anchor_full``,
+  ``anchor_largely``, ``anchor_partial``, ``anchor_none`` follow (what each
+  rating looks like, in the chosen language).
   Only ``criterion``, ``rating`` and ``evidence`` are read back; a blank
   rating is *not rated*.
 - sheet ``company``: ``key`` / ``value`` rows ``id``, ``name``, ``industry``,
-  ``region``, ``assessed_on`` and one row per model fact (blank = not given).
+  ``region``, ``assessed_on``, ``profile`` (when the model has profiles) and
+  one row per model fact (blank = not given).
 - sheet ``instructions``: how to fill it in, in the chosen language.
 
 Errors name the file, the row and column, and the sheet and cell:
@@ -27,7 +31,8 @@ import re
 import zipfile
 from typing import Any, Dict, List, Optional
 
-from .assessment import Assessment, parse_rating, _scalar_text
+from .assessment import Assessment, apply_model_rules, parse_rating, _scalar_text
+from .schema import ANCHOR_RATINGS
 from .errors import InputError, Problem, suggestion
 
 __all__ = ["template_workbook", "template_yaml", "read_questionnaire", "open_workbook", "QUESTIONNAIRE_COLUMNS",
@@ -35,7 +40,7 @@ __all__ = ["template_workbook", "template_yaml", "read_questionnaire", "open_wor
 
 QUESTIONNAIRE_COLUMNS = ("criterion", "dimension", "level", "key", "weight", "text_zh", "text_en",
                          "guidance_zh", "guidance_en", "rating", "evidence")
-COMPANY_KEYS = ("id", "name", "industry", "region", "assessed_on")
+COMPANY_KEYS = ("id", "name", "industry", "region", "assessed_on", "profile")
 RATING_CHOICES = {"en": ["full", "largely", "partial", "none", "na", "全部满足", "大部分满足", "部分满足", "不满足", "不适用"],
                   "zh": ["全部满足", "大部分满足", "部分满足", "不满足", "不适用", "full", "largely", "partial", "none", "na"]}
 _FIXED_TIME = "2000-01-01T00:00:00Z"
@@ -47,6 +52,8 @@ _WORDS = {
     "industry": ("行业（如国民经济行业分类代码 C34）", "industry (e.g. the GB/T 4754 code C34)"),
     "region": ("地区（省、市）", "region (province, city)"),
     "assessed_on": ("评估日期（YYYY-MM-DD）", "date of the assessment (YYYY-MM-DD)"),
+    "profile": ("企业类型（可选），其不适用的准则按不适用计：", "business profile (optional); its criteria that do not apply "
+                                                   "count as na:"),
     "prompt_title": ("评分", "Rating"),
     "prompt": ("全部满足=1.0，大部分满足=0.8，部分满足=0.5，不满足=0，不适用=不计分；也可填 0 到 1 之间的数。留空=未评分（按 0 计）。",
                "full=1.0, largely=0.8, partial=0.5, none=0, na=left out; or a number in [0, 1]. "
@@ -99,7 +106,10 @@ def template_workbook(model, lang: str = "en") -> bytes:
     sheet.title = "questionnaire"
     text_cols = ("text_zh", "text_en", "guidance_zh", "guidance_en") if lang == "zh" else \
         ("text_en", "text_zh", "guidance_en", "guidance_zh")
-    columns = ["criterion", "dimension", "level", "key", "weight", *text_cols, "rating", "evidence"]
+    # what each rating looks like, when the model says so
+    with_anchors = any(c.anchors for c in model.criteria.values())
+    anchor_cols = [f"anchor_{rating}" for rating in ANCHOR_RATINGS] if with_anchors else []
+    columns = ["criterion", "dimension", "level", "key", "weight", *text_cols, "rating", "evidence", *anchor_cols]
     sheet.append(columns)
     bold = Font(bold=True)
     for cell in sheet[1]:
@@ -111,8 +121,10 @@ def template_workbook(model, lang: str = "en") -> bytes:
         texts = {"text_zh": criterion.text["zh"], "text_en": criterion.text["en"],
                  "guidance_zh": (criterion.evidence or {}).get("zh", ""),
                  "guidance_en": (criterion.evidence or {}).get("en", "")}
+        anchors = criterion.anchors or {}
         sheet.append([criterion.id, criterion.dimension, criterion.level, bool(criterion.key),
-                      criterion.weight, *[texts[c] for c in text_cols], None, None])
+                      criterion.weight, *[texts[c] for c in text_cols], None, None,
+                      *[anchors[r][lang] if r in anchors else None for r in ANCHOR_RATINGS if with_anchors]])
     last = sheet.max_row
     rating_col = columns.index("rating") + 1
     letter = _cell_ref(1, rating_col)[:-1]
@@ -125,12 +137,12 @@ def template_workbook(model, lang: str = "en") -> bytes:
     sheet.add_data_validation(validation)
     if last >= 2:
         validation.add(f"{letter}2:{letter}{last}")
-    widths = {"criterion": 30, "dimension": 14, "level": 7, "key": 7, "weight": 8, "rating": 14, "evidence": 40}
+    widths = {**{name: 36 for name in anchor_cols}, "criterion": 30, "dimension": 14, "level": 7, "key": 7, "weight": 8, "rating": 14, "evidence": 40}
     wrap = Alignment(wrap_text=True, vertical="top")
     for index, name in enumerate(columns, 1):
         col_letter = _cell_ref(1, index)[:-1]
         sheet.column_dimensions[col_letter].width = widths.get(name, 50)
-        if name.startswith(("text", "guidance")) or name == "evidence":
+        if name.startswith(("text", "guidance", "anchor")) or name == "evidence":
             for row in range(2, last + 1):
                 sheet.cell(row=row, column=index).alignment = wrap
     sheet.freeze_panes = "B2"
@@ -140,7 +152,12 @@ def template_workbook(model, lang: str = "en") -> bytes:
     for cell in company[1]:
         cell.font = bold
     for key in COMPANY_KEYS:
-        company.append([key, None, _tr(key, lang)])
+        if key == "profile" and not model.profiles:
+            continue
+        note = _tr(key, lang)
+        if key == "profile":
+            note += " " + ", ".join(f"{p.id} ({p.name[lang]})" for p in model.profiles)
+        company.append([key, None, note])
     for fact in model.facts:
         company.append([fact.id, None, f"{fact.name[lang]} — {_tr('fact', lang)}"])
     company.column_dimensions["A"].width = 30
@@ -196,6 +213,9 @@ def template_yaml(model, lang: str = "en") -> str:
     lines = [head, f"#   {labels}", f"# model: {model.id} {model.version}", "company:"]
     for key in ("id", "name", "industry", "region"):
         lines.append(f"  {key}: ''          # {_tr(key, lang)}")
+    if model.profiles:
+        lines.append(f"  # profile: {model.profiles[0].id}   # {_tr('profile', lang)} "
+                     + ", ".join(p.id for p in model.profiles))
     lines.append(f"# assessed_on: 2026-01-01   # {_tr('assessed_on', lang)}")
     lines.append("facts:")
     for fact in model.facts:
@@ -210,10 +230,14 @@ def template_yaml(model, lang: str = "en") -> str:
             current = cell
             lines.append(f"  # ── {dims[cell[0]].name[lang]} ({cell[0]}) · L{cell[1]} ──")
         key = " ★" if criterion.key else ""
-        lines.append(f"  # {quoted(criterion.text[lang])}{key}")
+        na = (" （可填不适用）" if lang == "zh" else " (na allowed)") if criterion.na_allowed else ""
+        lines.append(f"  # {quoted(criterion.text[lang])}{key}{na}")
         guidance = (criterion.evidence or {}).get(lang)
         if guidance:
             lines.append(f"  #   {'证据' if lang == 'zh' else 'evidence'}: {quoted(guidance)}")
+        for rating in ANCHOR_RATINGS if criterion.anchors else ():
+            label = RATING_CHOICES["zh"][ANCHOR_RATINGS.index(rating)] if lang == "zh" else rating
+            lines.append(f"  #     {label}: {quoted(criterion.anchors[rating][lang])}")
         lines.append(f"  # {criterion.id}: ")
     lines.append("evidence: {}                # criterion id: [references]")
     return "\n".join(lines) + "\n"
@@ -277,7 +301,8 @@ def read_questionnaire(path: str, model) -> Assessment:
     problems: List[Problem] = []
     try:
         sheet = book.worksheets[0]
-        title = sheet.title
+        title = first_title = sheet.title
+        company_rows: Dict[str, int] = {}
 
         def problem(row, col, message, code=""):
             problems.append(Problem(path, row, col, f"{title}!{_cell_ref(row, col)}: {message}", code))
@@ -349,6 +374,7 @@ def read_questionnaire(path: str, model) -> Assessment:
                 if key in COMPANY_KEYS:
                     if _blank(value):
                         continue
+                    company_rows[key] = number
                     if key == "assessed_on":
                         assessed_on = _date_text(value)
                     else:
@@ -367,4 +393,8 @@ def read_questionnaire(path: str, model) -> Assessment:
         book.close()
     if problems:
         raise InputError(problems)
-    return Assessment(company, assessed_on, ratings, evidence, facts, path)
+    row_of = company_rows.get("profile", 1)
+    return apply_model_rules(
+        Assessment(company, assessed_on, ratings, evidence, facts, path), model,
+        lambda cid: (seen.get(cid, 1), r_col + 1, f"{first_title}!{_cell_ref(seen.get(cid, 1), r_col + 1)}: "),
+        lambda: (row_of, 2, f"company!{_cell_ref(row_of, 2)}: "))
