@@ -346,6 +346,14 @@ def _fact_value(kind: str, value):
         except ValueError:
             raise ValueError(f"{value!r} is not a number") from None
         return int(number) if number.is_integer() and "." not in str(value) else number
+    if kind == "record":   # issue 9: dated events do not fit one cell
+        raise ValueError("a list of dated events does not fit in one cell: give it in a YAML or JSON assessment")
+    if kind == "date":
+        from .assessment import _iso_date
+        day = _iso_date(value.date() if hasattr(value, "date") else value)
+        if day is None:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+        return day
     return str(value)
 
 

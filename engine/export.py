@@ -27,7 +27,11 @@ def model_to_dict(model) -> dict:
                         **({"description": dict(d.description)} if d.description else {})}
                        for d in model.dimensions],
         "facts": [{"id": f.id, "type": f.type, "default": f.default, "name": dict(f.name),
-                   "sources": [dict(s) for s in f.sources]} for f in model.facts],
+                   "sources": [dict(s) for s in f.sources],
+                   **({"fields": dict(f.fields), "optional": list(f.optional)} if f.type == "record" else {}),
+                   **({"choices": {k: list(v) for k, v in f.choices}} if f.choices else {}),
+                   **({"period_months": f.period_months} if f.period_months else {}),
+                   **({"period_from": f.period_from} if f.period_from else {})} for f in model.facts],
         "criteria": [{"id": c.id, "dimension": c.dimension, "level": c.level, "weight": c.weight, "key": c.key,
                       "text": dict(c.text), "evidence": dict(c.evidence), "sources": [dict(s) for s in c.sources],
                       "na_allowed": c.na_allowed,
