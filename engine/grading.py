@@ -201,6 +201,20 @@ class Grade:
             fix.extend(minimal_fix_for_cell(self.model, self.cells[cell]))
         return fix
 
+    @property
+    def applicable_to(self) -> Dict[str, int]:
+        """Dimension id -> the highest level with an applicable criterion (issue 11)."""
+        from .coverage import applicable_to
+        return applicable_to(self.model, self.assessment.ratings)
+
+    def completeness(self) -> dict:
+        """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11)."""
+        from .coverage import coverage, red_flags
+        share = coverage(self.model, self.assessment.ratings)
+        return {"coverage": {k: share[k] for k in ("rated", "applicable", "share", "min_coverage")},
+                "provisional": share["provisional"],
+                "red_flags": red_flags(self.model, self.assessment.ratings)}
+
     def not_rated(self) -> List[str]:
         return [c for c in self.model.criteria if c not in self.assessment.ratings]
 
@@ -216,9 +230,12 @@ class Grade:
             "dimensions": [
                 {"id": d.id, "pillar": d.pillar, "name": dict(d.name), "level": self.dimension_level[d.id],
                  "scores": {str(k): self.cells[(d.id, k)].score for k in range(2, model.top_rank + 1)},
-                 "met": {str(k): self.met[(d.id, k)] for k in range(2, model.top_rank + 1)}}
+                 "met": {str(k): self.met[(d.id, k)] for k in range(2, model.top_rank + 1)},
+                 "applicable_to": self.applicable_to[d.id]}
                 for d in model.dimensions],
             "not_rated": self.not_rated(),
+            # issue 11: how complete the ratings are, staves that stop applying, critical criteria rated low
+            **self.completeness(),
             "caps": self.dated_caps(),
             "next_level": None,
         }

@@ -1,41 +1,82 @@
-"""The improvement roadmap: the fewest actions, in dependency order, that take a company to a target level.
+"""The improvement roadmap: level by level, the fewest actions that take a company to a target level, dated.
 
-How a plan is built (CONTRACT §5):
+How a plan is built (CONTRACT §5 as extended in §6, issue 11):
 
-1. *Needed criteria*: the minimal fix for the target — the ``minimal_fix``
-   rule applied to every (dimension, level ≤ target) cell that is not met.
-2. *Cover*: repeatedly choose the action that addresses the most needed
-   criteria not yet covered; ties go to the least effort (its own plus that
-   of its prerequisites not yet planned), then model order.  A chosen action
-   made redundant by later choices is dropped again.
-3. *Prerequisites*: add every action the chosen ones depend on, directly or
-   through others, that is not already done (done = every criterion it
-   addresses is rated full, as CONTRACT §5 says; a criterion rated na is not
-   full, so an action over na criteria counts as not done).
-4. *Phases*: the topological generations of the plan, where an action follows
-   every planned action it depends on, directly or through done ones.  Within
-   a phase, what lifts the shortest staves comes first, then the least effort.
-5. Each phase is graded (the criteria of the actions so far set to full) to
-   say which level it unlocks; its PDCA *check* lists the criteria whose
-   evidence proves the phase done.  The whole plan is graded too: only a cap
-   can keep it from the target, and the plan then names the caps.
+1. *States of an action.*  *Done*: every criterion it addresses is rated full.
+   *In place*: every applicable criterion it addresses is rated ≥ largely; an
+   in-place action is never added as a mere prerequisite, and where one of its
+   criteria must still rise it appears as *strengthen* (close the gaps), with
+   the model's smaller ``strengthen_effort``.  Otherwise it is *complete* (some
+   criterion rated above none) or *start*.
+2. *Prerequisites* of an action: what it depends on, directly or through
+   others, stopping at actions that are done or in place.
+3. *Cover*: the criteria of the minimal fix for the target are covered
+   greedily, an action's cost counted with the prerequisites it would bring
+   in and its gain with the needed criteria those prerequisites address too
+   (the cover is chosen knowing the prerequisites).
+4. *Irredundant*: every action no other planned action depends on is tried
+   for removal, the costliest first; it goes when the rest still meets every
+   (dimension, level ≤ target) cell by the method's arithmetic (the
+   ``minimal_fix`` of each cell is empty).  Removal only ever lowers ratings,
+   so an action kept once stays necessary: no action of the plan can be
+   dropped while it still reaches the target.
+5. *Milestones*: for k from the current level + 1 to the target, milestone k
+   is the same pruning of what is left, for level k, after the milestones
+   before it: exactly the actions level k still needs.  Each milestone is then
+   graded with :func:`engine.grade` (the rules decide) to say which level it
+   reaches; should a custom rule disagree with the arithmetic, the graded
+   minimal fix is covered in the milestone as well.  Inside a milestone the
+   actions stand in dependency layers (the *phases*, numbered across the
+   plan); ``order`` is the concatenation of the milestones.
+6. *Time*: an action's work takes the months of the lower bound of its effort
+   class (``effort_scale``, person-weeks, at 4.345 weeks a month) after the
+   work on its planned prerequisites; its evidence counts ``lead_time_months``
+   later, and never before theirs.  Actions run in parallel where the
+   dependencies allow (the critical path).  The month a level can first be
+   claimed is the latest of its milestone's actions and the earlier milestones.
+7. *Red flags*: the actions that would clear the red-flag criteria stand apart
+   (``red_flag_actions``), beside the milestones.
 
-Every level comes from :func:`engine.grade`, i.e. from the rules.
+Every level reported comes from :func:`engine.grade`, i.e. from the rules.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+import math
+from typing import Dict, Iterable, List, Optional, Set
 
 import networkx as nx
 
+from .coverage import red_flags
 from .diagnosis import check_rank, criterion_entry
 from .errors import ModelError, Problem
 from .grading import Grade, grade, level_object
-from .scoring import SCALE, rating_units
-from .words import level_name, word
-from .report import safe_text
+from .scoring import SCALE, minimal_fix_for_cell, rating_units, score_cell, score_cells
+from .words import effort_words, level_name, month_text, rating_label, word
+from .report import cap_sentence, safe_text, text_of
 
-__all__ = ["plan_roadmap", "done_actions", "render_roadmap", "dependency_cycle"]
+__all__ = ["plan_roadmap", "done_actions", "in_place_actions", "render_roadmap", "dependency_cycle",
+           "effort_scale", "DEFAULT_EFFORT_SCALE", "DEFAULT_LEAD_TIME_MONTHS"]
+
+LARGELY = 0.8
+WEEKS_PER_MONTH = 4.345
+DEFAULT_LEAD_TIME_MONTHS = 3           # SPEC default for an action that does not declare one
+DEFAULT_EFFORT_SCALE = {               # SPEC default for a model that does not declare one
+    1: {"zh": "不足 1 人周", "en": "under 1 person-week", "person_weeks": (0, 1)},
+    2: {"zh": "1–4 人周", "en": "1–4 person-weeks", "person_weeks": (1, 4)},
+    3: {"zh": "4–12 人周", "en": "4–12 person-weeks", "person_weeks": (4, 12)},
+    4: {"zh": "12–26 人周", "en": "12–26 person-weeks", "person_weeks": (12, 26)},
+    5: {"zh": "26–52 人周", "en": "26–52 person-weeks", "person_weeks": (26, 52)},
+}
+
+
+def effort_scale(model) -> Dict[int, dict]:
+    return getattr(model, "effort_scale", None) or DEFAULT_EFFORT_SCALE
+
+
+# -- states of actions ------------------------------------------------------------------
+def _rating(assessment, criterion_id: str):
+    """The rating (0.0 when not rated), or None for na."""
+    return assessment.ratings.get(criterion_id, 0.0)
 
 
 def _is_full(assessment, criterion_id: str) -> bool:
@@ -46,8 +87,25 @@ def _is_full(assessment, criterion_id: str) -> bool:
 
 
 def done_actions(model, assessment) -> Set[str]:
-    """Actions already done: every criterion they address is rated full."""
+    """Actions already done: every criterion they address is rated full (na is not full)."""
     return {a.id for a in model.actions.values() if all(_is_full(assessment, c) for c in a.addresses)}
+
+
+def in_place_actions(model, assessment) -> Set[str]:
+    """Actions in place: every applicable criterion they address is rated ≥ largely (done ones included)."""
+    out = set()
+    for action in model.actions.values():
+        ratings = [_rating(assessment, c) for c in action.addresses]
+        if all(r is None or rating_units(r) >= rating_units(LARGELY) for r in ratings):
+            out.add(action.id)
+    return out
+
+
+def _mode(model, assessment, aid: str, in_place: Set[str]) -> str:
+    if aid in in_place:
+        return "strengthen"
+    ratings = [_rating(assessment, c) for c in model.actions[aid].addresses]
+    return "complete" if any(r is not None and r > 0 for r in ratings) else "start"
 
 
 def dependency_cycle(graph: nx.DiGraph) -> Optional[List[str]]:
@@ -67,51 +125,218 @@ def _check_acyclic(model, graph: nx.DiGraph) -> None:
                                  f"it); no order of the actions exists", "cycle"))
 
 
-def _choose(model, graph, needed: List[str], done: Set[str]) -> List[str]:
-    """Greedy cover of the needed criteria by actions (see the module docstring)."""
-    order = {aid: i for i, aid in enumerate(model.actions)}
-    uncovered = set(needed)
-    candidates = [a for a in model.actions.values() if uncovered.intersection(a.addresses)]
-    chosen: List[str] = []
-    planned: Set[str] = set()
-    while uncovered:
-        def cost(action):
-            new = (nx.ancestors(graph, action.id) - done - planned) | {action.id}
-            return (-len(uncovered.intersection(action.addresses)),
-                    sum(model.actions[a].effort for a in new), action.effort, order[action.id])
-        useful = [a for a in candidates if uncovered.intersection(a.addresses)]
-        if not useful:      # only a model built in code, bypassing validation, leaves a criterion unaddressed
-            break
-        best = min(useful, key=cost)
-        chosen.append(best.id)
-        planned |= (nx.ancestors(graph, best.id) - done) | {best.id}
-        uncovered -= set(best.addresses)
-    # drop a choice whose needed criteria the rest of the plan covers anyway (latest choice first)
-    for aid in list(reversed(chosen)):
-        trial = [c for c in chosen if c != aid]
-        addressed = {cid for a in _closure(graph, trial, done) for cid in model.actions[a].addresses}
-        if set(needed) <= addressed:
-            chosen = trial
-    return chosen
+def _addressed_by(model) -> Dict[str, List[str]]:
+    """Criterion -> the actions addressing it, worked out once per model."""
+    cached = model.__dict__.get("_roadmap_addressed_by")
+    if cached is None:
+        cached = {cid: [] for cid in model.criteria}
+        for action in model.actions.values():
+            for cid in action.addresses:
+                cached.setdefault(cid, []).append(action.id)
+        model.__dict__["_roadmap_addressed_by"] = cached
+    return cached
 
 
-def _closure(graph, chosen, done: Set[str]) -> Set[str]:
-    plan = set(chosen)
-    for aid in chosen:
-        plan |= nx.ancestors(graph, aid) - done
-    return plan
+def _address_sets(model) -> Dict[str, frozenset]:
+    cached = model.__dict__.get("_roadmap_addresses")
+    if cached is None:
+        cached = model.__dict__["_roadmap_addresses"] = {aid: frozenset(a.addresses)
+                                                          for aid, a in model.actions.items()}
+    return cached
 
 
+def _action_levels(model) -> Dict[str, int]:
+    cached = model.__dict__.get("_roadmap_levels")
+    if cached is None:
+        cached = model.__dict__["_roadmap_levels"] = {aid: model.action_level(aid) for aid in model.actions}
+    return cached
+
+
+class _Planner:
+    """The state one plan is built in: the assessment, what is done or in place, efforts."""
+
+    def __init__(self, model, assessment):
+        self.model = model
+        self.assessment = assessment
+        self.done = done_actions(model, assessment)
+        self.in_place = in_place_actions(model, assessment)
+        self.skip = self.done | self.in_place           # never brought in as a prerequisite
+        self.index = {aid: i for i, aid in enumerate(model.actions)}
+        self.mode = {aid: _mode(model, assessment, aid, self.in_place) for aid in model.actions}
+        self._required: Dict[str, Set[str]] = {}
+        # dependencies that order a plan: not on done or in-place actions
+        self.needs = {aid: tuple(p for p in a.depends_on if p not in self.skip) for aid, a in model.actions.items()}
+        self.addresses = _address_sets(model)
+        self.efforts = {aid: self.effort(aid) for aid in model.actions}
+        levels = _action_levels(model)
+        self.drop_key = {aid: (levels[aid], self.effort(aid), self.index[aid]) for aid in model.actions}
+
+    def effort(self, aid: str) -> int:
+        action = self.model.actions[aid]
+        if self.mode[aid] == "strengthen":
+            smaller = getattr(action, "strengthen_effort", None)
+            return smaller if smaller is not None else max(1, math.ceil(action.effort / 2))
+        return action.effort
+
+    def required(self, aid: str) -> Set[str]:
+        """The prerequisites ``aid`` brings into a plan: its dependencies, stopping at done or in-place ones."""
+        if aid not in self._required:
+            out: Set[str] = set()
+            for prerequisite in self.model.actions[aid].depends_on:
+                if prerequisite in self.skip:
+                    continue
+                out.add(prerequisite)
+                out |= self.required(prerequisite)
+            self._required[aid] = out
+        return self._required[aid]
+
+    def direct(self, aid: str, members: Set[str]) -> List[str]:
+        """The planned actions ``aid`` must follow: its dependencies in ``members`` that are not in place."""
+        return [p for p in self.needs[aid] if p in members]
+
+    def raised(self, ratings: dict, actions: Iterable[str]) -> dict:
+        """``ratings`` with every applicable criterion of ``actions`` at full (na stays na)."""
+        out = dict(ratings)
+        for aid in actions:
+            for cid in self.model.actions[aid].addresses:
+                if not (cid in out and out[cid] is None):
+                    out[cid] = 1.0
+        return out
+
+    # -- cover and pruning ---------------------------------------------------------------
+    def cover(self, needed: Iterable[str], planned: Set[str]) -> Set[str]:
+        """Actions (with their prerequisites) added to ``planned`` to cover the ``needed`` criteria."""
+        model = self.model
+        addresses, efforts = self.addresses, self.efforts
+        uncovered = set(needed) - {c for a in planned for c in addresses[a]}
+        added: Set[str] = set()
+        by_criterion = _addressed_by(model)
+        while uncovered:
+            best, best_key = None, None
+            candidates = sorted({a for c in uncovered for a in by_criterion.get(c, ())} - planned - added
+                                - self.done, key=self.index.get)
+            for aid in candidates:
+                new = ({aid} | self.required(aid)) - planned - added
+                gain = len(uncovered.intersection(*[addresses[a] for a in new])) if len(new) == 1 else \
+                    len(uncovered & set().union(*[addresses[a] for a in new]))
+                cost = sum(efforts[a] for a in new)
+                key = (-gain / cost if cost else -gain, cost, self.index[aid])
+                if best_key is None or key < best_key:
+                    best, best_key = new, key
+            if best is None:    # only a model built in code, bypassing validation, leaves a criterion unaddressed
+                break
+            added |= best
+            uncovered -= set().union(*[addresses[a] for a in best])
+        return added
+
+    def reaches(self, ratings: dict, level: int, cells: Optional[Iterable] = None) -> bool:
+        """Every (dimension, level ≤ ``level``) cell — or of ``cells`` only — is met by the method's
+        arithmetic (its minimal fix is empty)."""
+        model = self.model
+        if cells is None:
+            scored = score_cells(model, ratings)
+            return all(not minimal_fix_for_cell(model, cell) for (_, k), cell in scored.items() if k <= level)
+        return all(not minimal_fix_for_cell(model, score_cell(model, d, k, ratings)) for d, k in cells if k <= level)
+
+    def cells_of(self, aid: str) -> Set[tuple]:
+        """The cells whose score an action changes."""
+        return {(self.model.criteria[c].dimension, self.model.criteria[c].level)
+                for c in self.model.actions[aid].addresses}
+
+    def prune(self, members: Set[str], ratings: dict, level: int) -> Set[str]:
+        """Drop, costliest and highest first, every action nothing else needs while ``level`` is still met."""
+        model = self.model
+        members = set(members)
+        kept: Set[str] = set()
+        if not self.reaches(self.raised(ratings, members), level):
+            return members
+        dependents = {a: 0 for a in members}
+        raisers: Dict[str, int] = {}            # criterion -> how many members raise it
+        for a in members:
+            for p in self.direct(a, members):
+                dependents[p] += 1
+            for c in self.addresses[a]:
+                raisers[c] = raisers.get(c, 0) + 1
+        current = self.raised(ratings, members)
+        while True:
+            sinks = [a for a in members if a not in kept and not dependents[a]]
+            if not sinks:
+                return members
+            aid = max(sinks, key=self.drop_key.get)
+            # the rest meets the level already: only the criteria only this action raises can fall back
+            alone = [c for c in self.addresses[aid] if raisers[c] == 1 and not (c in ratings and ratings[c] is None)]
+            saved = {c: current[c] for c in alone}
+            for c in alone:
+                if c in ratings:
+                    current[c] = ratings[c]
+                else:
+                    del current[c]
+            if self.reaches(current, level, self.cells_of(aid)):
+                members.discard(aid)
+                for p in self.direct(aid, members):
+                    dependents[p] -= 1
+                for c in self.addresses[aid]:
+                    raisers[c] -= 1
+            else:
+                kept.add(aid)
+                current.update(saved)
+
+    def layers(self, members: Set[str]) -> List[List[str]]:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(sorted(members, key=self.index.get))
+        for aid in members:
+            for prerequisite in self.direct(aid, members):
+                graph.add_edge(prerequisite, aid)
+        return [list(g) for g in nx.topological_generations(graph)]
+
+
+# -- dates -------------------------------------------------------------------------------
+def _work_months(model, effort: int) -> int:
+    low = effort_scale(model).get(effort, DEFAULT_EFFORT_SCALE.get(effort, {"person_weeks": (0, 0)}))["person_weeks"][0]
+    return math.ceil(low / WEEKS_PER_MONTH - 1e-9)
+
+
+def _lead(model, aid: str) -> int:
+    value = getattr(model.actions[aid], "lead_time_months", None)
+    return DEFAULT_LEAD_TIME_MONTHS if value is None else int(value)
+
+
+def _add_months(day: Optional[str], months: int) -> Optional[str]:
+    """``"2026-11-15"`` + 7 -> ``"2027-06"`` (None without a date)."""
+    if not day or len(str(day)) < 7 or not str(day)[:4].isdigit() or not str(day)[5:7].isdigit():
+        return None
+    year, month = int(str(day)[:4]), int(str(day)[5:7])
+    total = year * 12 + (month - 1) + months
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def _schedule(planner: _Planner, order: List[str], members: Set[str]) -> Dict[str, dict]:
+    """For each planned action (in dependency order): work months, work done and evidence counting, in months."""
+    out: Dict[str, dict] = {}
+    for aid in order:
+        before = [out[p] for p in planner.direct(aid, members)]
+        work = _work_months(planner.model, planner.effort(aid))
+        work_done = max((b["work_done"] for b in before), default=0) + work
+        counts = max([work_done + _lead(planner.model, aid)] + [b["months"] for b in before])
+        out[aid] = {"work_months": work, "work_done": work_done, "months": counts}
+    return out
+
+
+# -- the plan ----------------------------------------------------------------------------
 def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Optional[Grade] = None) -> dict:
     """Plan the actions that take ``assessment`` to level ``target`` (default: the next level).
 
     Returns
     -------
-    dict (CONTRACT §5): ``from`` and ``target`` (ranks), ``phases`` (each with
-    ``phase``, ``actions``, ``unlocks``, ``level_after`` and ``check``),
-    ``order``, ``needed``, ``reaches``, ``level_after``, ``caps`` and, for an
-    empty plan, ``message``.  A target at or below the current level, or the
-    top level already reached, gives an empty plan and a message.
+    dict (CONTRACT §5, §6): ``from`` and ``target`` (ranks), ``milestones``
+    (one per level from the current + 1 to the target: ``level``, ``actions``,
+    ``earliest``, ``months``, ``reaches``, ``level_after``, ``effort``,
+    ``person_weeks``), ``phases`` (the dependency layers inside the
+    milestones, each with ``phase``, ``milestone``, ``actions``, ``unlocks``,
+    ``level_after`` and ``check``), ``order`` (the milestones concatenated),
+    ``needed``, ``reaches``, ``level_after``, ``caps``, ``red_flags``,
+    ``red_flag_actions``, ``effort_scale``, ``total_effort``,
+    ``total_person_weeks`` and, for an empty plan, ``message``.
 
     Raises
     ------
@@ -119,138 +344,304 @@ def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Option
     cycle when the model's dependencies are cyclic.
     """
     check_rank(model, target, "--target")
-    graph = model.graph
-    _check_acyclic(model, graph)
+    _check_acyclic(model, model.graph)
     graded = graded or grade(model, assessment)
     current = graded.level
     rank = target if target is not None else min(current + 1, model.top_rank)
+    planner = _Planner(model, assessment)
     plan = {"company": dict(assessment.company), "assessed_on": assessment.assessed_on,
             "model": {"id": model.id, "version": model.version},
             "from": current, "target": rank,
             "from_level": level_object(model, current), "target_level": level_object(model, rank),
-            "needed": [], "phases": [], "order": [], "total_effort": 0,
-            "reaches": current >= rank, "level_after": current, "caps": []}
+            "needed": [], "milestones": [], "phases": [], "order": [], "total_effort": 0,
+            "total_person_weeks": [0, 0],
+            "reaches": current >= rank, "level_after": current, "caps": [],
+            "effort_scale": {str(k): {"zh": v["zh"], "en": v["en"], "person_weeks": list(v["person_weeks"])}
+                             for k, v in sorted(effort_scale(model).items())},
+            "red_flags": red_flags(model, assessment.ratings), "red_flag_actions": []}
     if rank <= current:
         plan["message"] = {lang: (word("at_top", lang) if current == model.top_rank and target is None
                                   else word("already_at", lang)) + f": {level_name(model, current, lang)}"
                                  + _stop(lang) for lang in ("zh", "en")}
+        plan["red_flag_actions"] = _red_flag_actions(planner, plan["red_flags"], {}, {})
         return plan
 
     needed = graded.minimal_fix(rank)
-    done = done_actions(model, assessment)
-    chosen = _choose(model, graph, needed, done)
-    members = _closure(graph, chosen, done)
-    index = {aid: i for i, aid in enumerate(model.actions)}
-    # an action follows every planned action it depends on, directly or through done ones
-    ordering = nx.DiGraph()
-    ordering.add_nodes_from(sorted(members, key=index.get))
-    for aid in members:
-        for ancestor in nx.ancestors(graph, aid) & members:
-            ordering.add_edge(ancestor, aid)
+    members = planner.cover(needed, set())
+    members = planner.prune(members, assessment.ratings, rank)
+    milestones, final = _milestones(planner, graded, members, rank)
+    _fill(plan, planner, graded, milestones, final, needed, rank)
+    return plan
+
+
+def _milestones(planner: _Planner, graded: Grade, members: Set[str], rank: int):
+    """[(level, actions, grade after)] from the current level + 1 to ``rank``, and the last grade."""
+    model, assessment = planner.model, planner.assessment
+    remaining = set(members)
+    ratings = dict(assessment.ratings)
+    planned: Set[str] = set()
+    out = []
+    last = graded
+    for level in range(graded.level + 1, rank + 1):
+        if level < rank:
+            chosen = planner.prune(remaining, ratings, level)
+        else:
+            chosen = set(remaining)
+        after = _grade_with(planner, ratings, chosen)
+        for _ in range(3):      # a custom rule that disagrees with the arithmetic: cover what grading asks
+            if after.barrel >= level:
+                break
+            extra = planner.cover(after.minimal_fix(level), planned | chosen)
+            if not extra:
+                break
+            chosen |= extra
+            after = _grade_with(planner, ratings, chosen)
+        remaining -= chosen
+        planned |= chosen
+        ratings = planner.raised(ratings, chosen)
+        out.append((level, chosen, after))
+        last = after
+    return out, last
+
+
+def _grade_with(planner: _Planner, ratings: dict, actions: Set[str]) -> Grade:
+    raised = planner.raised(ratings, actions)
+    changes = {c: v for c, v in raised.items() if planner.assessment.ratings.get(c, "-") != v}
+    return grade(planner.model, planner.assessment.with_ratings(changes), detail=False)
+
+
+def _fill(plan: dict, planner: _Planner, graded: Grade, milestones, final: Grade, needed: List[str],
+          rank: int) -> None:
+    model, assessment = planner.model, planner.assessment
+    members = set().union(*(chosen for _, chosen, _ in milestones)) if milestones else set()
     needed_set = set(needed)
-    direct = nx.transitive_reduction(ordering)
 
     def lift(aid):
-        # the shortest stave among the unfinished criteria it brings to full
         levels = [graded.dimension_level[model.criteria[c].dimension]
                   for c in model.actions[aid].addresses if not _is_full(assessment, c)]
         return min(levels) if levels else model.top_rank
 
-    phases = []
-    raised: Dict[str, float] = {}
+    layered = []
+    for level, chosen, after in milestones:
+        layers = [sorted(layer, key=lambda a: (lift(a), planner.effort(a), planner.index[a]))
+                  for layer in planner.layers(chosen)]
+        layered.append((level, layers, after))
+    order = [aid for _, layers, _ in layered for layer in layers for aid in layer]
+    schedule = _schedule(planner, order, members)
+    entries = {aid: _action_entry(planner, aid, needed_set, members, schedule) for aid in order}
+
+    phases, out_milestones = [], []
     checked: Set[str] = set()
-    previous = current
-    for number, generation in enumerate(nx.topological_generations(ordering), start=1):
-        actions = sorted(generation, key=lambda a: (lift(a), model.actions[a].effort, index[a]))
-        check = []
-        for aid in actions:
-            for cid in model.actions[aid].addresses:
-                raised[cid] = 1.0
-                if not _is_full(assessment, cid) and cid not in checked:
-                    checked.add(cid)
-                    entry = criterion_entry(model, assessment, cid)
-                    check.append({k: entry[k] for k in ("criterion", "dimension", "level", "key", "text",
-                                                         "evidence")})
-        after = grade(model, assessment.with_ratings(raised), detail=False).level
-        phases.append({
-            "phase": number,
-            "actions": [_action_entry(model, aid, needed_set, direct, index) for aid in actions],
-            "unlocks": level_object(model, after) if after > previous else None,
-            "level_after": after,
-            "effort": sum(model.actions[a].effort for a in actions),
-            "check": check,
-        })
-        previous = max(previous, after)
-    final = grade(model, assessment.with_ratings(raised), detail=False) if raised else graded
+    previous_level, previous_months = graded.level, 0
+    for level, layers, after in layered:
+        months = max([schedule[a]["months"] for layer in layers for a in layer] + [previous_months])
+        for n, layer in enumerate(layers):
+            last = n == len(layers) - 1
+            check = []
+            for aid in layer:
+                for cid in model.actions[aid].addresses:
+                    if not _is_full(assessment, cid) and cid not in checked and assessment.ratings.get(cid, 0) is not None:
+                        checked.add(cid)
+                        entry = criterion_entry(model, assessment, cid)
+                        check.append({k: entry[k] for k in ("criterion", "dimension", "level", "key", "text",
+                                                             "evidence")})
+            # an irredundant milestone reaches nothing new before its last layer is done
+            level_after = after.level if last else previous_level
+            phases.append({"phase": len(phases) + 1, "milestone": level,
+                           "actions": [entries[a] for a in layer],
+                           "unlocks": level_object(model, after.level) if last and after.level > previous_level
+                           else None,
+                           "level_after": level_after,
+                           "effort": sum(planner.effort(a) for a in layer), "check": check})
+        actions = [a for layer in layers for a in layer]
+        weeks = _person_weeks(planner, actions)
+        out_milestones.append({
+            "level": level, "name": dict(model.level(level).name), "actions": actions,
+            "months": months, "earliest": _add_months(assessment.assessed_on, months),
+            "reaches": after.barrel >= level and after.level >= level, "level_after": after.level,
+            "effort": sum(planner.effort(a) for a in actions), "person_weeks": weeks,
+            "caps": [{"rule": c["rule"], "level": c["level"], "until": c.get("until"),
+                      "reason": c.get("reason")} for c in after.dated_caps() if c["level"] < level]})
+        previous_level, previous_months = max(previous_level, after.level), months
     plan.update({
         "needed": needed,
+        "milestones": out_milestones,
         "phases": phases,
-        "order": [a["id"] for p in phases for a in p["actions"]],
-        "total_effort": sum(p["effort"] for p in phases),
+        "order": order,
+        "total_effort": sum(planner.effort(a) for a in order),
+        "total_person_weeks": _person_weeks(planner, order),
         "reaches": final.level >= rank,
         "level_after": final.level,
-        "caps": [{"rule": f.rule, "level": f.conclusion["level"], "facts": f.facts}
-                 for f in final.firings if f.conclusion["fact"] == "cap" and f.conclusion["level"] < rank],
+        "caps": [{"rule": c["rule"], "level": c["level"], "until": c.get("until"), "reason": c.get("reason"),
+                  "facts": next((f.facts for f in final.firings if f.rule == c["rule"]), [])}
+                 for c in final.dated_caps() if c["level"] < rank],
     })
-    if not phases and plan["reaches"]:
+    plan["red_flag_actions"] = _red_flag_actions(planner, plan["red_flags"], entries,
+                                                 {a: m["level"] for m in out_milestones for a in m["actions"]})
+    if not order and plan["reaches"]:
         plan["message"] = {lang: word("empty_plan", lang) for lang in ("zh", "en")}
-    elif not phases:
+    elif not order:
         plan["message"] = {lang: f"{word('capped_plan', lang)} {level_name(model, final.level, lang)}"
                                  f"{_stop(lang)} {word('cap_no_action', lang)}" for lang in ("zh", "en")}
-    return plan
+
+
+def _person_weeks(planner: _Planner, actions: Iterable[str]) -> List[int]:
+    scale = effort_scale(planner.model)
+    low = high = 0
+    for aid in actions:
+        weeks = scale.get(planner.effort(aid), {"person_weeks": (0, 0)})["person_weeks"]
+        low, high = low + weeks[0], high + weeks[1]
+    return [low, high]
+
+
+def _red_flag_actions(planner: _Planner, flags: List[str], entries: Dict[str, dict],
+                      milestone_of: Dict[str, int]) -> List[dict]:
+    """The actions (with their prerequisites) that would clear the red flags, in dependency order."""
+    if not flags:
+        return []
+    members = planner.cover(flags, set())
+    order = [a for layer in planner.layers(members)
+             for a in sorted(layer, key=lambda x: (planner.effort(x), planner.index[x]))]
+    schedule = _schedule(planner, order, members)
+    flagged = set(flags)
+    out = []
+    for aid in order:
+        entry = _action_entry(planner, aid, set(), members, schedule)
+        entry["clears"] = [c for c in planner.model.actions[aid].addresses if c in flagged]
+        entry["milestone"] = milestone_of.get(aid)
+        out.append(entry)
+    return out
 
 
 def _stop(lang: str) -> str:
     return "。" if lang == "zh" else "."
 
 
-def _action_entry(model, aid: str, needed: Set[str], direct: nx.DiGraph, index: Dict[str, int]) -> dict:
+def _action_entry(planner: _Planner, aid: str, needed: Set[str], members: Set[str], schedule) -> dict:
+    model, assessment = planner.model, planner.assessment
     action = model.actions[aid]
-    return {"id": aid, "name": dict(action.name), "addresses": list(action.addresses), "effort": action.effort,
+    mode = planner.mode[aid]
+    effort = planner.effort(aid)
+    gaps = [{"criterion": c, "rating": _rating(assessment, c), **({"not_rated": True}
+                                                                   if c not in assessment.ratings else {})}
+            for c in action.addresses
+            if _rating(assessment, c) is not None and not _is_full(assessment, c)]
+    timing = schedule[aid]
+    return {"id": aid, "name": dict(action.name), "addresses": list(action.addresses), "effort": effort,
             "depends_on": list(action.depends_on),
-            "after": sorted(direct.predecessors(aid), key=index.get),
+            "after": sorted(planner.direct(aid, members), key=planner.index.get),
             "covers": [c for c in action.addresses if c in needed],
-            "level": model.action_level(aid)}
+            "level": model.action_level(aid),
+            "mode": mode, "gaps": gaps,
+            "person_weeks": list(effort_scale(model).get(effort, {"person_weeks": (0, 0)})["person_weeks"]),
+            "lead_time_months": _lead(model, aid), "work_months": timing["work_months"],
+            "months": timing["months"], "earliest": _add_months(assessment.assessed_on, timing["months"])}
 
 
 # -- text ------------------------------------------------------------------------------
+def _criterion_name(model, cid: str, lang: str) -> str:
+    criterion = model.criteria.get(cid)
+    return f"{text_of(criterion.text, lang)} ({cid})" if criterion else cid
+
+
+def _when(entry: dict, lang: str) -> str:
+    if entry.get("earliest"):
+        return entry["earliest"]
+    return month_text(entry["months"], lang)
+
+
+def _action_lines(model, entry: dict, n: int, lang: str) -> List[str]:
+    mode = word(f"mode_{entry['mode']}", lang)
+    lines = [f"  {n}. {mode}: {text_of(entry['name'], lang)} ({entry['id']})"]
+    if entry["mode"] == "strengthen":
+        gaps = "; ".join(f"{_criterion_name(model, g['criterion'], lang)} "
+                         f"{rating_label(g['rating'], lang, g.get('not_rated', False))}" for g in entry["gaps"])
+        lines.append(f"     {word('close_gaps', lang)}: {gaps}")
+    else:
+        lines.append(f"     {word('addresses', lang)}: "
+                     + "; ".join(_criterion_name(model, c, lang) for c in entry["addresses"]))
+    lines.append(f"     {word('effort', lang)} {entry['effort']} ({effort_words(entry['person_weeks'], lang)})"
+                 f" · {word('evidence_after', lang).format(n=entry['lead_time_months'])}"
+                 f" · {word('earliest', lang)} {_when(entry, lang)}")
+    if entry["after"]:
+        lines.append(f"     {word('after', lang)}: {', '.join(entry['after'])}")
+    return lines
+
+
 def render_roadmap(plan: dict, model, lang: str = "en") -> str:
-    """The roadmap as text for people (deterministic, no colour)."""
+    """The roadmap as text for people (deterministic, no colour): red flags first, then milestone by milestone."""
     lines: List[str] = []
     company = plan.get("company") or {}
     title = safe_text(company.get("name") or company.get("id") or "-")
     lines.append(f"{word('roadmap_title', lang)}: {title}")
     lines.append(f"{word('from', lang)}: {level_name(model, plan['from'], lang)} → "
                  f"{word('to', lang)}: {level_name(model, plan['target'], lang)}")
+    if plan.get("assessed_on"):
+        lines.append(word("dates_from", lang).format(day=safe_text(plan["assessed_on"])))
+    if plan.get("red_flags"):
+        lines.append("")
+        lines.append(f"{word('red_flags', lang)} ({len(plan['red_flags'])}):")
+        for cid in plan["red_flags"]:
+            lines.append(f"  ! {_criterion_name(model, cid, lang)}")
+        if plan.get("red_flag_actions"):
+            lines.append(f"  {word('red_flag_actions', lang)}:")
+            for n, entry in enumerate(plan["red_flag_actions"], start=1):
+                lines.extend("  " + line for line in _action_lines(model, entry, n, lang))
+                if entry.get("milestone"):
+                    lines.append(f"       ({word('also_in_milestone', lang)} {level_name(model, entry['milestone'], lang)})")
     if plan.get("message"):
         lines.append("")
         lines.append(plan["message"][lang])
     if plan["needed"]:
         lines.append("")
-        lines.append(f"{word('needed', lang)} ({len(plan['needed'])}): {', '.join(plan['needed'])}")
+        lines.append(f"{word('needed', lang)} ({len(plan['needed'])}):")
+        lines.extend(f"  - {_criterion_name(model, cid, lang)}" for cid in plan["needed"])
+    phases_by_milestone: Dict[int, List[dict]] = {}
     for phase in plan["phases"]:
+        phases_by_milestone.setdefault(phase["milestone"], []).append(phase)
+    for milestone in plan["milestones"]:
         lines.append("")
-        unlocks = (f"{word('unlocks', lang)} {level_name(model, phase['unlocks']['rank'], lang)}"
-                   if phase["unlocks"] else word("no_unlock", lang))
-        lines.append(f"{word('phase', lang)} {phase['phase']} — {unlocks} — {word('effort', lang)} {phase['effort']}")
-        for n, action in enumerate(phase["actions"], start=1):
-            lines.append(f"  {n}. {action['id']}: {action['name'][lang]} [{word('effort', lang)} {action['effort']}]")
-            lines.append(f"     {word('addresses', lang)}: {', '.join(action['addresses'])}")
-            if action["after"]:
-                lines.append(f"     {word('after', lang)}: {', '.join(action['after'])}")
-        lines.append(f"  {word('check', lang)}:")
-        for entry in phase["check"]:
-            lines.append(f"    - {entry['criterion']}: {entry['evidence'][lang]}")
+        weeks = milestone["person_weeks"]
+        lines.append(f"{word('milestone', lang)} {level_name(model, milestone['level'], lang)} — "
+                     f"{word('earliest', lang)} {_when(milestone, lang)} — {len(milestone['actions'])} "
+                     f"{word('actions_count', lang)}, {word('effort', lang)} {weeks[0]}–{weeks[1]} "
+                     f"{word('person_weeks', lang)}")
+        if not milestone["actions"]:
+            lines.append(f"  {word('milestone_empty', lang)}")
+        n = 0
+        for phase in phases_by_milestone.get(milestone["level"], []):
+            if len(phases_by_milestone[milestone["level"]]) > 1:
+                lines.append(f"  {word('phase', lang)} {phase['phase']}")
+            for entry in phase["actions"]:
+                n += 1
+                lines.extend(_action_lines(model, entry, n, lang))
+        checks = [c for phase in phases_by_milestone.get(milestone["level"], []) for c in phase["check"]]
+        if checks:
+            lines.append(f"  {word('check', lang)}:")
+            for entry in checks:
+                lines.append(f"    - {_criterion_name(model, entry['criterion'], lang)}: {entry['evidence'][lang]}")
+        verdict = (word("milestone_reaches", lang) if milestone["reaches"]
+                   else word("milestone_short", lang))
+        lines.append(f"  {verdict} {level_name(model, milestone['level_after'], lang)}{_stop(lang)}")
+        for cap in milestone.get("caps") or []:
+            lines.append(f"  {cap_text(cap, model, lang)}")
     lines.append("")
-    if plan["phases"]:
+    if plan["milestones"] and plan["order"]:
+        lines.append(f"{word('level_dates', lang)}: " + "; ".join(
+            f"{level_name(model, m['level'], lang)} {_when(m, lang)}" for m in plan["milestones"] if m["reaches"]))
+        weeks = plan["total_person_weeks"]
         lines.append(f"{word('total', lang)}: {len(plan['order'])} {word('actions_count', lang)}, "
-                     f"{word('total_effort', lang)} {plan['total_effort']}{_stop(lang)}")
+                     f"{word('effort', lang)} {weeks[0]}–{weeks[1]} {word('person_weeks', lang)}{_stop(lang)}")
     if plan["reaches"]:
-        if plan["phases"]:
+        if plan["order"]:
             lines.append(f"{word('plan_reaches', lang)} {level_name(model, plan['level_after'], lang)}{_stop(lang)}")
-    elif plan["phases"]:
+    elif plan["order"]:
         lines.append(f"{word('plan_blocked', lang)} {level_name(model, plan['level_after'], lang)}{_stop(lang)}")
         lines.append(word("cap_no_action", lang))
     for cap in ([] if plan["reaches"] else plan["caps"]):
-        lines.append(f"  {word('caps', lang)}: {cap['rule']} → L{cap['level']}")
-    return "\n".join(lines) + "\n"
+        lines.append(f"  {cap_text(cap, model, lang)}")
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def cap_text(cap: dict, model, lang: str) -> str:
+    return cap_sentence(cap, model, lang)

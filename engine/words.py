@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .report import _WORDS as _REPORT_WORDS, pick
 
-__all__ = ["word", "level_name", "rating_label"]
+__all__ = ["word", "level_name", "rating_label", "effort_words", "month_text", "coverage_text", "na_above"]
 
 _WORDS = {
     # explain
@@ -59,6 +59,34 @@ _WORDS = {
     "dependency_graph": ("措施依赖关系图", "Action dependency graph"),
     "legend_done": ("虚线：经由已完成措施的间接依赖", "dashed: indirect dependency through a done action"),
     "cap_no_action": ("没有措施能解除封顶规则。", "No action lifts a cap."),
+    "mode_start": ("启动", "start"),
+    "mode_complete": ("完善", "complete"),
+    "mode_strengthen": ("加强", "strengthen"),
+    "close_gaps": ("补齐差距", "close the gaps in"),
+    "evidence_after": ("完成后 {n} 个月证据方可计入", "evidence counts {n} months after the work"),
+    "earliest": ("最早", "earliest"),
+    "person_weeks": ("人周", "person-weeks"),
+    "milestone": ("里程碑", "Milestone"),
+    "milestone_empty": ("无需新增措施（前面的里程碑已满足本级）。",
+                        "No further action (the earlier milestones already meet this level)."),
+    "milestone_reaches": ("评级确认：完成本里程碑及之前各里程碑后达到", "Graded: with this and the earlier milestones done, the company reaches"),
+    "milestone_short": ("评级确认：完成后仍为", "Graded: with them done the company is still at"),
+    "level_dates": ("各等级最早可申报时间", "Each level can first be claimed"),
+    "dates_from": ("日期自评估日 {day} 起按关键路径推算，为证据最早可计入的月份。",
+                   "Dates run from the assessment day {day} along the critical path: the earliest month the evidence counts."),
+    "months_after": ("评估后第 {n} 个月", "month {n} after the assessment"),
+    "red_flags": ("红旗项（安全、合规或数据真实性关键条款，评为部分满足或更低）",
+                  "Red flags (safety-, legality- or integrity-critical criteria rated partial or below)"),
+    "red_flag_actions": ("消除红旗项的措施（与里程碑分开列出）", "Actions that clear them (apart from the milestones)"),
+    "also_in_milestone": ("也在里程碑", "also in milestone"),
+    "gantt": ("时间表（甘特图）", "Timeline (Gantt chart)"),
+    "gantt_work": ("实施", "work"),
+    "gantt_lead": ("证据积累", "evidence accrues"),
+    "provisional": ("暂定（评分覆盖率不足）", "provisional (too few criteria rated)"),
+    "coverage": ("评分覆盖率", "Coverage"),
+    "coverage_line": ("已评 {rated}/{applicable} 项适用条款（{pct}%）", "{rated} of {applicable} applicable criteria rated ({pct}%)"),
+    "coverage_below": ("低于模型要求的 {pct}%：等级为暂定", "below the model's {pct}%: the grade is provisional"),
+    "na_above": ("L{k} 以上不适用", "not applicable above L{k}"),
     # whatif
     "whatif_title": ("假设分析", "What if"),
     "changed": ("改动的评分", "Changed ratings"),
@@ -118,3 +146,28 @@ def rating_label(rating, lang: str, not_rated: bool = False) -> str:
     if names:
         return f"{names[0] if lang == 'zh' else names[1]} ({float(rating):g})"
     return f"{float(rating):g}"
+
+
+def effort_words(person_weeks, lang: str) -> str:
+    """``[1, 4]`` -> ``1–4 person-weeks`` / ``1–4 人周``."""
+    low, high = person_weeks
+    return f"{low}–{high} {word('person_weeks', lang)}"
+
+
+def month_text(months: int, lang: str) -> str:
+    """An offset in months when the assessment has no date."""
+    return word("months_after", lang).format(n=months)
+
+
+def coverage_text(coverage: dict, lang: str) -> str:
+    """``150 of 159 applicable criteria rated (94%)``, with the provisional note when below the minimum."""
+    pct = int(coverage["share"] * 100 + 1e-9)
+    text = word("coverage_line", lang).format(rated=coverage["rated"], applicable=coverage["applicable"], pct=pct)
+    if coverage.get("provisional"):
+        floor = int(round(coverage.get("min_coverage", 0.9) * 100))
+        text += ("；" if lang == "zh" else "; ") + word("coverage_below", lang).format(pct=floor)
+    return text
+
+
+def na_above(level: int, lang: str) -> str:
+    return word("na_above", lang).format(k=level)

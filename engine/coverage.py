@@ -1,0 +1,66 @@
+"""How complete an assessment is, which staves apply how far up, and which critical criteria are weak.
+
+All three are read off the ratings and the model, beside the grade (issue 11):
+
+- *coverage*: of the criteria that apply (not rated ``na``, not made na by the
+  company's profile), how many were rated.  Below the model's
+  ``method.min_coverage`` the grade is *provisional*: an unrated criterion
+  counts 0.0 (CONTRACT §2), so a half-filled questionnaire grades low for
+  want of answers, not for want of quality.
+- *applicable_to*: the highest level at which a stave has an applicable
+  criterion.  Above it every cell of the stave is na; the barrel already
+  treats such cells as met, and the reports say "not applicable above Lk"
+  instead of showing the stave at the top level.
+- *red flags*: criteria the model marks ``red_flag: true`` (safety, legality,
+  data integrity) rated ``partial`` or below, or not rated.  They are listed
+  whatever the next level needs.
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+__all__ = ["DEFAULT_MIN_COVERAGE", "RED_FLAG_AT_OR_BELOW", "min_coverage", "coverage", "applicable_to",
+           "red_flags"]
+
+DEFAULT_MIN_COVERAGE = 0.9      # SPEC default when the model's method does not declare min_coverage
+RED_FLAG_AT_OR_BELOW = 0.5      # partial
+
+
+def min_coverage(model) -> float:
+    value = getattr(model, "min_coverage", None)
+    return DEFAULT_MIN_COVERAGE if value is None else float(value)
+
+
+def coverage(model, ratings: Dict[str, object]) -> dict:
+    """``{"rated", "applicable", "share", "min_coverage", "provisional"}`` for one assessment's ratings."""
+    applicable = [cid for cid in model.criteria if not (cid in ratings and ratings[cid] is None)]
+    rated = sum(1 for cid in applicable if cid in ratings)
+    share = round(rated / len(applicable), 4) if applicable else 1.0
+    floor = min_coverage(model)
+    return {"rated": rated, "applicable": len(applicable), "share": share, "min_coverage": floor,
+            "provisional": share < floor}
+
+
+def applicable_to(model, ratings: Dict[str, object]) -> Dict[str, int]:
+    """Dimension id -> the highest level with an applicable criterion (1 when none applies)."""
+    out = {d.id: 1 for d in model.dimensions}
+    for criterion in model.criteria.values():
+        if criterion.id in ratings and ratings[criterion.id] is None:
+            continue
+        out[criterion.dimension] = max(out[criterion.dimension], criterion.level)
+    return out
+
+
+def red_flags(model, ratings: Dict[str, object]) -> List[str]:
+    """Red-flag criteria rated partial or below, or not rated (na is not a red flag), in model order."""
+    out = []
+    for criterion in model.criteria.values():
+        if not getattr(criterion, "red_flag", False):
+            continue
+        if criterion.id not in ratings:
+            out.append(criterion.id)
+            continue
+        rating = ratings[criterion.id]
+        if rating is not None and rating <= RED_FLAG_AT_OR_BELOW:
+            out.append(criterion.id)
+    return out
