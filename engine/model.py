@@ -587,8 +587,8 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
         dimensions=[Dimension(item["id"], item["pillar"], text(item, "name"), text(item, "description"))
                     for _, item, _ in dimensions.values()],
         facts=[Fact(item["id"], item["type"],
-                    item.get("default", {"boolean": False, "number": 0, "string": "", "date": None,
-                                         "record": []}[item["type"]]),
+                    [] if item["type"] == "record" else   # a plain list (the loader's is located)
+                    item.get("default", {"boolean": False, "number": 0, "string": "", "date": None}[item["type"]]),
                     text(item, "name"), text(item, "description"), refs(item),
                     tuple(item.get("fields", {}).items()), tuple(item.get("optional", [])),
                     item.get("period_months"), item.get("period_from"),

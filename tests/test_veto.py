@@ -232,3 +232,14 @@ then:
     result = run(runner, "kb", "validate", "--model", root)
     assert result.exit_code == 1
     assert "field product_recall.date is date, compared with a int" in result.output
+
+
+def test_the_yaml_questionnaire_lists_the_record_facts_empty(runner, veto_model, tmp_path):
+    out = tmp_path / "t.yaml"
+    result = run(runner, "template", "--model", veto_model, "--format", "yaml", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "  product_recall: []" in text and "  falsified_test_data: []" in text
+    export = json.loads(run(runner, "kb", "export", "--model", veto_model).output)
+    recall_fact = next(f for f in export["facts"] if f["id"] == "product_recall")
+    assert (recall_fact["type"], recall_fact["period_months"], recall_fact["fields"]["date"]) == ("record", 36, "date")
