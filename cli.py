@@ -180,6 +180,26 @@ def main():
     """
 
 
+def require_complete_option(command):
+    """``--require-complete``: a provisional grade (coverage below the model's min_coverage) exits 1 (issue 11)."""
+    return click.option("--require-complete", "require_complete", is_flag=True,
+                        help="Exit 1 instead of grading when fewer applicable criteria are rated than the "
+                             "model's min_coverage (the grade would be provisional).")(command)
+
+
+def check_complete(required, file, graded):
+    if not required:
+        return
+    from engine.coverage import coverage
+    share = coverage(graded.model, graded.assessment.ratings)
+    if share["provisional"]:
+        raise engine.InputError(Problem(
+            file, 1, 1, f"only {share['rated']} of {share['applicable']} applicable criteria are rated "
+                        f"({int(share['share'] * 100)}%), below the model's minimum coverage "
+                        f"{int(round(share['min_coverage'] * 100))}%: the grade would be provisional "
+                        f"(--require-complete)", "incomplete"))
+
+
 # -- assess ---------------------------------------------------------------------------
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
@@ -189,7 +209,8 @@ def main():
               help="Include the rule-firing trace in JSON output.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Also append the assessment and its result to this history database (SQLite).")
-def assess(file, model_dir, fmt, lang, out, trace, db_path):
+@require_complete_option
+def assess(file, model_dir, fmt, lang, out, trace, db_path, require_complete):
     """Grade the assessment FILE (YAML or JSON): the level, each stave's level and
     scores, and what blocks the next level.
 
@@ -198,6 +219,7 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path):
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     graded = engine.grade(model, assessment)
+    check_complete(require_complete, file, graded)
     result = graded.as_dict(trace=trace)
     from engine.report import render_assess
     if not db_path:
@@ -445,9 +467,12 @@ def trace_verify(record_file, file, model_dir):
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--level", "level", type=int, default=None,
               help="The level N to explain (1..top; default: the next level).")
+@click.option("--rules", "show_rules", is_flag=True,
+              help="Also list the rule firings behind the level, in rule notation (for auditors).")
+@require_complete_option
 @model_option
 @output_options(["text", "json", "markdown", "html"])
-def explain(file, level, model_dir, fmt, lang, out):
+def explain(file, level, show_rules, require_complete, model_dir, fmt, lang, out):
     """Why the company's level holds (the rules that fired, with the facts they matched)
     and why level N does not: the staves below it (the barrel), each failing
     (dimension, level) with its score against the threshold, key criteria below the
@@ -459,21 +484,25 @@ def explain(file, level, model_dir, fmt, lang, out):
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     graded = engine.grade(model, assessment)
+    check_complete(require_complete, file, graded)
     result = explain_level(model, assessment, level=level, graded=graded)
-    emit_report("explain", fmt, result, render_explain, lang, out, file, model, assessment, graded, rank=level)
+    render = (lambda data, m, lg: render_explain(data, m, lg, rules=True)) if show_rules else render_explain
+    emit_report("explain", fmt, result, render, lang, out, file, model, assessment, graded, rank=level)
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--target", "target", type=int, default=None,
               help="The level N to reach (default: the next level).")
+@require_complete_option
 @model_option
 @output_options(["text", "json", "markdown", "html"])
-def roadmap(file, target, model_dir, fmt, lang, out):
-    """An ordered improvement plan from the company's level to level N: the fewest
-    actions covering the minimal fix for N, every prerequisite not yet done, in phases
-    (each says which level it unlocks and its PDCA check: the criteria whose evidence
-    proves it done).
+def roadmap(file, target, require_complete, model_dir, fmt, lang, out):
+    """An improvement plan from the company's level to level N, one milestone per level:
+    milestone k holds exactly the actions level k still needs (start, complete, or
+    strengthen what is in place), in dependency order, each dated from the assessment
+    day (effort in person-weeks, months until its evidence counts), with the month each
+    level can first be claimed.  Actions that clear red flags are listed apart.
 
     A target at or below the company's level gives an empty plan and says so (exit 0);
     a target outside the model's levels is an error (exit 1).  When a cap rule holds
@@ -482,6 +511,7 @@ def roadmap(file, target, model_dir, fmt, lang, out):
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     graded = engine.grade(model, assessment)
+    check_complete(require_complete, file, graded)
     plan = plan_roadmap(model, assessment, target=target, graded=graded)
     emit_report("roadmap", fmt, plan, render_roadmap, lang, out, file, model, assessment, graded, rank=target)
 

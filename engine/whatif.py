@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .assessment import CANONICAL, parse_rating
+from .assessment import _na_allowed as na_allowed
 from .errors import InputError, Problem, suggestion
 from .grading import grade
 from .words import level_name, rating_label, word
@@ -44,6 +45,10 @@ def parse_settings(model, settings: Sequence[str]) -> Dict[str, Optional[float]]
             changes[criterion_id] = parse_rating(value)
         except ValueError as exc:
             problems.append(Problem("--set", position, 1, f"{criterion_id}: {exc}", "bad-rating"))
+            continue
+        if changes[criterion_id] is None and not na_allowed(model)(criterion_id):
+            problems.append(Problem("--set", position, 1, f"criterion {criterion_id!r} does not allow na: rate it "
+                                                          f"none, partial, largely or full", "na-not-allowed"))
     if not settings:
         problems.append(Problem("--set", 1, 1, "nothing to change: give at least one --set ID=RATING"))
     if problems:

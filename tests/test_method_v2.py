@@ -282,3 +282,12 @@ def test_the_calibration_corpus_is_not_read_as_model_files(runner, tmp_path):
                                          encoding="utf-8")
     result = run(runner, "kb", "validate", "--model", model_dir)
     assert result.exit_code == 0, result.output
+
+
+def test_whatif_refuses_na_where_the_model_does_not_allow_it(runner, tmp_path):
+    model_dir = build_v2(tmp_path / "m")
+    path = write(tmp_path / "a.yaml", {cid: "full" for cid in criterion_ids(model_dir)})
+    refused = run(runner, "whatif", path, "--model", model_dir, "--set", "beta-2-1=na")
+    assert refused.exit_code == 1 and "'beta-2-1' does not allow na" in refused.stderr
+    allowed = run(runner, "whatif", path, "--model", model_dir, "--set", "gamma-2-2=na", "--format", "json")
+    assert allowed.exit_code == 0, allowed.output
