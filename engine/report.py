@@ -122,8 +122,14 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
                    f"({profile['id']})" + (f" — {len(profile['not_applicable'])} "
                    + ("项准则按不适用计" if lang == "zh" else "criteria counted as not applicable")
                    if profile.get("not_applicable") else ""))
+    out.extend(_red_flag_block(result, model, lang))
     out.append("")
-    out.append(f"{tr('level', lang)}: {level_label(result['level'], lang)}")
+    provisional = f" — {_words('provisional', lang)}" if result.get("provisional") else ""
+    out.append(f"{tr('level', lang)}: {level_label(result['level'], lang)}{provisional}")
+    if result.get("coverage"):
+        from .words import coverage_text
+        out.append(f"{_words('coverage', lang)}: "
+                   f"{coverage_text({**result['coverage'], 'provisional': result.get('provisional')}, lang)}")
     barrel = result.get("barrel")
     dims = {d.id: d for d in model.dimensions}
     if barrel:
@@ -147,7 +153,13 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
             marks.append(f"{_fmt_score(score)} {'✓' if ok else '✗'}")
         label = f"{text_of(dims[row['id']].name, lang)} ({row['id']})"
         short = "*" if barrel and row["id"] in barrel["shortest"] else ""
-        table.add_row(label + short, text_of(pillars[row["pillar"]].name, lang), str(row["level"]), *marks)
+        stave = str(row["level"])
+        if row.get("applicable_to") is not None and row["applicable_to"] < top:
+            # issue 11: na above some level is not excellence: say how far the stave applies
+            from .words import na_above
+            stave = f"{stave} ({na_above(row['applicable_to'], lang)})"
+            marks = [m if k <= row["applicable_to"] else tr("na", lang) for k, m in zip(range(2, top + 1), marks)]
+        table.add_row(label + short, text_of(pillars[row["pillar"]].name, lang), stave, *marks)
     console.print(table)
     out.append(console.file.getvalue().rstrip("\n"))
 
@@ -161,7 +173,8 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
             lines.append(f"  {tr('caps', lang)}: " + "; ".join(
                 f"{cap['rule']} → {cap['level']}" for cap in nxt["caps"]))
             lines.extend(f"  - {cap_sentence(cap, model, lang)}" for cap in nxt["caps"])
-            lines.append(f"  {tr('cap_note', lang)}")
+            from .diagnosis import cap_relation
+            lines.append(f"  {cap_relation(result['level']['rank'], (barrel or {}).get('rank', 0), lang)}")
         blockers = nxt["blockers"]
         lines.append(f"  {tr('blockers', lang)} ({len(blockers)}):")
         current = None
@@ -184,6 +197,17 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     lines.append(f"{tr('not_rated', lang)} ({len(not_rated)}): {', '.join(not_rated) if not_rated else tr('none', lang)}")
     # plain lines, not rich: long criterion texts must not wrap into the margin
     return _strip("\n".join(out + lines))
+
+
+def _words(key: str, lang: str) -> str:
+    from .words import word
+    return word(key, lang)
+
+
+def _red_flag_block(result: dict, model, lang: str) -> List[str]:
+    """Red flags first, whatever the next level needs (issue 11)."""
+    from .diagnosis import red_flag_lines
+    return red_flag_lines(model, result.get("red_flags") or [], lang)
 
 
 def _strip(text: str) -> str:
