@@ -17,10 +17,12 @@ from typing import Dict, List, Optional
 from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units
-from .words import level_name, rating_label, word
+from .report import cap_sentence
+from .words import coverage_text, criterion_title, level_name, na_above, rating_label, word
 from .report import safe_text
 
-__all__ = ["explain", "check_rank", "criterion_entry", "addressed_by", "render_explain", "fact_summary"]
+__all__ = ["explain", "check_rank", "criterion_entry", "addressed_by", "render_explain", "fact_summary",
+           "red_flag_lines", "cap_relation"]
 
 
 def check_rank(model, rank: Optional[int], option: str) -> None:
@@ -125,7 +127,10 @@ def explain(model, assessment, level: Optional[int] = None, graded: Optional[Gra
         "model": {"id": model.id, "version": model.version},
         "level": level_object(model, current),
         "barrel": {"rank": graded.barrel, "shortest": graded.shortest},
-        "dimensions": [{"id": d.id, "level": graded.dimension_level[d.id]} for d in model.dimensions],
+        "dimensions": [{"id": d.id, "level": graded.dimension_level[d.id],
+                        "applicable_to": graded.applicable_to[d.id]} for d in model.dimensions],
+        **graded.completeness(),
+        "caps": graded.dated_caps(),
         "target": level_object(model, rank) if rank is not None else None,
         "reached": rank is None or rank <= current,
         "holds": _holds(graded),
@@ -162,8 +167,8 @@ def _why_not(model, assessment, graded: Grade, rank: int) -> dict:
             "minimal_fix": minimal_fix_for_cell(model, score),
         })
     fix = graded.minimal_fix(rank)
-    caps = [{"rule": f.rule, "level": f.conclusion["level"], "facts": f.facts}
-            for f in graded.firings if f.conclusion["fact"] == "cap" and f.conclusion["level"] < rank]
+    facts = {f.rule: f.facts for f in graded.firings if f.conclusion["fact"] == "cap"}
+    caps = [{**cap, "facts": facts.get(cap["rule"], [])} for cap in graded.dated_caps() if cap["level"] < rank]
     after = grade(model, assessment.with_ratings({cid: 1.0 for cid in fix}), detail=False)
     staves_below = sorted(
         ({"dimension": d.id, "level": graded.dimension_level[d.id], "shortest": d.id in graded.shortest}
@@ -200,16 +205,151 @@ def _dim_name(model, dimension: str, lang: str) -> str:
     return f"{dim.name['zh'] if lang == 'zh' else dim.name['en']} ({dimension})"
 
 
-def render_explain(result: dict, model, lang: str = "en") -> str:
-    """The explanation as text for people (deterministic, no colour)."""
+def render_explain(result: dict, model, lang: str = "en", rules: bool = False) -> str:
+    """The explanation as text for people, in domain sentences (deterministic, no colour).
+
+    Criteria are named by title with the id beside, caps by their reason and
+    the day they lift.  ``rules`` appends the rule firings in rule notation
+    (``explain --rules``), for auditors.
+    """
     lines: List[str] = []
     company = result.get("company") or {}
     title = safe_text(company.get("name") or company.get("id") or "-")
+    rank = result["level"]["rank"]
     lines.append(f"{word('explain_title', lang)}: {title}")
-    lines.append(f"{word('level', lang)}: {level_name(model, result['level']['rank'], lang)}"
-                 f"  ({word('barrel', lang)}: {result['barrel']['rank']})")
+    provisional = f" — {word('provisional', lang)}" if result.get("provisional") else ""
+    lines.append(f"{word('level', lang)}: {level_name(model, rank, lang)}{provisional}")
+    if result.get("coverage"):
+        lines.append(f"{word('coverage', lang)}: {coverage_text({**result['coverage'], 'provisional': result.get('provisional')}, lang)}")
+    lines.extend(red_flag_lines(model, result.get("red_flags") or [], lang))
     lines.append("")
-    lines.append(f"{word('why_holds', lang)} — {level_name(model, result['level']['rank'], lang)}:")
+    lines.append(f"{word('why_holds', lang)} — {level_name(model, rank, lang)}:")
+    lines.extend("  " + line for line in _holds_sentences(result, model, lang))
+    lines.append("")
+    target = result["target"]
+    why = result["why_not"]
+    if target is None:
+        lines.append(word("top_reached", lang))
+    elif why is None:
+        lines.append(f"{level_name(model, target['rank'], lang)}: {word('reached_already', lang)}{_stop(lang)}")
+    else:
+        lines.extend(_why_not_lines(result, model, lang))
+    if rules:
+        lines.append("")
+        lines.extend(_rule_lines(result, model, lang))
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _stop(lang: str) -> str:
+    return "。" if lang == "zh" else "."
+
+
+def red_flag_lines(model, flags: List[str], lang: str) -> List[str]:
+    """The red-flag block every report for people opens with (empty without red flags)."""
+    if not flags:
+        return []
+    out = ["", f"{word('red_flags', lang)} ({len(flags)}):"]
+    for cid in flags:
+        out.append(f"  ! {criterion_title(model, cid, lang)}")
+    return out
+
+
+def _stave_words(model, entry: dict, lang: str) -> str:
+    name = _dim_name(model, entry["id"], lang)
+    text = f"{name}: L{entry['level']}"
+    applicable = entry.get("applicable_to")
+    if applicable is not None and applicable < model.top_rank:
+        text += f" ({na_above(applicable, lang)})"
+    return text
+
+
+def _holds_sentences(result: dict, model, lang: str) -> List[str]:
+    rank = result["level"]["rank"]
+    barrel = result["barrel"]
+    shortest = ", ".join(_dim_name(model, d, lang) for d in barrel["shortest"])
+    out = []
+    if lang == "zh":
+        out.append(f"木桶等级为 {level_name(model, barrel['rank'], lang)}：最短的板是 {shortest}。")
+    else:
+        out.append(f"The barrel stands at {level_name(model, barrel['rank'], lang)}: the shortest staves are "
+                   f"{shortest}.")
+    holding = [c for c in result.get("caps") or [] if c.get("holding")]
+    for cap in holding:
+        out.append(cap_sentence(cap, model, lang) + _stop(lang))
+    if holding:
+        out.append(cap_relation(rank, barrel["rank"], lang))
+    out.append("各维度等级：" if lang == "zh" else "Staves:")
+    out.extend(f"  {_stave_words(model, d, lang)}" for d in result["dimensions"])
+    return out
+
+
+def cap_relation(level: int, barrel: int, lang: str) -> str:
+    """What a holding cap does, said right whether it equals the barrel or sits below it (issue 11)."""
+    if level < barrel:
+        return word("cap_below_barrel", lang).format(level=level, barrel=barrel)
+    return word("cap_at_barrel", lang).format(level=level)
+
+
+def _why_not_lines(result: dict, model, lang: str) -> List[str]:
+    target = result["target"]
+    why = result["why_not"]
+    lines = [f"{word('why_not', lang)} {level_name(model, target['rank'], lang)}:"]
+    if why["staves_below"]:
+        lines.append(f"  {word('staves_below', lang)}:")
+        for stave in why["staves_below"]:
+            mark = f" — {word('shortest_stave', lang)}" if stave["shortest"] else ""
+            lines.append(f"    {_dim_name(model, stave['dimension'], lang)}: L{stave['level']}{mark}")
+    if why["caps"]:
+        lines.append(f"  {word('caps_block', lang)}:")
+        for cap in why["caps"]:
+            lines.append(f"    {cap_sentence(cap, model, lang)}")
+    for cell in why["failing"]:
+        score = "—" if cell["score"] is None else f"{cell['score']:.2f}"
+        dim = _dim_name(model, cell["dimension"], lang)
+        if lang == "zh":
+            head = f"{dim} 的 L{cell['level']} 要求未满足：得分 {score}，阈值 {cell['threshold']:.2f}"
+        else:
+            head = (f"{dim} does not meet level {cell['level']}: it scores {score} against the threshold "
+                    f"{cell['threshold']:.2f}")
+        if cell["reason"] == "key" or cell["keys_below"]:
+            head += "，且有关键条款低于最低要求" if lang == "zh" else ", and a key criterion is below its minimum"
+        lines.append(f"  {head}{_stop(lang)}")
+        for key in cell["keys_below"]:
+            rating = rating_label(key["rating"], lang, key.get("not_rated", False))
+            if lang == "zh":
+                lines.append(f"    ! 关键条款 {criterion_title(model, key['criterion'], lang)} 评为 {rating}，"
+                             f"低于关键最低分 {cell['key_minimum']:.2f}")
+            else:
+                lines.append(f"    ! key criterion {criterion_title(model, key['criterion'], lang)} is rated "
+                             f"{rating}, below the key minimum {cell['key_minimum']:.2f}")
+        names = ("；" if lang == "zh" else "; ").join(criterion_title(model, c, lang) for c in cell["minimal_fix"])
+        lines.append(f"    {word('to_meet_it', lang)}: {names}")
+    fix = why["minimal_fix"]
+    lines.append("")
+    lines.append(f"{word('minimal_fix', lang)} ({len(fix)}):" + ("" if fix else f" {word('none', lang)}"))
+    for entry in fix:
+        key = f" [{word('key', lang)}]" if entry["key"] else ""
+        lines.append(f"  - {criterion_title(model, entry['criterion'], lang)}{key}: "
+                     f"{rating_label(entry['rating'], lang, entry.get('not_rated', False))} → "
+                     f"{rating_label(1.0, lang)}")
+        lines.append(f"      {entry['text'][lang]}")
+        lines.append(f"      {word('evidence', lang)}: {entry['evidence'][lang]}")
+        if entry.get("actions"):
+            names = ("；" if lang == "zh" else "; ").join(
+                f"{model.actions[a].name[lang]} ({a})" if a in model.actions else a for a in entry["actions"])
+            lines.append(f"      {word('addressed_by', lang)}: {names}")
+    after = why["after_fix"]
+    verdict = word("reaches", lang) if after["reaches"] else word("does_not_reach", lang)
+    lines.append(f"{word('after_fix', lang)}: {level_name(model, after['level'], lang)} — {verdict} "
+                 f"{level_name(model, target['rank'], lang)}")
+    if why["caps"] and not after["reaches"]:
+        lines.append(word("cap_no_action", lang))
+    return lines
+
+
+def _rule_lines(result: dict, model, lang: str) -> List[str]:
+    """The firings behind the level and the failing cells, in rule notation (``explain --rules``)."""
+    lines = [f"{word('rules_fired', lang)}:"]
     holds = result["holds"]
     for entry in holds["rules"]:
         kind = entry["conclusion"]["fact"]
@@ -222,53 +362,13 @@ def render_explain(result: dict, model, lang: str = "en") -> str:
     by_rule = ", ".join(f"{rule} ×{n}" for rule, n in holds["cells_met_by_rule"].items())
     lines.append(f"  {word('cells_met', lang).format(k=result['level']['rank'])}: {holds['cells_met']}"
                  + (f" ({by_rule})" if by_rule else ""))
-    lines.append("")
-    target = result["target"]
-    why = result["why_not"]
-    if target is None:
-        lines.append(word("top_reached", lang))
-        return "\n".join(lines) + "\n"
-    if why is None:
-        lines.append(f"{level_name(model, target['rank'], lang)}: {word('reached_already', lang)}.")
-        return "\n".join(lines) + "\n"
-    lines.append(f"{word('why_not', lang)} {level_name(model, target['rank'], lang)}:")
-    if why["staves_below"]:
-        lines.append(f"  {word('staves_below', lang)}:")
-        for stave in why["staves_below"]:
-            mark = " *" if stave["shortest"] else ""
-            lines.append(f"    {_dim_name(model, stave['dimension'], lang)}: L{stave['level']}{mark}")
-    if why["caps"]:
-        lines.append(f"  {word('caps_block', lang)}:")
-        for cap in why["caps"]:
-            matched = "; ".join(fact_summary(f) for f in cap["facts"])
-            lines.append(f"    {cap['rule']} → L{cap['level']}: {matched}")
-    if why["failing"]:
-        lines.append(f"  {word('failing_cells', lang)}:")
-    for cell in why["failing"]:
-        score = "—" if cell["score"] is None else f"{cell['score']:.2f}"
-        reason = word("reason_key" if cell["reason"] == "key" else "reason_threshold", lang)
-        lines.append(f"    {_dim_name(model, cell['dimension'], lang)} L{cell['level']}: {word('score', lang)} "
-                     f"{score} / {word('threshold', lang)} {cell['threshold']:.2f} — {reason} ({cell['rule']})")
-        for key in cell["keys_below"]:
-            lines.append(f"      ! {key['criterion']} [{word('key', lang)}] "
-                         f"{rating_label(key['rating'], lang, key.get('not_rated', False))} < "
-                         f"{word('key_minimum', lang)} {cell['key_minimum']:.2f}")
-        lines.append(f"      {word('minimal_fix', lang)}: {', '.join(cell['minimal_fix'])}")
-    fix = why["minimal_fix"]
-    lines.append("")
-    lines.append(f"{word('minimal_fix', lang)} ({len(fix)}):" + ("" if fix else f" {word('none', lang)}"))
-    for entry in fix:
-        key = f" [{word('key', lang)}]" if entry["key"] else ""
-        lines.append(f"  - {entry['criterion']}{key} "
-                     f"({rating_label(entry['rating'], lang, entry.get('not_rated', False))} → "
-                     f"{rating_label(1.0, lang)}): {entry['text'][lang]}")
-        lines.append(f"      {word('evidence', lang)}: {entry['evidence'][lang]}")
-        if entry.get("actions"):
-            lines.append(f"      {word('addressed_by', lang)}: {', '.join(entry['actions'])}")
-    after = why["after_fix"]
-    verdict = word("reaches", lang) if after["reaches"] else word("does_not_reach", lang)
-    lines.append(f"{word('after_fix', lang)}: {level_name(model, after['level'], lang)} — {verdict} "
-                 f"{level_name(model, target['rank'], lang)}")
-    if why["caps"] and not after["reaches"]:
-        lines.append(word("cap_no_action", lang))
-    return "\n".join(lines) + "\n"
+    why = result.get("why_not")
+    for cell in (why or {}).get("failing", []):
+        if cell.get("firing"):
+            firing = cell["firing"]
+            matched = "; ".join(fact_summary(f) for f in firing["facts"])
+            lines.append(f"  #{firing['seq']} {firing['rule']}: {matched} ⇒ {fact_summary(firing['conclusion'])}")
+    for cap in (why or {}).get("caps", []):
+        matched = "; ".join(fact_summary(f) for f in cap.get("facts", []))
+        lines.append(f"  {cap['rule']} → L{cap['level']}: {matched}")
+    return lines

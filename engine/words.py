@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .report import _WORDS as _REPORT_WORDS, pick
 
-__all__ = ["word", "level_name", "rating_label", "effort_words", "month_text", "coverage_text", "na_above"]
+__all__ = ["word", "level_name", "rating_label", "criterion_title", "effort_words", "month_text", "coverage_text", "na_above"]
 
 _WORDS = {
     # explain
@@ -33,6 +33,12 @@ _WORDS = {
                    "Caps that keep the company below this level (no criterion fix lifts them)"),
     "top_reached": ("已达最高等级，无需诊断下一级。", "The company is at the top level; there is no next level."),
     "gain": ("提升", "gain"),
+    "shortest_stave": ("最短的板", "a shortest stave"),
+    "to_meet_it": ("满足该级最少需提升", "To meet it, raise at least"),
+    "cap_below_barrel": ("封顶规则使企业停留在 {level} 级，低于木桶等级 {barrel} 级；整改条款无法解除封顶。",
+                         "The cap holds the company at level {level}, below its barrel level {barrel}; no criterion fix lifts a cap."),
+    "cap_at_barrel": ("封顶规则与木桶等级同为 {level} 级：即使各维度提升，封顶解除前企业也不能高于 {level} 级。",
+                      "The cap is at the barrel level {level}: even with the staves raised, the company cannot rise above level {level} until the cap lifts."),
     # roadmap
     "roadmap_title": ("改进路线图", "Improvement roadmap"),
     "from": ("当前", "From"),
@@ -171,3 +177,29 @@ def coverage_text(coverage: dict, lang: str) -> str:
 
 def na_above(level: int, lang: str) -> str:
     return word("na_above", lang).format(k=level)
+
+
+_TITLE_MAX = {"zh": 28, "en": 64}
+
+
+def criterion_title(model, criterion_id: str, lang: str) -> str:
+    """A criterion as a person names it: its title (``title`` when the model gives one, else the opening of
+    its text up to the first colon, comma or semicolon, shortened to a line) with its id beside it."""
+    criterion = model.criteria.get(criterion_id)
+    if criterion is None:
+        return criterion_id
+    title = getattr(criterion, "title", None)
+    text = (title or criterion.text).get(lang) or criterion.text.get("en") or ""
+    if not title:
+        for mark in ("：", ":", "；", ";", "，", ",", "。", ". "):
+            head = text.split(mark, 1)[0].strip()
+            if len(head) >= (6 if lang == "zh" else 16):
+                text = head
+                break
+        limit = _TITLE_MAX["zh" if lang == "zh" else "en"]
+        if len(text) > limit:
+            cut = text[:limit]
+            if lang != "zh" and " " in cut:
+                cut = cut.rsplit(" ", 1)[0]
+            text = cut.rstrip(" ,;:，；：") + "…"
+    return f"{text} ({criterion_id})"
