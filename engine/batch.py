@@ -47,6 +47,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from . import safeio
 from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
+from .assessment import apply_model_rules
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
 from .stats import summarize
@@ -414,7 +415,12 @@ def _wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Opt
     ordered = {key: company[key] for key in ("id", "name", "industry", "region") if key in company}
     if problems:
         return None, ordered or None, problems
-    return Assessment(ordered, assessed_on, ratings, {}, facts, path), ordered, []
+    column = {name: index for index, kind, name in plan["columns"] if kind == "criterion"}
+    try:   # na only where the model allows it (issue 9)
+        return apply_model_rules(Assessment(ordered, assessed_on, ratings, {}, facts, path), model,
+                                 lambda ident: where(column[ident])), ordered, []
+    except InputError as exc:
+        return None, ordered, exc.problems
 
 
 # -- grading (in a worker process, or in this one with jobs=1) -------------------------------

@@ -170,8 +170,7 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     else:
         lines.append(f"{tr('next', lang)}: {level_label(nxt, lang)}")
         if nxt.get("caps"):
-            lines.append(f"  {tr('caps', lang)}: " + "; ".join(
-                f"{cap['rule']} → {cap['level']}" for cap in nxt["caps"]))
+            lines.append(f"  {tr('caps', lang)}:")
             lines.extend(f"  - {cap_sentence(cap, model, lang)}" for cap in nxt["caps"])
             from .diagnosis import cap_relation
             lines.append(f"  {cap_relation(result['level']['rank'], (barrel or {}).get('rank', 0), lang)}")
@@ -191,7 +190,9 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
             key = f" [{tr('key', lang)}]" if criterion.key else ""
             lines.append(f"      - {criterion.id}{key} ({rating}): {text_of(criterion.text, lang)}")
         fix = nxt["minimal_fix"]
-        lines.append(f"  {tr('minimal_fix', lang)} ({len(fix)}): {', '.join(fix) if fix else tr('none', lang)}")
+        from .words import criterion_title
+        lines.append(f"  {tr('minimal_fix', lang)} ({len(fix)}):" + ("" if fix else f" {tr('none', lang)}"))
+        lines.extend(f"    - {criterion_title(model, cid, lang)}" for cid in fix)
     not_rated = result.get("not_rated") or []
     lines.append("")
     lines.append(f"{tr('not_rated', lang)} ({len(not_rated)}): {', '.join(not_rated) if not_rated else tr('none', lang)}")
