@@ -51,7 +51,7 @@ from .diagnosis import check_rank, criterion_entry
 from .errors import ModelError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units, score_cell, score_cells
-from .words import effort_words, level_name, month_text, rating_label, word
+from .words import criterion_title, effort_words, level_name, month_text, rating_label, word
 from .report import cap_sentence, safe_text, text_of
 
 __all__ = ["plan_roadmap", "done_actions", "in_place_actions", "render_roadmap", "dependency_cycle",
@@ -540,8 +540,7 @@ def _action_entry(planner: _Planner, aid: str, needed: Set[str], members: Set[st
 
 # -- text ------------------------------------------------------------------------------
 def _criterion_name(model, cid: str, lang: str) -> str:
-    criterion = model.criteria.get(cid)
-    return f"{text_of(criterion.text, lang)} ({cid})" if criterion else cid
+    return criterion_title(model, cid, lang)
 
 
 def _when(entry: dict, lang: str) -> str:
