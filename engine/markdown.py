@@ -11,7 +11,7 @@ from typing import List
 from .diagnosis import fact_summary
 from .textsafe import md_code, md_text
 from .report import cap_sentence
-from .words import level_name, rating_label, word
+from .words import coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label, word
 
 __all__ = ["escape", "render_assess_markdown", "render_explain_markdown", "render_roadmap_markdown"]
 
@@ -56,8 +56,8 @@ def _score(score) -> str:
 def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
     """The ``assess`` result as Markdown: level, barrel, the table of staves, blockers, minimal fix."""
     lines = _title(result, "report_assess", lang)
-    lines.append(f"## {word('level', lang)}: {escape(level_name(model, result['level']['rank'], lang))}")
-    lines.append("")
+    lines.extend(_red_flags_markdown(model, result.get("red_flags") or [], lang))
+    lines.extend(_level_line(result, model, lang))
     barrel = result["barrel"]
     lines.append(f"**{word('barrel', lang)}:** {barrel['rank']} — {word('shortest', lang)}: "
                  + ", ".join(_dim(model, d, lang) for d in barrel["shortest"]))
@@ -72,7 +72,11 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
             met = row.get("met", {}).get(str(k))
             cells.append(f"{_score(row['scores'][str(k)])} {'✓' if met else '✗'}")
         short = " \\*" if row["id"] in barrel["shortest"] else ""
-        lines.append(f"| {_dim(model, row['id'], lang)}{short} | {row['level']} | " + " | ".join(cells) + " |")
+        stave = str(row["level"])
+        if row.get("applicable_to") is not None and row["applicable_to"] < top:
+            stave += f" ({escape(na_above(row['applicable_to'], lang))})"
+            cells = [c if k <= row["applicable_to"] else escape(word("na", lang)) for k, c in zip(range(2, top + 1), cells)]
+        lines.append(f"| {_dim(model, row['id'], lang)}{short} | {stave} | " + " | ".join(cells) + " |")
     lines.append("")
     nxt = result.get("next_level")
     if nxt is None:
@@ -83,12 +87,12 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
         lines.append(f"## {word('next', lang)}: {escape(level_name(model, nxt['rank'], lang))}")
         lines.append("")
         if nxt.get("caps"):
-            lines.append(f"**{word('caps', lang)}:** " + "; ".join(f"{code(c['rule'])} → L{c['level']}"
-                                                                   for c in nxt["caps"]))
+            from .diagnosis import cap_relation
+            lines.append(f"**{word('caps', lang)}:**")
             lines.append("")
             lines.extend(f"- {escape(cap_sentence(c, model, lang))}" for c in nxt["caps"])
             lines.append("")
-            lines.append(escape(word("cap_note", lang)))
+            lines.append(escape(cap_relation(result["level"]["rank"], barrel["rank"], lang)))
             lines.append("")
         lines.append(f"### {word('blockers', lang)} ({len(nxt['blockers'])})")
         lines.append("")
@@ -105,7 +109,9 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
         lines.append("")
         lines.append(f"### {word('minimal_fix', lang)} ({len(nxt['minimal_fix'])})")
         lines.append("")
-        lines.append(", ".join(code(c) for c in nxt["minimal_fix"]) or escape(word("none", lang)))
+        lines.extend(f"- {escape(criterion_title(model, c, lang))}" for c in nxt["minimal_fix"])
+        if not nxt["minimal_fix"]:
+            lines.append(escape(word("none", lang)))
     not_rated = result.get("not_rated") or []
     lines.append("")
     lines.append(f"**{word('not_rated', lang)} ({len(not_rated)}):** "
@@ -116,18 +122,13 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
 def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
     """The ``explain`` result as Markdown."""
     lines = _title(result, "report_explain", lang)
+    lines.extend(_red_flags_markdown(model, result.get("red_flags") or [], lang))
+    lines.extend(_level_line(result, model, lang))
     current = result["level"]["rank"]
     lines.append(f"## {word('why_holds', lang)}: {escape(level_name(model, current, lang))}")
     lines.append("")
-    for entry in result["holds"]["rules"]:
-        kind = entry["conclusion"]["fact"]
-        if kind == "met" or (kind == "dimension_level"
-                             and entry["conclusion"]["dimension"] not in result["barrel"]["shortest"]):
-            continue
-        matched = "; ".join(fact_summary(f) for f in entry["facts"])
-        lines.append(f"- {code(entry['rule'])} (#{entry['seq']}): {escape(matched)} ⇒ "
-                     f"{escape(fact_summary(entry['conclusion']))}")
-    lines.append(f"- {escape(word('cells_met', lang).format(k=current))}: {result['holds']['cells_met']}")
+    from .diagnosis import _holds_sentences
+    lines.extend(f"- {escape(sentence.strip())}" for sentence in _holds_sentences(result, model, lang))
     lines.append("")
     target, why = result["target"], result["why_not"]
     if target is None:
@@ -143,8 +144,9 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
             f"{_dim(model, s['dimension'], lang)} L{s['level']}" for s in why["staves_below"]))
         lines.append("")
     if why["caps"]:
-        lines.append(f"**{escape(word('caps_block', lang))}:** "
-                     + "; ".join(f"{code(c['rule'])} → L{c['level']}" for c in why["caps"]))
+        lines.append(f"**{escape(word('caps_block', lang))}:**")
+        lines.append("")
+        lines.extend(f"- {escape(cap_sentence(c, model, lang))}" for c in why["caps"])
         lines.append("")
     if why["failing"]:
         lines.append(f"### {word('failing_cells', lang)}")
@@ -178,46 +180,107 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
 
 
 def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
-    """The roadmap as Markdown: needed criteria, then each phase with its actions and PDCA check."""
+    """The roadmap as Markdown: red flags, then one section per milestone (level) with its dated actions
+    and PDCA check, the dates each level can first be claimed."""
     lines = _title(plan, "report_roadmap", lang)
     lines.append(f"**{word('from', lang)}:** {escape(level_name(model, plan['from'], lang))} → "
                  f"**{word('to', lang)}:** {escape(level_name(model, plan['target'], lang))}")
     lines.append("")
+    if plan.get("assessed_on"):
+        lines.append(escape(word("dates_from", lang).format(day=plan["assessed_on"])))
+        lines.append("")
+    lines.extend(_red_flags_markdown(model, plan.get("red_flags") or [], lang))
+    if plan.get("red_flag_actions"):
+        lines.append(f"**{escape(word('red_flag_actions', lang))}:**")
+        lines.append("")
+        lines.extend(_actions_table(model, plan["red_flag_actions"], lang))
+        lines.append("")
     if plan.get("message"):
         lines.append(escape(plan["message"][lang]))
         lines.append("")
-    if plan["needed"]:
-        lines.append(f"**{escape(word('needed', lang))}:** " + ", ".join(code(c) for c in plan["needed"]))
-        lines.append("")
+    phases = {}
     for phase in plan["phases"]:
-        unlocks = (f"{word('unlocks', lang)} {level_name(model, phase['unlocks']['rank'], lang)}"
-                   if phase["unlocks"] else word("no_unlock", lang))
-        lines.append(f"## {word('phase', lang)} {phase['phase']} — {escape(unlocks)}")
+        phases.setdefault(phase["milestone"], []).append(phase)
+    for milestone in plan["milestones"]:
+        weeks = milestone["person_weeks"]
+        when = milestone["earliest"] or month_text(milestone["months"], lang)
+        lines.append(f"## {word('milestone', lang)} {escape(level_name(model, milestone['level'], lang))} — "
+                     f"{escape(word('earliest', lang))} {escape(when)}")
         lines.append("")
-        lines.append(f"| # | {word('actions', lang)} | {word('effort', lang)} | {word('addresses', lang)} | "
-                     f"{word('after', lang)} |")
-        lines.append("|--:|---|--:|---|---|")
-        for n, action in enumerate(phase["actions"], start=1):
-            lines.append(f"| {n} | {code(action['id'])} {escape(action['name'][lang])} | {action['effort']} | "
-                         f"{', '.join(code(c) for c in action['addresses'])} | "
-                         f"{', '.join(code(a) for a in action['after']) or '—'} |")
+        lines.append(f"{len(milestone['actions'])} {escape(word('actions_count', lang))}, "
+                     f"{escape(effort_words(weeks, lang))}")
         lines.append("")
-        lines.append(f"**{escape(word('check', lang))}:**")
+        entries = [a for phase in phases.get(milestone["level"], []) for a in phase["actions"]]
+        if entries:
+            lines.extend(_actions_table(model, entries, lang))
+            lines.append("")
+        else:
+            lines.append(escape(word("milestone_empty", lang)))
+            lines.append("")
+        checks = [c for phase in phases.get(milestone["level"], []) for c in phase["check"]]
+        if checks:
+            lines.append(f"**{escape(word('check', lang))}:**")
+            lines.append("")
+            for entry in checks:
+                lines.append(f"- [ ] {escape(criterion_title(model, entry['criterion'], lang))}: "
+                             f"{escape(entry['evidence'][lang])}")
+            lines.append("")
+        verdict = word("milestone_reaches", lang) if milestone["reaches"] else word("milestone_short", lang)
+        lines.append(f"*{escape(verdict)} {escape(level_name(model, milestone['level_after'], lang))}.*")
         lines.append("")
-        for entry in phase["check"]:
-            lines.append(f"- [ ] {code(entry['criterion'])}: {escape(entry['evidence'][lang])}")
+    if plan["order"]:
+        lines.append(f"**{escape(word('level_dates', lang))}:** " + "; ".join(
+            f"{escape(level_name(model, m['level'], lang))} {escape(m['earliest'] or month_text(m['months'], lang))}"
+            for m in plan["milestones"] if m["reaches"]))
         lines.append("")
-    if plan["phases"]:
         lines.append(f"**{word('total', lang)}:** {len(plan['order'])} {escape(word('actions_count', lang))}, "
-                     f"{escape(word('total_effort', lang))} {plan['total_effort']}.")
+                     f"{escape(effort_words(plan['total_person_weeks'], lang))}.")
         lines.append("")
     if not plan["reaches"]:
-        if plan["phases"]:
+        if plan["order"]:
             lines.append(f"**{escape(word('plan_blocked', lang))} "
                          f"{escape(level_name(model, plan['level_after'], lang))}.** {escape(word('cap_no_action', lang))}")
             lines.append("")
-        lines.append(f"**{word('caps', lang)}:** " + "; ".join(f"{code(c['rule'])} → L{c['level']}"
-                                                               for c in plan["caps"]))
-    elif plan["phases"]:
+        lines.extend(f"- {escape(cap_sentence(c, model, lang))}" for c in plan["caps"])
+    elif plan["order"]:
         lines.append(f"{escape(word('plan_reaches', lang))} {escape(level_name(model, plan['level_after'], lang))}.")
     return "\n".join(lines) + "\n"
+
+
+def _actions_table(model, entries, lang: str) -> List[str]:
+    lines = [f"| # | {word('actions', lang)} | {escape(word('addresses', lang))} | {word('effort', lang)} | "
+             f"{escape(word('earliest', lang))} | {word('after', lang)} |",
+             "|--:|---|---|---|---|---|"]
+    for n, action in enumerate(entries, start=1):
+        mode = word(f"mode_{action['mode']}", lang)
+        if action["mode"] == "strengthen":
+            what = escape(word("close_gaps", lang)) + " " + "; ".join(
+                f"{escape(criterion_title(model, g['criterion'], lang))} "
+                f"({escape(rating_label(g['rating'], lang, g.get('not_rated', False)))})" for g in action["gaps"])
+        else:
+            what = "; ".join(escape(criterion_title(model, c, lang)) for c in action["addresses"])
+        when = action["earliest"] or month_text(action["months"], lang)
+        lines.append(f"| {n} | **{escape(mode)}:** {escape(action['name'][lang])} ({code(action['id'], True)}) | "
+                     f"{what} | {escape(effort_words(action['person_weeks'], lang))} | {escape(when)} | "
+                     f"{', '.join(code(a, True) for a in action['after']) or '—'} |")
+    return lines
+
+
+def _red_flags_markdown(model, flags, lang: str) -> List[str]:
+    if not flags:
+        return []
+    lines = [f"> **{escape(word('red_flags', lang))}:**", ">"]
+    lines.extend(f"> - ⚠ {escape(criterion_title(model, cid, lang))}" for cid in flags)
+    lines.append("")
+    return lines
+
+
+def _level_line(result: dict, model, lang: str) -> List[str]:
+    """The level with "provisional" beside it when too few criteria are rated, and the coverage."""
+    provisional = f" — {word('provisional', lang)}" if result.get("provisional") else ""
+    lines = [f"## {word('level', lang)}: {escape(level_name(model, result['level']['rank'], lang) + provisional)}", ""]
+    if result.get("coverage"):
+        lines.append(f"**{escape(word('coverage', lang))}:** "
+                     f"{escape(coverage_text({**result['coverage'], 'provisional': result.get('provisional')}, lang))}")
+        lines.append("")
+    return lines
