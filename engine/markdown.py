@@ -128,7 +128,8 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
     lines.append(f"## {word('why_holds', lang)}: {escape(level_name(model, current, lang))}")
     lines.append("")
     from .diagnosis import _holds_sentences
-    lines.extend(f"- {escape(sentence.strip())}" for sentence in _holds_sentences(result, model, lang))
+    lines.extend(("  - " if sentence.startswith("  ") else "- ") + escape(sentence.strip())
+                 for sentence in _holds_sentences(result, model, lang))
     lines.append("")
     target, why = result["target"], result["why_not"]
     if target is None:
@@ -215,7 +216,7 @@ def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
             lines.extend(_actions_table(model, entries, lang))
             lines.append("")
         else:
-            lines.append(escape(word("milestone_empty", lang)))
+            lines.append(escape(word("milestone_empty" if milestone["reaches"] else "milestone_capped", lang)))
             lines.append("")
         checks = [c for phase in phases.get(milestone["level"], []) for c in phase["check"]]
         if checks:
@@ -226,7 +227,8 @@ def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
                              f"{escape(entry['evidence'][lang])}")
             lines.append("")
         verdict = word("milestone_reaches", lang) if milestone["reaches"] else word("milestone_short", lang)
-        lines.append(f"*{escape(verdict)} {escape(level_name(model, milestone['level_after'], lang))}.*")
+        lines.append(f"*{escape(verdict)} {escape(level_name(model, milestone['level_after'], lang))}"
+                     f"{'。' if lang == 'zh' else '.'}*")
         lines.append("")
     if plan["order"]:
         lines.append(f"**{escape(word('level_dates', lang))}:** " + "; ".join(

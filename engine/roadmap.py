@@ -606,7 +606,7 @@ def render_roadmap(plan: dict, model, lang: str = "en") -> str:
                      f"{word('actions_count', lang)}, {word('effort', lang)} {weeks[0]}–{weeks[1]} "
                      f"{word('person_weeks', lang)}")
         if not milestone["actions"]:
-            lines.append(f"  {word('milestone_empty', lang)}")
+            lines.append(f"  {word('milestone_empty' if milestone['reaches'] else 'milestone_capped', lang)}")
         n = 0
         for phase in phases_by_milestone.get(milestone["level"], []):
             if len(phases_by_milestone[milestone["level"]]) > 1:

@@ -75,6 +75,8 @@ _WORDS = {
     "milestone": ("里程碑", "Milestone"),
     "milestone_empty": ("无需新增措施（前面的里程碑已满足本级）。",
                         "No further action (the earlier milestones already meet this level)."),
+    "milestone_capped": ("各维度已满足本级，但封顶规则使企业停留在较低等级。",
+                         "The staves already meet this level, but a cap keeps the company below it."),
     "milestone_reaches": ("评级确认：完成本里程碑及之前各里程碑后达到", "Graded: with this and the earlier milestones done, the company reaches"),
     "milestone_short": ("评级确认：完成后仍为", "Graded: with them done the company is still at"),
     "level_dates": ("各等级最早可申报时间", "Each level can first be claimed"),
