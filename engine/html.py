@@ -25,7 +25,9 @@ from .grading import Grade, grade
 from .report import cap_sentence
 from .roadmap import plan_roadmap
 from .textsafe import html_text
-from .words import level_name, rating_label, word
+from .diagnosis import _holds_sentences, cap_relation
+from .gantt import gantt_charts
+from .words import coverage_text, criterion_title, effort_words, level_name, na_above, rating_label, word
 
 __all__ = ["render_html", "radar_geometry", "graph_layout", "fit"]
 
@@ -107,11 +109,15 @@ def radar_geometry(model, graded: Grade, lang: str, size: int = 520) -> dict:
         anchor = "middle" if abs(cos) < 0.3 else ("start" if cos > 0 else "end")
         text = _wrap(dim.name[lang], 16 if lang == "zh" else 20)
         level = graded.dimension_level[dim.id]
+        # issue 11: a stave not applicable above Lk is marked at Lk, not plotted at the top
+        applicable = graded.applicable_to[dim.id]
+        na = na_above(applicable, lang) if applicable < top else ""
         labels.append({"x": lx, "y": round(ly - 6 * (len(text) - 1), 1), "anchor": anchor, "lines": text,
-                       "level": level, "shortest": dim.id in graded.shortest, "id": dim.id})
-        px, py = point(i, level)
-        dots.append({"x": px, "y": py, "shortest": dim.id in graded.shortest, "level": level,
-                     "title": f"{dim.name[lang]}: L{level}"})
+                       "level": level, "shortest": dim.id in graded.shortest, "id": dim.id,
+                       "level_text": f"{min(level, applicable)} ({na})" if na else str(level)})
+        px, py = point(i, min(level, applicable) if na else level)
+        dots.append({"x": px, "y": py, "shortest": dim.id in graded.shortest, "level": level, "na_above": bool(na),
+                     "title": f"{dim.name[lang]}: L{level}" + (f" — {na}" if na else "")})
     polygon = " ".join(f"{d['x']},{d['y']}" for d in dots)
     company = " ".join(f"{x},{y}" for x, y in (point(i, graded.level) for i in range(n)))
     margin = 70   # room for the labels left and right
@@ -197,9 +203,11 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
             cells.append({"k": k, "score": row["scores"][str(k)], "met": row["met"][str(k)],
                           "applicable": cell.applicable,
                           "pct": 0 if row["scores"][str(k)] is None else round(row["scores"][str(k)] * 100)})
+        applicable = row.get("applicable_to", model.top_rank)
         rows.append({"id": row["id"], "name": model.dimensions_by_id[row["id"]].name[lang],
                      "pillar": pillars.get(row["pillar"], row["pillar"]), "level": row["level"],
-                     "shortest": row["id"] in graded.shortest, "cells": cells})
+                     "shortest": row["id"] in graded.shortest, "cells": cells, "applicable_to": applicable,
+                     "na_above": na_above(applicable, lang) if applicable < model.top_rank else ""})
     dims = {d.id: d.name[lang] for d in model.dimensions}
     company = result["company"]
     context = {
@@ -224,6 +232,16 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "colours": {lv.rank: LEVEL_COLOURS.get(lv.rank, "#f5f5f5") for lv in model.levels},
         "borders": {lv.rank: LEVEL_BORDERS.get(lv.rank, "#888888") for lv in model.levels},
         "holding_caps": [{**cap, "sentence": cap_sentence(cap, model, lang)} for cap in graded.holding_caps()],
+        # issue 11: plain words — criteria by title, caps by reason, coverage, red flags, the timeline
+        "title": lambda cid: criterion_title(model, cid, lang),
+        "action_name": lambda aid: (f"{model.actions[aid].name[lang]} ({aid})" if aid in model.actions else aid),
+        "cap_text": lambda cap: cap_sentence(cap, model, lang),
+        "cap_relation": cap_relation(graded.level, graded.barrel, lang),
+        "coverage_line": coverage_text({**result["coverage"], "provisional": result["provisional"]}, lang),
+        "red_flags": [criterion_title(model, cid, lang) for cid in result["red_flags"]],
+        "holds_sentences": _holds_sentences(explanation, model, lang),
+        "effort_text": lambda weeks: effort_words(weeks, lang),
+        "gantt": gantt_charts(model, plan, lang),
     }
     return _environment().get_template("report.html.j2").render(**context)
 

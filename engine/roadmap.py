@@ -535,6 +535,7 @@ def _action_entry(planner: _Planner, aid: str, needed: Set[str], members: Set[st
             "mode": mode, "gaps": gaps,
             "person_weeks": list(effort_scale(model).get(effort, {"person_weeks": (0, 0)})["person_weeks"]),
             "lead_time_months": _lead(model, aid), "work_months": timing["work_months"],
+            "work_done": timing["work_done"],
             "months": timing["months"], "earliest": _add_months(assessment.assessed_on, timing["months"])}
 
 
