@@ -297,7 +297,9 @@ def export(model_dir, fmt, out):
 @output_options(["text", "json", "markdown"])
 @click.option("--min-cell", type=click.IntRange(1, 100), default=5, show_default=True,
               help="Report cells with fewer applicable criteria than this.")
-def calibrate(model_dir, fmt, lang, out, min_cell):
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes for the sensitivity runs.")
+def calibrate(model_dir, fmt, lang, out, min_cell, jobs):
     """Grade the model's calibration corpus (knowledge/calibration/*.yaml) and its sensitivity.
 
     Per company: expected vs graded level, shortest staves, and every one-notch
@@ -311,7 +313,7 @@ def calibrate(model_dir, fmt, lang, out, min_cell):
     if sys.stderr.isatty():
         def progress(done, total):
             click.echo(f"\rcalibrating: {done}/{total} grades", err=True, nl=done >= total)
-    result = run_calibration(model, min_cell=min_cell, progress=progress)
+    result = run_calibration(model, min_cell=min_cell, progress=progress, jobs=jobs)
     data = result.as_dict()
     if fmt == "json":
         content = dumps(data)

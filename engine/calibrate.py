@@ -146,6 +146,50 @@ def sensitivity(model, assessment: Assessment, level: int, tick: Callable[[], No
     return out
 
 
+_worker: dict = {}
+
+
+def _init_worker(model, parent: int) -> None:
+    """A calibration worker: dies with its parent, compiles the model's rules in its own process."""
+    from . import inference
+    from .batch import _guard_worker
+    _guard_worker(parent)
+    inference._cache.clear()   # a forked parent's compiled ruleset stays the parent's
+    inference.get_inference(model)
+    _worker["model"] = model
+
+
+def _sensitivity_task(task) -> List[dict]:
+    assessment, level = task
+    return sensitivity(_worker["model"], assessment, level)
+
+
+def _all_sensitivity(model, graded: List[tuple], jobs: int, tick: Callable[[int], None]) -> List[List[dict]]:
+    """The sensitivity of every (assessment, level), in order; over ``jobs`` processes when jobs > 1."""
+    if jobs <= 1 or len(graded) < 2:
+        out = []
+        for assessment, level in graded:
+            out.append(sensitivity(model, assessment, level, lambda: tick(1)))
+        return out
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from .batch import _context, _stop_workers
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_worker,
+                               initargs=(model, os.getpid()))
+    try:
+        futures = [pool.submit(_sensitivity_task, task) for task in graded]
+        out = []
+        for (assessment, _), future in zip(graded, futures):
+            out.append(future.result())
+            tick(sum(len(_notches(r)) for r in assessment.ratings.values() if r is not None))
+        pool.shutdown()
+        return out
+    except BaseException:
+        _stop_workers(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+
+
 def _read_entry(path: Path, shown: str, model) -> tuple:
     """(entry document, checked assessment) of one corpus file; raises InputError with every problem."""
     document = load_file(str(path), InputError)
@@ -200,14 +244,15 @@ def model_findings(model, min_cell: int = MIN_CELL, tick: Callable[[], None] = l
 
 
 def calibrate(model, min_cell: int = MIN_CELL, with_sensitivity: bool = True,
-              progress: Optional[Callable[[int, int], None]] = None, shown: Callable[[Path], str] = str
-              ) -> Calibration:
+              progress: Optional[Callable[[int, int], None]] = None, shown: Callable[[Path], str] = str,
+              jobs: int = 1) -> Calibration:
     """Grade every corpus company of ``model`` and measure the model's sensitivity.
 
     Parameters
     ----------
     progress : called with (done, total) grades now and then (the CLI draws it on a terminal).
     shown : how a corpus path is named in messages.
+    jobs : worker processes for the sensitivity (each change is still graded by the rules).
 
     Raises
     ------
@@ -241,9 +286,10 @@ def calibrate(model, min_cell: int = MIN_CELL, with_sensitivity: bool = True,
         total += sum(sum(len(_notches(r)) for r in a.ratings.values() if r is not None) for _, _, a in entries)
     done = [0]
 
-    def tick() -> None:
-        done[0] += 1
-        if progress and done[0] % 25 == 0:
+    def tick(count: int = 1) -> None:
+        before = done[0]
+        done[0] += count
+        if progress and done[0] // 25 != before // 25:
             progress(done[0], total)
 
     companies = []
@@ -255,8 +301,11 @@ def calibrate(model, min_cell: int = MIN_CELL, with_sensitivity: bool = True,
             id=str(document["id"]), path=shown(path), kind=document.get("kind"), expected=expected["level"],
             expected_holding=list(expected.get("holding_staves", [])), graded=graded.level,
             barrel=graded.barrel, shortest=graded.shortest,
-            caps=[cap["rule"] for cap in graded.holding_caps()],
-            sensitivity=sensitivity(model, assessment, graded.level, tick) if with_sensitivity else []))
+            caps=[cap["rule"] for cap in graded.holding_caps()]))
+    if with_sensitivity:
+        found = _all_sensitivity(model, [(a, c.graded) for (_, _, a), c in zip(entries, companies)], jobs, tick)
+        for company, changes in zip(companies, found):
+            company.sensitivity = changes
     findings = model_findings(model, min_cell, tick)
     if progress:
         progress(total, total)

@@ -138,3 +138,11 @@ def test_no_corpus_and_a_bad_entry_are_input_errors(runner, tmp_path):
     assert result.exit_code == 1
     assert "01.yaml:6:5: unknown criterion 'alpha-2-9'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_worker_processes_give_the_same_result(runner, calibrated):
+    root, _ = calibrated
+    one = run(runner, "kb", "calibrate", "--model", root, "--format", "json")
+    two = run(runner, "kb", "calibrate", "--model", root, "--format", "json", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert one.output == two.output
