@@ -233,7 +233,7 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "borders": {lv.rank: LEVEL_BORDERS.get(lv.rank, "#888888") for lv in model.levels},
         "holding_caps": [{**cap, "sentence": cap_sentence(cap, model, lang)} for cap in graded.holding_caps()],
         # issue 11: plain words — criteria by title, caps by reason, coverage, red flags, the timeline
-        "title": lambda cid: criterion_title(model, cid, lang),
+        "ctitle": lambda cid: criterion_title(model, cid, lang),
         "action_name": lambda aid: (f"{model.actions[aid].name[lang]} ({aid})" if aid in model.actions else aid),
         "cap_text": lambda cap: cap_sentence(cap, model, lang),
         "cap_relation": cap_relation(graded.level, graded.barrel, lang),
