@@ -243,3 +243,21 @@ def test_the_yaml_questionnaire_lists_the_record_facts_empty(runner, veto_model,
     export = json.loads(run(runner, "kb", "export", "--model", veto_model).output)
     recall_fact = next(f for f in export["facts"] if f["id"] == "product_recall")
     assert (recall_fact["type"], recall_fact["period_months"], recall_fact["fields"]["date"]) == ("record", 36, "date")
+
+
+@pytest.mark.parametrize("fact, message", [
+    ({"type": "record", "fields": {"day": "date"}}, "record fact 'broken' needs a field 'date' of type date"),
+    ({"type": "record", "fields": {"date": "date"}, "optional": ["dat"]},
+     "optional names 'dat', which is not a field of 'broken'; did you mean 'date'?"),
+    ({"type": "boolean", "period_months": 12}, "'period_months' belongs to record facts only"),
+    ({"type": "record", "fields": {"date": "date", "n": "integer"}}, "'integer' is not one of"),
+])
+def test_bad_record_fact_declarations_fail_validation(runner, tmp_path, fact, message):
+    root = build_model(tmp_path / "model", with_cap=False)
+    header = yaml.safe_load((root / "knowledge" / "model.yaml").read_text(encoding="utf-8"))
+    header["facts"].append({"id": "broken", "name": {"zh": "坏", "en": "Broken"}, **fact})
+    (root / "knowledge" / "model.yaml").write_text(yaml.safe_dump(header, allow_unicode=True), encoding="utf-8")
+    result = run(runner, "kb", "validate", "--model", root)
+    assert result.exit_code == 1
+    assert message in result.output, result.output
+    assert "model.yaml:" in result.output and "Traceback" not in result.output
