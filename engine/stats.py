@@ -41,6 +41,8 @@ _WORDS = {
     "criterion": ("条款", "Criterion"),
     "model": ("模型", "Model"),
     "none": ("无", "none"),
+    "provisional": ("暂定（评分覆盖率不足，另行计数）", "provisional (too few criteria rated; counted apart)"),
+    "provisional_note": ("暂定等级不计入下列分布与排名。", "Provisional grades are left out of the distributions and rankings below."),
 }
 
 
@@ -60,6 +62,8 @@ def summarize(result: dict) -> dict:
         summary["message"] = result["error"]
         return summary
     nxt = result.get("next_level") or {}
+    # issue 11: a grade on too few rated criteria is counted apart, not in the distribution
+    summary["provisional"] = bool(result.get("provisional"))
     summary.update(level=result["level"], shortest=list((result.get("barrel") or {}).get("shortest", [])),
                    blockers=[b["criterion"] for b in nxt.get("blockers", [])],
                    minimal_fix=list(nxt.get("minimal_fix", [])), model=result.get("model"))
@@ -80,6 +84,8 @@ class Tally:
         self.blockers: Counter = Counter()
         self.minimal_fix: Counter = Counter()
         self.models: Counter = Counter()
+        self.provisional = 0
+        self.provisional_levels: Counter = Counter()
 
     def add(self, summary: dict) -> None:
         self.companies += 1
@@ -88,6 +94,13 @@ class Tally:
             return
         level = summary["level"]
         rank = level["rank"]
+        if summary.get("model"):
+            self.models[(summary["model"]["id"], summary["model"]["version"])] += 1
+        if summary.get("provisional"):
+            self.provisional += 1
+            self.provisional_levels[rank] += 1
+            self.level_info.setdefault(rank, {"rank": rank, "id": level["id"], "name": dict(level["name"])})
+            return
         self.levels[rank] += 1
         self.level_info.setdefault(rank, {"rank": rank, "id": level["id"], "name": dict(level["name"])})
         self.by_region.setdefault(summary["region"], Counter())[rank] += 1
@@ -95,12 +108,10 @@ class Tally:
         self.shortest.update(summary["shortest"])
         self.blockers.update(set(summary["blockers"]))
         self.minimal_fix.update(set(summary["minimal_fix"]))
-        if summary.get("model"):
-            self.models[(summary["model"]["id"], summary["model"]["version"])] += 1
 
     def as_dict(self, model=None, top: int = TOP) -> dict:
         """The statistics as JSON-ready data (deterministic order: count, then id)."""
-        graded = self.companies - self.errors
+        graded = self.companies - self.errors - self.provisional
         info = dict(self.level_info)
         if model is not None:
             for level in model.levels:
@@ -127,6 +138,9 @@ class Tally:
             "companies": self.companies,
             "graded": graded,
             "errors": self.errors,
+            "provisional": self.provisional,
+            "provisional_levels": [{"rank": r, "count": self.provisional_levels[r]}
+                                   for r in sorted(self.provisional_levels)],
             "models": [{"id": m[0], "version": m[1], "companies": n}
                        for m, n in sorted(self.models.items(), key=lambda item: (-item[1], item[0]))],
             "levels": [{**info[r], "count": self.levels.get(r, 0), "share": share(self.levels.get(r, 0), graded)}
@@ -208,6 +222,8 @@ def render_text(stats: dict, model=None, lang: str = "en") -> str:
     lines = [_tr("title", lang),
              f"{_tr('companies', lang)}: {stats['companies']} ({_tr('graded', lang)} {stats['graded']}, "
              f"{_tr('errors', lang)} {stats['errors']})"]
+    if stats.get("provisional"):
+        lines.append(f"{_tr('provisional', lang)}: {stats['provisional']} — {_tr('provisional_note', lang)}")
     for m in stats["models"]:
         lines.append(f"{_tr('model', lang)}: {m['id']} {m['version']} ({m['companies']})")
     console.print("\n".join(lines), markup=False)
