@@ -110,18 +110,22 @@ def row_of(model, assessment, result: dict, encoded: Optional[str] = None) -> tu
             None if company.get("name") is None else str(company.get("name")),
             assessment.assessed_on, result["level"]["rank"], result["barrel"]["rank"], model.id, model.version,
             model.sha256, assessment.sha256, encoded,
-            json.dumps(assessment.canonical(), ensure_ascii=False, sort_keys=True))
+            # exactly the text input_sha256 is taken over, so verify can check one against the other
+            json.dumps(assessment.canonical(), ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 
 
 def _field_bytes(name: str, value) -> bytes:
+    kind = type(value)
+    if kind is str:
+        data = value.encode("utf-8", "surrogatepass")
+        return b"%s text %d\n%s\n" % (name.encode(), len(data), data)
+    if kind is int:
+        data = str(value).encode()
+        return b"%s int %d\n%s\n" % (name.encode(), len(data), data)
     if value is None:
-        return f"{name} null\n".encode()
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        kind, text = type(value).__name__, repr(value)     # never written by qmgrade: hashes apart
-    else:
-        kind, text = ("int", str(value)) if isinstance(value, int) else ("text", value)
-    data = text.encode("utf-8", "surrogatepass")
-    return f"{name} {kind} {len(data)}\n".encode() + data + b"\n"
+        return b"%s null\n" % name.encode()
+    data = repr(value).encode("utf-8", "surrogatepass")   # never written by qmgrade: hashes apart
+    return b"%s %s %d\n%s\n" % (name.encode(), kind.__name__.encode(), len(data), data)
 
 
 def row_hash(values: dict) -> str:
@@ -131,10 +135,7 @@ def row_hash(values: dict) -> str:
     bytes; TYPE ``int`` or ``text``; ``NAME null\\n`` for NULL), so no two
     different rows give the same bytes and any language can recompute it.
     """
-    digest = hashlib.sha256()
-    for name in _HASHED:
-        digest.update(_field_bytes(name, values[name]))
-    return digest.hexdigest()
+    return hashlib.sha256(b"".join([_field_bytes(name, values[name]) for name in _HASHED])).hexdigest()
 
 
 # -- verifying --------------------------------------------------------------------------------------
@@ -166,8 +167,11 @@ def _trigger_problems(connection: sqlite3.Connection) -> List[str]:
     return problems
 
 
-def _input_hash_of(assessment_text: str) -> Optional[str]:
-    try:
+def _input_hash_of(assessment_text: str, recorded: str) -> Optional[str]:
+    direct = hashlib.sha256(assessment_text.encode("utf-8", "surrogatepass")).hexdigest()
+    if direct == recorded:
+        return direct
+    try:   # rows of the first schema stored the assessment JSON with spaces
         canonical = json.loads(assessment_text)
         text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     except (ValueError, TypeError, RecursionError):
@@ -198,7 +202,7 @@ def _walk(connection: sqlite3.Connection, report: LedgerReport, head: Optional[s
             report.problems.append(f"row {seq} was changed after it was written (its content no longer "
                                    f"matches its hash)")
             return
-        if _input_hash_of(row["assessment"]) != row["input_sha256"]:
+        if _input_hash_of(row["assessment"], row["input_sha256"]) != row["input_sha256"]:
             report.problems.append(f"row {seq}: the stored assessment does not hash to its input_sha256 "
                                    f"(the row was rewritten)")
             return
@@ -253,6 +257,8 @@ class History:
             raise InputError(Problem(self.path, 1, 1, f"cannot open the history ({exc})")) from None
         try:
             self._prepare()
+            if create:     # a writer learns now, before any work, that it could not append
+                self._check_appendable()
         except sqlite3.DatabaseError as exc:
             self.connection.close()
             raise InputError(Problem(self.path, 1, 1, f"not a qmgrade history database ({exc})")) from None
@@ -345,14 +351,7 @@ class History:
 
     def _append_staged(self) -> Tuple[int, int]:
         connection = self.connection
-        problems = _trigger_problems(connection)
-        last = connection.execute(f"SELECT {', '.join(_HASHED)}, row_hash FROM assessments "
-                                  f"ORDER BY seq DESC LIMIT 1").fetchone()
-        if last is not None and row_hash(dict(zip(_HASHED, last))) != last[-1]:
-            problems.append(f"row {last[0]}, the last row, was changed after it was written")
-        if problems:
-            raise InputError(Problem(self.path, 1, 1, f"refusing to append to a tampered history: {problems[0]}; "
-                                                      f"run `qmgrade history verify --db {self.path}`"))
+        last = self._check_appendable()
         seq, previous = (last[0], last[-1]) if last is not None else (0, GENESIS)
         insert = (f"INSERT INTO assessments ({', '.join(_HASHED)}, row_hash) "
                   f"VALUES ({', '.join('?' for _ in range(len(_HASHED) + 1))})")
@@ -371,6 +370,23 @@ class History:
             connection.execute(insert, (*(row[name] for name in _HASHED), previous))
             added += 1
         return added, known
+
+    def _check_appendable(self) -> Optional[tuple]:
+        """The last row, after checking the triggers and that row (a full walk is ``history verify``'s).
+
+        Raises
+        ------
+        InputError when a trigger was dropped or altered, or the last row changed.
+        """
+        problems = _trigger_problems(self.connection)
+        last = self.connection.execute(f"SELECT {', '.join(_HASHED)}, row_hash FROM assessments "
+                                       f"ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is not None and row_hash(dict(zip(_HASHED, last))) != last[-1]:
+            problems.append(f"row {last[0]}, the last row, was changed after it was written")
+        if problems:
+            raise InputError(Problem(self.path, 1, 1, f"refusing to append to a tampered history: {problems[0]}; "
+                                                      f"run `qmgrade history verify --db {self.path}`"))
+        return last
 
     def close(self) -> None:
         """Close without storing anything staged and not committed."""
@@ -442,12 +458,13 @@ def _migrate_from_first(connection: sqlite3.Connection) -> int:
     """Re-chain the rows of the first (chainless) schema in their order; returns how many.
 
     Rows the first schema stored twice (the same input and model) are all kept:
-    the history never drops what it was given.  The old table, its index and
-    triggers go with ``DROP TABLE`` (which fires no delete trigger).
+    the history never drops what it was given.  The old table's triggers and
+    index are replaced by the new ones; ``DROP TABLE`` then fires no delete trigger.
     """
     connection.execute("ALTER TABLE assessments RENAME TO assessments_first_schema")
-    for name in ("assessments_company",):
-        connection.execute(f"DROP INDEX IF EXISTS {name}")
+    connection.execute("DROP INDEX IF EXISTS assessments_company")
+    for name in ("assessments_no_update", "assessments_no_delete"):    # the new table gets its own
+        connection.execute(f"DROP TRIGGER IF EXISTS {name}")
     _create(connection)
     # the new table starts without the once-only trigger: earlier duplicates are kept as they were
     connection.execute("DROP TRIGGER assessments_stored_once")
