@@ -604,6 +604,10 @@ def template(model_dir, fmt, lang, out):
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the summary.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Also append every graded assessment to this history database (SQLite).")
+@click.option("--require-complete", is_flag=True, expose_value=False,
+              callback=lambda ctx, param, value: ctx.meta.__setitem__("require_complete", value),
+              help="A company with fewer applicable criteria rated than the model's min_coverage (a "
+                   "provisional grade) becomes an error entry.")
 @click.pass_context
 def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path):
     """Grade many companies: INPUT is a folder of YAML/JSON assessments, JSON Lines
@@ -644,10 +648,12 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
                     task = progress.add_task("grading", total=source.total or None)
                     report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                        sink=stream.write, on_result=on_result, with_db=bool(db_path),
+                                       require_complete=ctx.meta.get("require_complete", False),
                                        on_progress=lambda units: progress.advance(task, units))
             else:
                 report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
-                                   sink=stream.write, on_result=on_result, with_db=bool(db_path))
+                                   sink=stream.write, on_result=on_result, with_db=bool(db_path),
+                                   require_complete=ctx.meta.get("require_complete", False))
         if history is not None:   # the rows go in only together with the finished results
             history.commit()
     finally:
