@@ -165,7 +165,9 @@ def test_a_profile_makes_its_criteria_na_and_every_report_says_so(runner, tmp_pa
     assert "Profile: Build to print (build-to-print)" in text.stdout
     assert "企业类型: 来图加工" in run(runner, "assess", path, "--model", model_dir, "--lang", "zh").stdout
     markdown = run(runner, "assess", path, "--model", model_dir, "--format", "markdown").stdout
-    assert "Build to print" in markdown
+    assert "**Profile:** Build to print (`build-to-print`)" in markdown
+    html = run(runner, "assess", path, "--model", model_dir, "--format", "html").stdout
+    assert "Profile: Build to print (<code>build-to-print</code>)" in html
 
 
 def test_an_explicit_rating_wins_over_the_profile(runner, tmp_path):
