@@ -371,13 +371,17 @@ def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tup
                 problems.append(Problem(path, *position(event, name),
                                         f"{fact.id}[{index}]: unknown field {str(name)!r}"
                                         f"{suggestion(str(name), fields)}", "unknown-id"))
-        missing = [name for name in fields if name not in event and name not in fact.optional]
+        defaults = dict(fact.defaults)
+        missing = [name for name in fields if name not in event and name not in fact.optional
+                   and name not in defaults]
         if missing:
             problems.append(Problem(path, *position(value, index),
                                     f"{fact.id}[{index}]: missing {', '.join(missing)}", "fact-type"))
         normal = {}
         for name, kind in fields.items():
             if name not in event:
+                if name in defaults:
+                    normal[name] = defaults[name]
                 continue
             item = event[name]
             where = value_position(event, name)

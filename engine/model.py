@@ -73,6 +73,7 @@ class Fact:
     period_months: Optional[int] = None   # record facts: months a cap holds from the event
     period_from: Optional[str] = None     # the date field the period runs from, when given (else `date`)
     choices: tuple = ()             # record fields of type string: ((name, (allowed values)), ...)
+    defaults: tuple = ()            # record fields an event may leave out, with the value they then take
 
 
 @dataclass(frozen=True)
@@ -224,15 +225,20 @@ def _record_fact_problems(name, item) -> list:
         elif fields.get("date") != "date":
             found.append((position(item), f"record fact {item['id']!r} needs a field 'date' of type date "
                                           f"(the day of the event)", "fact-type"))
-        for key in ("optional", "period_from", "choices"):
+        for key in ("optional", "period_from", "choices", "defaults"):
             for ident in ([item[key]] if isinstance(item.get(key), str) else item.get(key, [])):
                 if ident not in fields:
                     found.append((value_position(item, key), f"{key} names {ident!r}, which is not a field of "
                                                              f"{item['id']!r}{suggestion(ident, fields)}", "fact-type"))
+        for ident, value in (item.get("defaults") or {}).items():
+            wanted = {"boolean": bool, "number": (int, float), "string": str}.get(fields.get(ident))
+            if wanted and (not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool))):
+                found.append((value_position(item["defaults"], ident),
+                              f"default {value!r} of {item['id']}.{ident} is not a {fields[ident]}", "fact-type"))
         if item.get("period_from") and fields.get(item["period_from"]) != "date":
             found.append((value_position(item, "period_from"), "period_from must name a date field", "fact-type"))
     else:
-        for key in ("fields", "optional", "period_months", "period_from", "choices"):
+        for key in ("fields", "optional", "period_months", "period_from", "choices", "defaults"):
             if key in item:
                 found.append((position(item, key), f"{key!r} belongs to record facts only", "fact-type"))
     return found
@@ -592,7 +598,8 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
                     text(item, "name"), text(item, "description"), refs(item),
                     tuple(item.get("fields", {}).items()), tuple(item.get("optional", [])),
                     item.get("period_months"), item.get("period_from"),
-                    tuple((k, tuple(v)) for k, v in item.get("choices", {}).items()))
+                    tuple((k, tuple(v)) for k, v in item.get("choices", {}).items()),
+                    tuple(item.get("defaults", {}).items()))
                for _, item, _ in facts.values()],
         criteria={ident: Criterion(ident, item["dimension"], item["level"], float(item.get("weight", 1)),
                                    bool(item.get("key", False)), text(item, "text"), text(item, "evidence"),

@@ -176,6 +176,7 @@ MODEL_FILE = {
                     "optional": {"type": "array", "items": _ID},
                     "period_months": {"type": "integer", "minimum": 1, "maximum": 240},
                     "period_from": _ID,
+                    "defaults": {"type": "object", "additionalProperties": {"type": ["boolean", "number", "string"]}},
                     "choices": {"type": "object", "additionalProperties": {
                         "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}},
                 },

@@ -19,7 +19,8 @@ def veto_model(tmp_path_factory):
     root = build_model(tmp_path_factory.mktemp("veto") / "model", with_cap=False)
     header = yaml.safe_load((root / "knowledge" / "model.yaml").read_text(encoding="utf-8"))
     del header["facts"]   # the shipped facts.yaml declares them
-    header["sources"].append({"id": "gbt19001", "title": {"zh": "GB/T 19001", "en": "GB/T 19001"}})
+    header["sources"] += [{"id": "gbt19001", "title": {"zh": "GB/T 19001", "en": "GB/T 19001"}},
+                          {"id": "iatf16949", "title": {"zh": "IATF 16949", "en": "IATF 16949"}}]
     (root / "knowledge" / "model.yaml").write_text(yaml.safe_dump(header, allow_unicode=True), encoding="utf-8")
     shutil.copy(ROOT / "knowledge" / "facts.yaml", root / "knowledge" / "facts.yaml")
     for rule in sorted((ROOT / "rules").glob("cap-*.yaml")):
@@ -77,6 +78,14 @@ def test_a_voluntary_recall_caps_one_level_higher(assess):
     _, result = assess(recall(ordered=False))
     assert result["level"]["rank"] == 4
     assert holding(result) == [("cap-recall-voluntary", 4, "2028-06-01")]
+
+
+def test_a_customer_campaign_caused_by_the_companys_part_caps_like_an_ordered_recall(assess):
+    _, result = assess(recall(ordered=False, customer_campaign=True))
+    assert holding(result) == [("cap-recall-customer-campaign", 3, "2028-06-01")]
+    # a customer's campaign whose cause lies elsewhere does not cap
+    _, result = assess(recall(ordered=False, responsible=False, customer_campaign=True))
+    assert result["caps"] == []
 
 
 def test_a_recall_not_in_the_company_responsibility_does_not_cap(assess):
