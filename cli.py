@@ -719,7 +719,7 @@ def history():
 @output_options(["text", "json"])
 def history_show(company, db_path, check, model_dir, fmt, lang, out):
     """The trend of COMPANY between rounds (what `qmgrade history COMPANY` runs)."""
-    from engine.history import render_trend, trend
+    from engine.trend import render_trend, trend     # issue 11: rounds re-graded, criteria that got worse
     model = load(model_dir)
     with open_history(db_path, create=False) as db:
         if check:

@@ -1,0 +1,194 @@
+"""The trend between rounds of assessment (复核), re-graded: what still blocks, what got worse.
+
+The rounds come from the history (:meth:`engine.history.History.rounds`).  Each
+round's stored assessment is graded again with the model in use, so the
+question "does last round's blocker still block?" is answered by the rules on
+this round's ratings, not by comparing ratings to full: a blocker still
+blocks when it is a blocker of the same level in the later round; one whose
+(dimension, level) is now met no longer blocks, even if it is not yet rated
+full.  A round the current model cannot read (an earlier model's ids) is
+compared as it was stored.
+
+Per change between consecutive rounds: the level and barrel, the staves that
+moved, the blockers cleared and still blocking, the criteria rated *lower*
+than before (a not-rated criterion counts 0), and the actions that look done.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+from .errors import QmgradeError
+from .report import pick, safe_text
+from .words import criterion_title, level_name
+
+__all__ = ["trend", "render_trend"]
+
+
+def _regrade(entry: dict, model) -> Optional[dict]:
+    """The round's assessment graded with ``model`` (None when the model cannot read it)."""
+    from .assessment import assessment_from_data
+    from .grading import grade
+    data = dict(entry.get("assessment") or {})
+    data["ratings"] = {k: ("na" if v is None else v) for k, v in (data.get("ratings") or {}).items()}
+    data = {k: v for k, v in data.items() if v is not None}
+    try:
+        assessment = assessment_from_data(data, f"history round {entry['seq']}", model)
+        return grade(model, assessment, detail=False).as_dict(trace=False)
+    except QmgradeError:
+        return None
+
+
+def _rating(ratings: dict, criterion: str) -> Optional[float]:
+    """0.0 when not rated, None for na."""
+    return ratings.get(criterion, 0.0)
+
+
+def trend(rounds: Sequence[dict], model) -> dict:
+    """Level, staves, blockers cleared and still blocking, criteria rated lower, actions that look done.
+
+    Returns
+    -------
+    ``{"company", "rounds": [{seq, assessed_on, input_sha256, model, level, barrel, dimensions, blockers,
+    regraded}], "changes": [{from, to, level, barrel, staves, blockers_cleared, blockers_remaining,
+    still_blocking, worse, actions_done}]}`` — ``blockers_remaining`` is kept as the earlier name of
+    ``still_blocking``.
+    """
+    out_rounds, results = [], []
+    for entry in rounds:
+        regraded = _regrade(entry, model)
+        result = regraded or entry["result"]
+        results.append(result)
+        out_rounds.append({
+            "seq": entry["seq"], "assessed_on": entry["assessed_on"], "input_sha256": entry["input_sha256"],
+            "model": entry["model"], "level": result["level"], "barrel": result["barrel"],
+            "dimensions": {d["id"]: d["level"] for d in result["dimensions"]},
+            "blockers": [b["criterion"] for b in (result.get("next_level") or {}).get("blockers", [])],
+            "regraded": regraded is not None,
+        })
+    changes = []
+    for i in range(1, len(rounds)):
+        before, after = out_rounds[i - 1], out_rounds[i]
+        ratings_before = rounds[i - 1]["assessment"].get("ratings") or {}
+        ratings_after = rounds[i]["assessment"].get("ratings") or {}
+        staves = [{"dimension": dim, "from": before["dimensions"].get(dim), "to": level}
+                  for dim, level in after["dimensions"].items() if before["dimensions"].get(dim) != level]
+        staves += [{"dimension": dim, "from": old, "to": None}
+                   for dim, old in before["dimensions"].items() if dim not in after["dimensions"]]
+        still = _still_blocking(before, results[i], model)
+        cleared = [c for c in before["blockers"] if c not in still]
+        worse = []
+        for criterion in sorted(set(ratings_before) | set(ratings_after),
+                                key=lambda c: (list(model.criteria).index(c) if c in model.criteria else 10 ** 6, c)):
+            old, new = _rating(ratings_before, criterion), _rating(ratings_after, criterion)
+            if old is not None and new is not None and new < old:
+                worse.append({"criterion": criterion, "from": old, "to": new,
+                              **({"not_rated": True} if criterion not in ratings_after else {})})
+        done = [action.id for action in model.actions.values()
+                if all(_full(ratings_after, c) for c in action.addresses)
+                and not all(_full(ratings_before, c) for c in action.addresses)]
+        changes.append({
+            "from": {"seq": before["seq"], "assessed_on": before["assessed_on"]},
+            "to": {"seq": after["seq"], "assessed_on": after["assessed_on"]},
+            "level": {"from": before["level"]["rank"], "to": after["level"]["rank"]},
+            "barrel": {"from": before["barrel"]["rank"], "to": after["barrel"]["rank"]},
+            "staves": staves,
+            "blockers_cleared": cleared,
+            "still_blocking": still,
+            "blockers_remaining": still,
+            "worse": worse,
+            "actions_done": done,
+        })
+    latest = rounds[-1]
+    company = dict(latest["result"].get("company") or {"id": latest["company_id"]})
+    return {"company": company, "rounds": out_rounds, "changes": changes}
+
+
+def _still_blocking(before: dict, later_result: dict, model) -> List[str]:
+    """Earlier blockers that block the same level in the later round, as the later round is graded."""
+    rank = before["level"]["rank"] + 1
+    if later_result["level"]["rank"] >= rank:
+        return []
+    nxt = later_result.get("next_level") or {}
+    if nxt.get("rank") == rank:
+        blocking = {b["criterion"] for b in nxt.get("blockers", [])}
+    else:       # the later round fell lower: its next level is below the earlier one's
+        blocking = {b["criterion"] for b in nxt.get("blockers", [])} | set(before["blockers"])
+    return [c for c in before["blockers"] if c in blocking]
+
+
+def _full(ratings: dict, criterion: str) -> bool:
+    rating = ratings.get(criterion)
+    return rating is not None and rating >= 1.0
+
+
+_WORDS = {
+    "history": ("复核记录", "History"),
+    "round": ("轮次", "Round"),
+    "level": ("等级", "level"),
+    "barrel": ("木桶", "barrel"),
+    "undated": ("未注明日期", "undated"),
+    "model": ("模型", "model"),
+    "stave": ("维度", "stave"),
+    "cleared": ("已消除", "cleared"),
+    "still": ("仍阻碍", "still blocks"),
+    "worse": ("变差", "worse"),
+    "done": ("看来已完成", "looks done"),
+    "no_change": ("无变化", "no change"),
+    "one_round": ("只有一轮评估，尚无变化可比。", "Only one round: no changes to compare yet."),
+    "stored": ("（按存储结果，当前模型无法重新评级）", "(as stored: the current model cannot re-grade it)"),
+    "not_rated": ("未评", "not rated"),
+}
+
+
+def _tr(key: str, lang: str) -> str:
+    return pick(_WORDS[key], lang)
+
+
+def _rating_text(value, lang: str, not_rated: bool = False) -> str:
+    from .words import rating_label
+    return rating_label(value, lang, not_rated)
+
+
+def render_trend(data: dict, model, lang: str = "en") -> str:
+    """The trend as text for people: the rounds, then one line per change."""
+    company = data["company"]
+    name = safe_text(company.get("name") or "")
+    ident = safe_text(company.get("id") or "")
+    title = f"{name} ({ident})" if name else ident
+    lines = [f"{_tr('history', lang)}: {title}", ""]
+    for index, entry in enumerate(data["rounds"], 1):
+        date = entry["assessed_on"] or _tr("undated", lang)
+        lines.append(f"  {_tr('round', lang)} {index}  {date}  {_tr('level', lang)} "
+                     f"{level_name(model, entry['level']['rank'], lang) if entry['level']['rank'] <= model.top_rank else entry['level']['rank']}"
+                     f"  {_tr('barrel', lang)} {entry['barrel']['rank']}  "
+                     f"({_tr('model', lang)} {entry['model']['id']} {entry['model']['version']})"
+                     + ("" if entry.get("regraded", True) else f" {_tr('stored', lang)}"))
+    if not data["changes"]:
+        lines += ["", _tr("one_round", lang)]
+    dims = {d.id: d for d in model.dimensions}
+    for index, change in enumerate(data["changes"], 2):
+        a = change["from"]["assessed_on"] or _tr("undated", lang)
+        b = change["to"]["assessed_on"] or _tr("undated", lang)
+        lines += ["", f"{_tr('round', lang)} {index - 1} → {index} ({a} → {b}):"]
+        items = []
+        if change["level"]["from"] != change["level"]["to"]:
+            items.append(f"{_tr('level', lang)} {change['level']['from']} → {change['level']['to']}")
+        if change["barrel"]["from"] != change["barrel"]["to"]:
+            items.append(f"{_tr('barrel', lang)} {change['barrel']['from']} → {change['barrel']['to']}")
+        for stave in change["staves"]:
+            dim = dims.get(stave["dimension"])
+            label = f"{dim.name.get(lang)} ({stave['dimension']})" if dim else stave["dimension"]
+            items.append(f"{_tr('stave', lang)} {label}: {stave['from']} → {stave['to']}")
+        for criterion in change["blockers_cleared"]:
+            items.append(f"{_tr('cleared', lang)}: {criterion_title(model, criterion, lang)}")
+        for criterion in change["still_blocking"]:
+            items.append(f"{_tr('still', lang)}: {criterion_title(model, criterion, lang)}")
+        for entry in change["worse"]:
+            items.append(f"{_tr('worse', lang)}: {criterion_title(model, entry['criterion'], lang)} "
+                         f"{_rating_text(entry['from'], lang)} → "
+                         f"{_rating_text(entry['to'], lang, entry.get('not_rated', False))}")
+        for aid in change["actions_done"]:
+            action = model.actions.get(aid)
+            items.append(f"{_tr('done', lang)}: {action.name.get(lang) if action else aid} ({aid})")
+        lines.extend(f"  {item}" for item in items or [_tr("no_change", lang)])
+    return "\n".join(line.rstrip() for line in lines) + "\n"
