@@ -350,6 +350,10 @@ def _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
         name = singles["model"][0]
         mapping = supersedes.get("criteria") or {}
         for old, new in mapping.items():
+            if old in criteria and new != old:
+                warn(name, position(mapping, old),
+                     f"supersedes maps {old!r} to {new!r}, but {old!r} is still a criterion of this model: a rating "
+                     f"of {old!r} rates the current criterion and the map is never used for it", "supersedes-kept")
             if new is not None and new not in criteria:
                 issues.unknown(name, value_position(mapping, old), "criterion", new, criteria,
                                broken=broken["criteria"])

@@ -121,3 +121,10 @@ def test_kb_export_and_validate_show_the_supersedes_map(runner, tmp_path):
     result = run(runner, "kb", "validate", "--model", broken)
     assert result.exit_code == 1
     assert "unknown criterion 'alpha-2-9'; did you mean" in result.stderr
+
+
+def test_an_old_id_that_is_still_a_criterion_is_a_warning(runner, tmp_path):
+    model_dir = build_v2(tmp_path / "m", supersedes={"version": "1.0.0", "criteria": {"alpha-2-2": "alpha-2-1"}})
+    result = run(runner, "kb", "validate", "--model", model_dir)
+    assert result.exit_code == 0, result.output
+    assert "'alpha-2-2' is still a criterion of this model" in result.stderr and "(supersedes-kept)" in result.stderr
