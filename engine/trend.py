@@ -126,6 +126,8 @@ _WORDS = {
     "round": ("轮次", "Round"),
     "level": ("等级", "level"),
     "barrel": ("木桶", "barrel"),
+    "Level": ("等级", "Level"),
+    "Barrel": ("木桶", "Barrel"),
     "undated": ("未注明日期", "undated"),
     "model": ("模型", "model"),
     "stave": ("维度", "stave"),
@@ -158,9 +160,9 @@ def render_trend(data: dict, model, lang: str = "en") -> str:
     lines = [f"{_tr('history', lang)}: {title}", ""]
     for index, entry in enumerate(data["rounds"], 1):
         date = entry["assessed_on"] or _tr("undated", lang)
-        lines.append(f"  {_tr('round', lang)} {index}  {date}  {_tr('level', lang)} "
+        lines.append(f"  {_tr('round', lang)} {index}  {date}  {_tr('Level', lang)} "
                      f"{level_name(model, entry['level']['rank'], lang) if entry['level']['rank'] <= model.top_rank else entry['level']['rank']}"
-                     f"  {_tr('barrel', lang)} {entry['barrel']['rank']}  "
+                     f"  {_tr('Barrel', lang)} {entry['barrel']['rank']}  "
                      f"({_tr('model', lang)} {entry['model']['id']} {entry['model']['version']})"
                      + ("" if entry.get("regraded", True) else f" {_tr('stored', lang)}"))
     if not data["changes"]:

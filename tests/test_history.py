@@ -53,13 +53,16 @@ def test_history_text_in_both_languages(runner, model_dir, two_rounds):
     assert en.stdout.startswith("History: 某某机械 (acme)\n\n"
                                 "  Round 1  2025-11-01  Level 1 Experience  Barrel 1  (model tiny 0.1)\n"
                                 "  Round 2  2026-11-01  Level 2 Inspection  Barrel 2  (model tiny 0.1)\n\n"
-                                "Round 1 → 2 (2025-11-01 → 2026-11-01): Level 1 → 2, Barrel 1 → 2\n"
-                                "  Stave changes: beta (Dimension beta) 1 → 3; gamma (Dimension gamma) 2 → 3\n"
-                                "  Blockers cleared (1): beta-2-1 (Criterion beta-2-1)\n"
-                                "  Blockers remaining (0): none\n"
-                                "  Roadmap actions that look done (5): do-alpha-3-1 (Action alpha-3-1);")
+                                # issue 11: one line per change
+                                "Round 1 → 2 (2025-11-01 → 2026-11-01):\n"
+                                "  level 1 → 2\n"
+                                "  barrel 1 → 2\n"
+                                "  stave Dimension beta (beta): 1 → 3\n"
+                                "  stave Dimension gamma (gamma): 2 → 3\n"
+                                "  cleared: Criterion beta-2-1 (beta-2-1)\n"
+                                "  looks done: Action alpha-3-1 (do-alpha-3-1)\n")
     zh = run(runner, "history", "acme", "--db", two_rounds, "--model", model_dir, "--lang", "zh")
-    assert "复核记录: 某某机械 (acme)" in zh.stdout and "已消除的阻碍项 (1): beta-2-1 (条款 beta-2-1)" in zh.stdout
+    assert "复核记录: 某某机械 (acme)" in zh.stdout and "已消除: 条款 beta-2-1 (beta-2-1)" in zh.stdout
 
 
 def test_the_same_input_stored_twice_is_one_round(runner, model_dir, model, tmp_path):
