@@ -416,7 +416,8 @@ class _Writer:
                     text = f"{where}: {tr('score', lang)} {self.ratio(score)} {sign} {tr('threshold', lang)} " \
                            f"{threshold:.2f}"
                 if fact.get("keys_below"):
-                    keys = _w("keys_below", lang, n=fact["keys_below"], m=f"{self.model.key_minimum:.2f}",
+                    minimum = self.model.key_minimum_for(fact["level"])   # the key minimum of its level
+                    keys = _w("keys_below", lang, n=fact["keys_below"], m=f"{minimum:.2f}",
                               criteria="criterion" if fact["keys_below"] == 1 else "criteria")
                 else:
                     keys = _w("keys_ok", lang)

@@ -153,13 +153,13 @@ def _why_not(model, assessment, graded: Grade, rank: int) -> dict:
             if rated and rating is None:
                 continue
             units = rating_units(rating if rated else 0.0)
-            if criterion.key and units < model.key_minimum_units:
+            if criterion.key and units < model.key_minimum_units_for(cell[1]):
                 keys.append(criterion_entry(model, assessment, criterion.id))
             if units < SCALE:
                 below_full.append(criterion.id)
         failing.append({
             "dimension": cell[0], "level": cell[1], "score": score.score, "threshold": model.threshold,
-            "key_minimum": model.key_minimum, "applicable": score.applicable,
+            "key_minimum": model.key_minimum_for(cell[1]), "applicable": score.applicable,
             "reason": (firing.conclusion.get("reason") if firing else None),
             "rule": firing.rule if firing else None,
             "firing": firing.as_dict() if firing else None,

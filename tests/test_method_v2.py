@@ -80,6 +80,8 @@ def test_a_level_5_key_at_largely_fails_level_5_but_a_level_3_key_at_largely_pas
     five = assess_json(runner, model_dir, write(tmp_path / "five.yaml", ratings))
     assert five["level"]["rank"] == 4
     assert five["next_level"]["minimal_fix"] == ["alpha-5-1"]
+    why = run(runner, "explain", tmp_path / "five.yaml", "--model", model_dir, "--level", "5").stdout
+    assert "alpha-5-1) is rated largely (0.8), below the key minimum 1.00" in why
 
     ratings["alpha-5-1"] = "full"
     ratings["alpha-3-1"] = "largely"      # a level-3 key: largely is enough there
