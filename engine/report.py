@@ -248,7 +248,10 @@ def render_model(model, lang: str = "en", dimension: str = None) -> str:
     head = [f"{text_of(model.name, lang)} — {model.id} {model.version}"]
     if model.description:
         head.append(text_of(model.description, lang))
-    head.append(f"threshold {model.threshold} · key_minimum {model.key_minimum} · "
+    by_level = "".join(f", L{k} {model.key_minimum_for(k)}" for k in range(2, model.top_rank + 1)
+                       if model.key_minimum_for(k) != model.key_minimum)
+    head.append(f"threshold {model.threshold} · key_minimum {model.key_minimum}"
+                + (f" ({by_level[2:]})" if by_level else "") + " · "
                 f"{len(model.dimensions)} {tr('dimension', lang).lower()} · {len(model.criteria)} "
                 f"{tr('criteria', lang).lower()} · {len(model.actions)} {tr('actions', lang).lower()} · "
                 f"{len(model.rules)} {tr('rules', lang).lower()}")

@@ -239,6 +239,7 @@ def test_kb_show_prints_the_anchors_of_a_criterion_and_of_a_stave(runner, tmp_pa
     for rating in ANCHORS:
         assert f"    {rating}: {rating} for alpha-3-1 looks like this" in one.stdout
     stave = run(runner, "kb", "show", "--model", model_dir, "--dimension", "alpha").stdout
+    assert "key_minimum 0.8 (L5 1.0)" in stave.splitlines()[1]
     assert "largely for alpha-2-2 looks like this" in stave
     wrong = run(runner, "kb", "show", "--model", model_dir, "--criterion", "alpha-3-9")
     assert wrong.exit_code == 1 and "did you mean" in wrong.stderr
