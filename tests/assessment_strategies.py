@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.assessment import assessment_from_data
+from engine.assessment import _na_allowed, assessment_from_data
 
 PROPERTY = settings(derandomize=True, deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -45,6 +45,7 @@ def rating_maps(draw, model, caps=False):
               for d in model.dimensions}
     gaps = {(d.id, rng.randint(2, model.top_rank)) for d in model.dimensions if rng.random() < 0.1}
     ratings = {}
+    na_ok = _na_allowed(model)   # from model 2.0 on, na only where the criterion allows it
     for cid, criterion in model.criteria.items():
         stand = stands[criterion.dimension]
         cell = (criterion.dimension, criterion.level)
@@ -55,6 +56,8 @@ def rating_maps(draw, model, caps=False):
         else:
             pool = LOW
         choice = rng.choice(pool)
+        if choice == "na" and not na_ok(cid):
+            choice = "none"
         if choice == "unrated":
             continue
         if choice == "number":
