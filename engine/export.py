@@ -35,7 +35,7 @@ def model_to_dict(model) -> dict:
         "criteria": [{"id": c.id, "dimension": c.dimension, "level": c.level, "weight": c.weight, "key": c.key,
                       "text": dict(c.text), "evidence": dict(c.evidence), "sources": [dict(s) for s in c.sources],
                       "na_allowed": c.na_allowed,
-                      **({"red_flag": True} if c.red_flag else {}),
+                      "red_flag": c.red_flag,
                       **({"anchors": {r: dict(t) for r, t in c.anchors.items()}} if c.anchors else {})}
                      for c in model.criteria.values()],
         "actions": [{"id": a.id, "name": dict(a.name), "addresses": list(a.addresses),

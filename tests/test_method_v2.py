@@ -106,7 +106,7 @@ def test_kb_export_lists_the_new_fields(runner, tmp_path):
     exported = json.loads(result.stdout)
     assert exported["method"]["key_minimum_by_level"] == {"2": 0.8, "3": 0.8, "4": 0.8, "5": 1.0}
     by_id = {c["id"]: c for c in exported["criteria"]}
-    assert all("na_allowed" in c for c in exported["criteria"])
+    assert all(c["na_allowed"] in (True, False) and c["red_flag"] is False for c in exported["criteria"])
     assert [cid for cid, c in by_id.items() if c["na_allowed"]] == list(NA_OK)
     assert by_id["alpha-2-1"]["anchors"]["partial"]["en"] == "partial for alpha-2-1 looks like this"
     assert "anchors" not in by_id["beta-4-1"]          # optional above level 3 (not key)
