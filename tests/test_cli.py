@@ -138,7 +138,8 @@ def test_kb_validate_reports_ok_and_problems(runner, model_dir):
 def test_kb_export_has_the_contract_shape(runner, model_dir):
     data = json.loads(run(runner, "kb", "export", "--model", model_dir, "--format", "json").output)
     assert set(data) >= {"model", "method", "levels", "dimensions", "criteria", "actions", "rules"}
-    assert data["method"] == {"threshold": 0.8, "key_minimum": 0.8}
+    assert data["method"] == {"threshold": 0.8, "key_minimum": 0.8,
+                              "key_minimum_by_level": {"2": 0.8, "3": 0.8, "4": 0.8, "5": 0.8}}
     assert set(data["criteria"][0]) >= {"id", "dimension", "level", "weight", "key", "text", "sources"}
     assert set(data["actions"][0]) >= {"id", "name", "addresses", "depends_on", "effort"}
     assert set(data["rules"][0]) >= {"id", "description"}
