@@ -50,6 +50,8 @@ from .assessment import Assessment, assessment_from_data, parse_rating, read_ass
 from .assessment import apply_model_rules
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
+from .textsafe import csv_cell
+from .limits import DEFAULT, MAX_PROBLEMS, Limits, capped
 from .stats import summarize
 from .yamlio import load_file, load_text
 
@@ -63,6 +65,7 @@ _TRUE = {"true", "yes", "y", "1", "是", "有", "t"}
 _FALSE = {"false", "no", "n", "0", "否", "无", "f"}
 CHUNK = 64          # records per task sent to a worker
 IN_FLIGHT = 4       # chunks queued per worker
+CHUNK_BYTES = 1 << 20   # ... and at most about this much input per chunk (memory stays flat on long lines)
 
 
 @dataclass
@@ -91,7 +94,7 @@ class Source:
         return self._records()
 
 
-def open_source(path: str, model) -> Source:
+def open_source(path: str, model, limits: Limits = DEFAULT) -> Source:
     """Recognise the input and check its header; records are read later, lazily.
 
     Raises
@@ -112,67 +115,116 @@ def open_source(path: str, model) -> Source:
         return Source(path, "files", len(names), lambda: ((name, 1) for name in names), inputs=names)
     suffix = target.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        return Source(path, "jsonl", target.stat().st_size, lambda: _jsonl_records(path))
+        return Source(path, "jsonl", target.stat().st_size, lambda: _jsonl_records(path, limits))
     if suffix == ".csv":
-        header, start = _csv_header(path)
+        header = _csv_header(path, limits)
         plan = _header_plan(path, header, model, lambda col: (1, col, ""))
-        return Source(path, "wide", target.stat().st_size, lambda: _csv_records(path, start), context=plan)
+        return Source(path, "wide", target.stat().st_size, lambda: _csv_records(path, limits), context=plan)
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_source(path, model)
+        return _xlsx_source(path, model, limits)
     if suffix in (".yaml", ".yml", ".json"):
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
     raise InputError(Problem(path, 1, 1, f"unknown input {target.name!r}: expected a folder, JSON Lines "
                                          f"(.jsonl), CSV, XLSX, YAML or JSON"))
 
 
-def _jsonl_records(path: str) -> Iterator[tuple]:
+class _Unreadable:
+    """A line that cannot become a record: too long, not UTF-8, or malformed CSV (an error entry, not a stop)."""
+
+    def __init__(self, message: str, col: int = 1, code: str = "malformed"):
+        self.message, self.col, self.code = message, col, code
+
+
+def _open_binary(path: str):
     try:
-        handle = open(path, "rb")
+        return open(path, "rb")
     except OSError as exc:
-        raise InputError(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            if raw.strip():
-                yield ((number, raw), len(raw))
+        raise InputError(Problem(path, 1, 1, f"cannot read: {(exc.strerror or '').lower()}")) from None
 
 
-def _csv_header(path: str) -> Tuple[List[str], int]:
+def _lines(handle, limit: int) -> Iterator[Tuple[int, object, int]]:
+    """(line number, bytes or an :class:`_Unreadable` for an overlong line, bytes read), never holding
+    more than ``limit`` bytes of one line."""
+    number = 0
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            size = len(raw)
+            while True:   # skip the rest of the line without keeping it
+                rest = handle.readline(1 << 20)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, _Unreadable(f"line of {size:,} bytes is longer than the limit of {limit:,} bytes "
+                                      f"(raise it with --max-line-bytes)", 1, "too-large"), size
+        else:
+            yield number, raw, len(raw)
+
+
+def _jsonl_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
+    with _open_binary(path) as handle:
+        for number, raw, size in _lines(handle, limits.line_bytes):
+            if isinstance(raw, _Unreadable) or raw.strip():
+                yield ((number, raw), size)
+
+
+def _csv_fields(number: int, raw: bytes, limits: Limits):
+    """One physical CSV line as its fields, or an :class:`_Unreadable` saying what is wrong with it.
+
+    A record of the wide layout is one line: a quoted field that runs past the
+    end of its line is an unbalanced quote, not a licence to swallow the rows after it.
+    """
+    if isinstance(raw, _Unreadable):
+        return raw
     try:
-        with open(path, "r", encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise InputError(Problem(path, 1, 1, "empty CSV: expected a header row with company_id "
-                                                     "and criterion ids")) from None
-            except UnicodeDecodeError:
-                raise InputError(Problem(path, 1, 1, "not UTF-8 text (save the CSV as UTF-8)")) from None
-            return header, reader.line_num
-    except OSError as exc:
-        raise InputError(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _Unreadable(f"not UTF-8 text (byte {exc.start + 1} of the line; save the CSV as UTF-8)",
+                           exc.start + 1, "encoding")
+    if number == 1 and text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.rstrip("\r\n")
+    previous = csv.field_size_limit(limits.field_chars)
+    try:
+        return next(csv.reader([text], strict=True), [])
+    except csv.Error as exc:
+        message = str(exc)
+        if "field larger than field limit" in message:
+            return _Unreadable(f"a field is longer than {limits.field_chars:,} characters "
+                               f"(raise the limit with --max-field-size)", 1, "too-large")
+        if "unexpected end of data" in message:
+            return _Unreadable(f"unbalanced quote: a quoted field does not end on line {number}")
+        return _Unreadable(f"malformed CSV: {message}")
+    finally:
+        csv.field_size_limit(previous)
 
 
-def _csv_records(path: str, start: int) -> Iterator[tuple]:
-    with open(path, "r", encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        line = 1
-        try:
-            next(reader)
-            line = reader.line_num + 1
-            for row in reader:
-                size = sum(len(cell) + 1 for cell in row)
-                if any(cell.strip() for cell in row):
-                    yield ((line, row), size)
-                line = reader.line_num + 1
-        except csv.Error as exc:
-            raise InputError(Problem(path, line, 1, f"malformed CSV: {exc}")) from None
-        except UnicodeDecodeError:
-            raise InputError(Problem(path, line, 1, "not UTF-8 text (save the CSV as UTF-8)")) from None
+def _csv_header(path: str, limits: Limits = DEFAULT) -> List[str]:
+    with _open_binary(path) as handle:
+        for number, raw, _ in _lines(handle, limits.line_bytes):
+            fields = _csv_fields(number, raw, limits)
+            if isinstance(fields, _Unreadable):
+                raise InputError(Problem(path, number, fields.col, f"header: {fields.message}", fields.code))
+            return fields
+    raise InputError(Problem(path, 1, 1, "empty CSV: expected a header row with company_id and criterion ids"))
 
 
-def _xlsx_source(path: str, model) -> Source:
+def _csv_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
+    with _open_binary(path) as handle:
+        lines = _lines(handle, limits.line_bytes)
+        next(lines, None)   # the header
+        for number, raw, size in lines:
+            fields = _csv_fields(number, raw, limits)
+            if isinstance(fields, _Unreadable) or any(cell.strip() for cell in fields):
+                yield ((number, fields), size)
+
+
+def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
     from .spreadsheet import open_workbook  # openpyxl only when needed
-    workbook = open_workbook(path)
+    workbook = open_workbook(path, limits)
     try:
         sheet = workbook.worksheets[0]
         first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
@@ -186,15 +238,20 @@ def _xlsx_source(path: str, model) -> Source:
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
     plan = _header_plan(path, header, model, lambda col: (1, col, f"{title}!{_cell(1, col)}: "))
     plan["sheet"] = title
-    return Source(path, "wide", total, lambda: _xlsx_records(path), context=plan)
+    return Source(path, "wide", total, lambda: _xlsx_records(path, limits), context=plan)
 
 
-def _xlsx_records(path: str) -> Iterator[tuple]:
-    from .spreadsheet import open_workbook
-    workbook = open_workbook(path)
+def _xlsx_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
+    from .spreadsheet import open_workbook, check_sheet_size
+    workbook = open_workbook(path, limits)
     try:
-        rows = workbook.worksheets[0].iter_rows(min_row=2, values_only=True)
+        sheet = workbook.worksheets[0]
+        check_sheet_size(path, sheet, limits)
+        rows = sheet.iter_rows(min_row=2, values_only=True)
         for number, row in enumerate(rows, 2):
+            if number > limits.rows:
+                raise InputError(Problem(path, number, 1, f"{sheet.title}: more than {limits.rows:,} rows "
+                                                          f"(raise the limit with --max-rows)", "too-large"))
             if any(cell is not None and str(cell).strip() for cell in row):
                 yield ((number, list(row)), 1)
     finally:
@@ -233,7 +290,7 @@ def _header_plan(path: str, header: List[str], model, where) -> dict:
         elif name in facts:
             kind = "fact"
         else:
-            suffix = suggestion(name, known)
+            suffix = suggestion(name, known) if len(problems) < MAX_PROBLEMS else ""   # difflib is slow
             problems.append(Problem(path, line, col_at, f"{prefix}unknown column {name!r}{suffix}", "unknown-id"))
             continue
         if name in seen:
@@ -246,7 +303,7 @@ def _header_plan(path: str, header: List[str], model, where) -> dict:
         problems.append(Problem(path, 1, 1, "missing column 'company_id' (the wide layout needs company_id, "
                                             "company_name, then one column per criterion id)", "header"))
     if problems:
-        raise InputError(problems)
+        raise InputError(capped(problems))
     return {"path": path, "columns": columns, "width": len(header)}
 
 
@@ -292,6 +349,8 @@ def _company_of(data) -> Optional[dict]:
 
 def _jsonl_assessment(path: str, item, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:
     number, raw = item
+    if isinstance(raw, _Unreadable):
+        return None, None, [Problem(path, number, raw.col, raw.message, raw.code)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -377,7 +436,14 @@ def _wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Opt
         prefix = f"{sheet}!{_cell(number, index + 1)}: " if sheet else ""
         return number, index + 1, prefix
 
+    if isinstance(row, _Unreadable):
+        return None, None, [Problem(path, number, row.col, row.message, row.code)]
     problems: List[Problem] = []
+    needed = max((index for index, _, _ in plan["columns"]), default=0) + 1
+    if sheet is None and len(row) < needed:   # a spreadsheet leaves trailing blank cells out; a CSV row must not
+        problems.append(Problem(path, number, len(row) + 1, f"the row has {len(row)} fields but the header "
+                                                            f"{needed} (a short or truncated row)", "header"))
+        return None, None, problems
     if len(row) > plan["width"] and any(str(c).strip() for c in row[plan["width"]:] if c is not None):
         line, col, prefix = where(plan["width"])
         problems.append(Problem(path, line, col, f"{prefix}the row has {len(row)} fields but the header only "
@@ -546,16 +612,9 @@ class _Line:
         self.text = text
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _safe_cell(value):
-    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A CSV cell a spreadsheet will not run, with control characters visible (:func:`engine.textsafe.csv_cell`)."""
+    return csv_cell(value)
 
 
 def _csv_line(values) -> str:
@@ -595,7 +654,7 @@ def _chunks(source: Source) -> Iterator[tuple]:
     for item, size in source.records():
         items.append(item)
         units += size
-        if len(items) >= CHUNK:
+        if len(items) >= CHUNK or units >= CHUNK_BYTES:
             yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
             items, units = [], 0
     if items:

@@ -323,18 +323,47 @@ def position_of_text(text: str, needle: str, start: int = 0) -> Tuple[int, int]:
 
 
 def _locate_json(data: Any, text: str) -> None:
-    """Give JSON mappings key positions by finding each key's text (good enough for messages)."""
-    stack = [data]
+    """Give JSON mappings key positions by finding each key's text, in document order.
+
+    One forward pass: each key is searched from where the previous one was
+    found (and lines are counted incrementally), so 200,000 keys cost one
+    scan of the text, not 200,000.
+    """
+    cursor, line, line_start = 0, 1, 0
+
+    def locate(needle: str) -> Tuple[int, int]:
+        nonlocal cursor, line, line_start
+        index = text.find(needle, cursor)
+        if index < 0:
+            return (1, 1)
+        newlines = text.count("\n", cursor, index)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", cursor, index) + 1
+        cursor = index + len(needle)
+        return (line, index - line_start + 1)
+
+    stack = [iter([data])]   # iterators, so keys are met in the order they are written
     while stack:
-        item = stack.pop()
-        if isinstance(item, LocDict):
-            for key, value in item.items():
-                pos = position_of_text(text, json.dumps(key, ensure_ascii=False))
-                item.key_pos[key] = pos
-                item.value_pos[key] = pos
-                stack.append(value)
+        item = next(stack[-1], _DONE)
+        if item is _DONE:
+            stack.pop()
+        elif isinstance(item, LocDict):
+            stack.append(_keyed(item, locate))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.append(iter(item))
+
+
+_DONE = object()
+
+
+def _keyed(mapping: "LocDict", locate):
+    """The values of ``mapping`` in order, recording each key's position as it is reached."""
+    for key, value in mapping.items():
+        pos = locate(json.dumps(key, ensure_ascii=False))
+        mapping.key_pos[key] = pos
+        mapping.value_pos[key] = pos
+        yield value
 
 
 def read_text(path: str, error=InputError) -> str:

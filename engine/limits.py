@@ -1,0 +1,50 @@
+"""Size limits on what qmgrade reads, checked before parsing; each can be raised by a ``--max-*`` option.
+
+The defaults keep ``batch`` and ``assess`` under about 200 MB on any input
+(zip bombs, 200 MB lines, 200,000 unknown ids): a legitimate assessment is a
+few kilobytes, a legitimate survey export a few megabytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List
+
+from .errors import Problem
+
+__all__ = ["Limits", "DEFAULT", "MAX_PROBLEMS", "capped"]
+
+MAX_PROBLEMS = 100      # problems listed (with a did-you-mean) before "… and N more"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one input may hold.
+
+    line_bytes : a JSON Lines or CSV line (``--max-line-bytes``)
+    field_chars : a CSV field (``--max-field-size``)
+    xlsx_bytes : the uncompressed members of an XLSX archive together (``--max-xlsx-bytes``)
+    xlsx_ratio : how many times a member may expand (zip bombs expand thousands of times)
+    shared_strings : distinct strings of a workbook (``sharedStrings.xml``)
+    rows : rows of a worksheet (``--max-rows``)
+    columns : cells in a worksheet row
+    """
+
+    line_bytes: int = 2 * 1024 * 1024
+    field_chars: int = 131_072
+    xlsx_bytes: int = 100 * 1024 * 1024
+    xlsx_ratio: int = 200
+    shared_strings: int = 1_000_000
+    rows: int = 1_000_000
+    columns: int = 4_096
+
+
+DEFAULT = Limits()
+
+
+def capped(problems: List[Problem], limit: int = MAX_PROBLEMS) -> List[Problem]:
+    """The first ``limit`` problems, then one line saying how many more there are."""
+    if len(problems) <= limit:
+        return problems
+    last = problems[limit - 1]
+    more = len(problems) - limit
+    return problems[:limit] + [Problem(last.path, last.line, last.col, f"… and {more:,} more problems", "more")]
