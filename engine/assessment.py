@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from . import schema
+from .limits import MAX_PROBLEMS, capped
 from .errors import InputError, Problem, did_you_mean, suggestion
 from .yamlio import load_file, position, value_position
 
@@ -149,6 +150,13 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
     problems = schema.check(data, schema.ASSESSMENT, path)
     if problems:
         raise InputError(problems)
+    sections = schema.ASSESSMENT["properties"]
+    for section in data:   # a typo such as `fact:` must not drop the facts silently; x-... is a private extension
+        name = str(section)
+        if name not in sections and not name.startswith("x-"):
+            problems.append(Problem(path, *position(data, section), f"unknown key {name[:40]!r}"
+                                    f"{suggestion(name, sections)} (private extensions start with x-)",
+                                    "unknown-key"))
     criteria = model.criteria
     ratings: Dict[str, Optional[float]] = {}
     raw_ratings = data.get("ratings") or {}
@@ -164,7 +172,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
                                         "bad-rating"))
             continue
         if key not in criteria:
-            suffix = suggestion(key, criteria)
+            suffix = suggestion(key, criteria) if len(problems) < MAX_PROBLEMS else ""   # difflib is slow
             problems.append(Problem(path, *position(raw_ratings, criterion_id),
                                     f"unknown criterion {key!r}{suffix}", "unknown-id"))
             continue
@@ -183,7 +191,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
                 evidence.setdefault(superseded[key], []).extend(items)
             continue
         if key not in criteria:
-            suffix = suggestion(key, criteria)
+            suffix = suggestion(key, criteria) if len(problems) < MAX_PROBLEMS else ""   # difflib is slow
             problems.append(Problem(path, *position(raw_evidence, criterion_id),
                                     f"evidence for unknown criterion {key!r}{suffix}", "unknown-id"))
             continue
@@ -193,8 +201,10 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
     raw_facts = data.get("facts") or {}
     for fact_id, value in raw_facts.items():
         key = str(fact_id)
+        if key not in declared and key.startswith("x-"):
+            continue   # a private extension: not the model's, not graded
         if key not in declared:
-            suffix = suggestion(key, declared)
+            suffix = suggestion(key, declared) if len(problems) < MAX_PROBLEMS else ""
             problems.append(Problem(path, *position(raw_facts, fact_id), f"unknown fact {key!r}{suffix}",
                                     "unknown-id"))
             continue
@@ -236,7 +246,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
                                     lambda: (*value_position(raw_company, "profile"), ""))
     problems.extend(found)
     if problems:
-        raise InputError(problems)
+        raise InputError(capped(problems))
     for ident in profile_na:
         ratings[ident] = NA
     company = _company(data.get("company") or {})

@@ -244,18 +244,87 @@ def template_yaml(model, lang: str = "en") -> str:
 
 
 # -- reading ---------------------------------------------------------------------------------
-def open_workbook(path: str):
-    """Open an XLSX workbook read-only (values, not formulas).
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+_SHARED_STRINGS_BYTES = 16 * 1024 * 1024   # openpyxl keeps every shared string in memory
+
+
+def check_archive(path: str, limits=None) -> None:
+    """Refuse a workbook whose archive would expand beyond ``limits`` — before openpyxl reads any of it.
+
+    The sizes are the central directory's; Python's zip reader never inflates
+    a member beyond its declared size, so a member that lies fails its CRC.
 
     Raises
     ------
-    InputError when the file is missing or not an XLSX workbook.
+    InputError naming the member and the limit (and the option that raises it).
+    """
+    from .limits import DEFAULT
+    limits = limits or DEFAULT
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                total += info.file_size
+                ratio = info.file_size / max(info.compress_size, 1)
+                if info.file_size > (1 << 20) and ratio > limits.xlsx_ratio:
+                    raise InputError(Problem(path, 1, 1, f"{info.filename[:40]} expands {ratio:,.0f} times "
+                                                         f"(more than {limits.xlsx_ratio}): a zip bomb?", "too-large"))
+                if total > limits.xlsx_bytes:
+                    raise InputError(Problem(path, 1, 1, f"the workbook expands to more than {limits.xlsx_bytes:,} "
+                                                         f"bytes (raise the limit with --max-xlsx-bytes)",
+                                             "too-large"))
+            if _SHARED_STRINGS in archive.namelist():
+                info = archive.getinfo(_SHARED_STRINGS)
+                if info.file_size > max(_SHARED_STRINGS_BYTES, limits.xlsx_bytes // 4):
+                    raise InputError(Problem(path, 1, 1, f"{_SHARED_STRINGS} holds {info.file_size:,} bytes of "
+                                                         f"text: too many shared strings", "too-large"))
+                with archive.open(info) as member:
+                    head = member.read(2048).decode("utf-8", "replace")
+                found = re.search(r'\b(?:uniqueCount|count)="(\d{1,15})"', head)
+                if found and int(found.group(1)) > limits.shared_strings:
+                    raise InputError(Problem(path, 1, 1, f"more than {limits.shared_strings:,} shared strings "
+                                                         f"({int(found.group(1)):,})", "too-large"))
+    except FileNotFoundError:
+        raise InputError(Problem(path, 1, 1, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(path, 1, 1, "is a directory, not a file")) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, OSError) as exc:
+        raise InputError(Problem(path, 1, 1, f"not an XLSX workbook ({type(exc).__name__}: "
+                                             f"{str(exc)[:40]})")) from None
+
+
+def check_sheet_size(path: str, sheet, limits=None) -> None:
+    """Refuse a worksheet whose declared size (its ``dimension``) is beyond ``limits``.
+
+    Raises
+    ------
+    InputError naming the sheet and the limit.
+    """
+    from .limits import DEFAULT
+    limits = limits or DEFAULT
+    rows, columns = getattr(sheet, "max_row", None), getattr(sheet, "max_column", None)
+    if rows and rows > limits.rows:
+        raise InputError(Problem(path, 1, 1, f"{sheet.title}: {rows:,} rows, more than {limits.rows:,} "
+                                             f"(raise the limit with --max-rows)", "too-large"))
+    if columns and columns > limits.columns:
+        raise InputError(Problem(path, 1, 1, f"{sheet.title}: {columns:,} columns, more than {limits.columns:,}",
+                                 "too-large"))
+
+
+def open_workbook(path: str, limits=None):
+    """Open an XLSX workbook read-only (values, not formulas), after checking its size (:func:`check_archive`).
+
+    Raises
+    ------
+    InputError when the file is missing, not an XLSX workbook, or too large.
     """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_archive(path, limits)
     try:
         return load_workbook(path, read_only=True, data_only=True)
+
     except FileNotFoundError:
         raise InputError(Problem(path, 1, 1, "no such file")) from None
     except IsADirectoryError:
@@ -286,7 +355,7 @@ def _company_value(value: Any) -> Any:
     return _scalar_text(value.strip() if isinstance(value, str) else value)
 
 
-def read_questionnaire(path: str, model) -> Assessment:
+def read_questionnaire(path: str, model, limits=None) -> Assessment:
     """A filled questionnaire workbook as an :class:`Assessment` (every problem at once).
 
     Raises
@@ -297,11 +366,12 @@ def read_questionnaire(path: str, model) -> Assessment:
     """
     from .batch import _fact_value
 
-    book = open_workbook(path)
+    book = open_workbook(path, limits)
     problems: List[Problem] = []
     try:
         sheet = book.worksheets[0]
         title = first_title = sheet.title
+        check_sheet_size(path, sheet, limits)
         company_rows: Dict[str, int] = {}
 
         def problem(row, col, message, code=""):
@@ -363,6 +433,8 @@ def read_questionnaire(path: str, model) -> Assessment:
             title = sheet.title
             declared = {fact.id: fact for fact in model.facts}
             known = list(COMPANY_KEYS) + list(declared)
+            first_row: Dict[str, int] = {}
+            check_sheet_size(path, sheet, limits)
             for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
                 key = row[0] if row else None
                 if _blank(key):
@@ -371,6 +443,10 @@ def read_questionnaire(path: str, model) -> Assessment:
                 if number == 1 and key.lower() == "key":
                     continue
                 value = row[1] if len(row) > 1 else None
+                if key in first_row:   # the last row must not silently win (a 是 corrected to 否 below it)
+                    problem(number, 1, f"key {key!r} appears twice (first in row {first_row[key]})", "duplicate-key")
+                    continue
+                first_row[key] = number
                 if key in COMPANY_KEYS:
                     if _blank(value):
                         continue
