@@ -20,7 +20,6 @@ import engine
 from engine.errors import Problem, QmgradeError, suggestion
 from engine import safeio
 from engine.export import dumps, model_to_dict, write_atomic
-from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits
 
 LANGS = click.Choice(["zh", "en"])
 
@@ -251,13 +250,13 @@ def validate(model_dir):
     model = load(model_dir)
     from engine.inference import get_inference
     get_inference(model)  # durable_rules compiles the rules too
-    for problem in getattr(model, "warnings", ()):
-        click.echo(f"warning: {problem}", err=True)
     edges = sum(len(a.depends_on) for a in model.actions.values())
     click.echo(f"OK: {model.id} {model.version}: {len(model.levels)} levels, {len(model.pillars)} pillars, "
                f"{len(model.dimensions)} dimensions, {len(model.criteria)} criteria "
                f"({sum(c.key for c in model.criteria.values())} key), {len(model.actions)} actions "
                f"({edges} dependencies), {len(model.facts)} facts, {len(model.rules)} rules")
+    for problem in getattr(model, "warnings", ()):   # they never fail the model
+        click.echo(f"warning: {problem}", err=True)
 
 
 @kb.command()
@@ -344,7 +343,7 @@ def init(directory):
         reason = (getattr(exc, "strerror", None) or "a file could not be copied").lower()
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             reason = "a part of the path is a file, not a folder"
-        raise engine.InputError(Problem(directory, 1, 1, f"cannot write: {reason}")) from None
+        raise engine.InputError(Problem(directory, 1, 1, f"cannot write: {reason}", "output")) from None
     click.echo(f"Created model in {directory}: edit knowledge/ and rules/, then run "
                f"`qmgrade kb validate --model {directory}`")
 
@@ -605,21 +604,12 @@ def template(model_dir, fmt, lang, out):
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the summary.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Also append every graded assessment to this history database (SQLite).")
-@click.option("--max-line-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.line_bytes, show_default=True,
-              help="Longest JSON Lines or CSV line; a longer line is an error entry.")
-@click.option("--max-field-size", type=click.IntRange(min=1), default=DEFAULT_LIMITS.field_chars,
-              show_default=True, help="Longest CSV field (characters); a longer one is an error entry.")
-@click.option("--max-xlsx-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.xlsx_bytes,
-              show_default=True, help="Largest uncompressed size of an XLSX workbook.")
-@click.option("--max-rows", type=click.IntRange(min=1), default=DEFAULT_LIMITS.rows, show_default=True,
-              help="Most rows of an XLSX worksheet.")
 @click.option("--require-complete", is_flag=True, expose_value=False,
               callback=lambda ctx, param, value: ctx.meta.__setitem__("require_complete", value),
               help="A company with fewer applicable criteria rated than the model's min_coverage (a "
                    "provisional grade) becomes an error entry.")
 @click.pass_context
-def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path, max_line_bytes,
-          max_field_size, max_xlsx_bytes, max_rows):
+def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path):
     """Grade many companies: INPUT is a folder of YAML/JSON assessments, JSON Lines
     (.jsonl), or the wide CSV/XLSX layout of survey tools (company_id, company_name,
     industry, region, assessed_on, then one column per criterion id).
@@ -629,8 +619,7 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
     from engine.batch import AtomicOutput, open_source, run_batch
     from engine.stats import Tally, render_text
     model = load(model_dir)
-    limits = Limits(line_bytes=max_line_bytes, field_chars=max_field_size, xlsx_bytes=max_xlsx_bytes, rows=max_rows)
-    source = open_source(input_path, model, limits)
+    source = open_source(input_path, model)
     tally = Tally() if summary else None
     failures = []
     unstored = [0]        # graded, but without a company id to store under
