@@ -23,6 +23,8 @@ __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 
 SUPPORTED_PYTHON = ((3, 9), (3, 12))
 MAX_FIRINGS = 100_000   # per company; the default model needs a few hundred
+BEGIN = "qmgrade-begin"  # the private rule (and fact kind) that starts each company's first action
+ABANDONED_LIMIT = 256    # undeletable states a ruleset may hold before it is replaced (of 1024)
 
 
 def _engine_module():
@@ -77,8 +79,11 @@ class Inference:
         self.params = params
         self.definition = compile_ruleset(model.rules, params)
         self.name = f"qmgrade-{model.sha256[:16]}-{next(_counter)}"
+        # The private begin rule: every company's state starts one action before anything else
+        # (see _Run.begin), so delete_state is safe whatever the model's rules do.
+        engine_definition = {**self.definition, BEGIN: {"all": [{"begin": {"t": BEGIN}}], "pri": -1_000_000}}
         try:
-            self.handle = self.engine.create_ruleset(self.name, json.dumps(self.definition, ensure_ascii=False))
+            self.handle = self.engine.create_ruleset(self.name, json.dumps(engine_definition, ensure_ascii=False))
         except Exception as exc:  # the C engine rejects what it cannot compile (e.g. error 304)
             first = model.rules[0] if model.rules else None
             raise EngineError(Problem(first.path if first else model.path, 1, 1,
@@ -89,6 +94,7 @@ class Inference:
         self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params)
                                             for rule in model.rules}
         self._sids = itertools.count(1)
+        self.abandoned = 0   # states never deleted (see _end)
         self._fact_plans: Dict[tuple, tuple] = {}
         self.pattern_names = sorted({name for action in self.actions.values() for name in action.names})
 
@@ -125,16 +131,35 @@ class Inference:
         sid = str(next(self._sids))
         run = _Run(self, sid)
         try:
+            run.begin()
             batch = [run.fact(kind, fields, extra) for kind, fields, extra in base_facts]
             run.assert_and_infer(batch)
             for phase in PHASES:
                 run.assert_and_infer([run.fact("phase", {"name": phase}, None)])
         finally:
+            self._end(run)
+        return run.firings, run.conclusions
+
+    def _end(self, run: "_Run") -> None:
+        """Delete the company's state, unless no action ever started in it.
+
+        durable_rules 2.0.28 frees an uninitialised pointer when it deletes a
+        state in which no action was ever started ("double free or corruption"
+        or SIGSEGV, DURABLE.md).  Such a state is left alone; after
+        ``ABANDONED_LIMIT`` of them (each holds one of the ruleset's 1024 state
+        ids) this ruleset is retired and the next company gets a fresh one.
+        """
+        if run.started:
             try:
-                self.engine.delete_state(self.handle, sid)
+                self.engine.delete_state(self.handle, run.sid)
             except Exception:  # pragma: no cover - nothing to recover
                 pass
-        return run.firings, run.conclusions
+            return
+        self.abandoned += 1
+        if self.abandoned >= ABANDONED_LIMIT:
+            for key, inference in list(_cache.items()):
+                if inference is self:
+                    del _cache[key]
 
 
 # The stdlib's C encoder, built once: ``json.dumps(..., ensure_ascii=False)``
@@ -237,6 +262,7 @@ class _Run:
         self.conclusions: List[dict] = []
         self.errors: List[str] = []
         self._asserted: set = set()
+        self.started = False   # an action has started in this state: it may be deleted
         self._actions = inference.actions
         self._needles = {name: f'"{name}":{{"sid": {_encode(sid)}, "id": "' for name in inference.pattern_names}
 
@@ -260,6 +286,29 @@ class _Run:
             return 0
         label = {1: "matched no rule", 2: "was already asserted"}.get(code, f"failed with code {code}")
         raise EngineError(Problem(self.inference.model.path, 1, 1, f"durable_rules: a fact {label}: {what}"))
+
+    def begin(self) -> None:
+        """Assert the begin fact and run its (private, unrecorded) action: from here on the state
+        has started an action, so deleting it is safe (see Inference._end)."""
+        engine, handle = self.engine, self.handle
+        try:
+            result = engine.assert_facts(handle, _encode([{"sid": self.sid, "id": BEGIN, "t": BEGIN}]))
+            state_handle = self._check(result, BEGIN)
+            started = engine.start_action_for_state(handle, state_handle)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise EngineError(Problem(self.inference.model.path, 1, 1,
+                                      f"durable_rules could not start a company's inference: {exc}")) from None
+        if not started or not started[1].startswith('{"' + BEGIN + '"'):
+            raise EngineError(Problem(self.inference.model.path, 1, 1,
+                                      "durable_rules did not start a company's inference with its begin rule"))
+        self.started = True
+        message = engine.complete_and_start_action(handle, state_handle)
+        if message:
+            engine.abandon_action(handle, state_handle)
+            raise EngineError(Problem(self.inference.model.path, 1, 1,
+                                      f"durable_rules fired a rule on the begin fact alone: {message[:200]}"))
 
     def assert_and_infer(self, facts: List[dict]) -> None:
         payload = _encode(facts)

@@ -1,0 +1,90 @@
+"""The inference loop around durable_rules: states are always safe to delete, results never depend on
+how many companies a process grades before this one.
+
+A durable_rules 2.0.28 defect (DURABLE.md): deleting a state in which no action ever started crashes the
+process ("double free or corruption" or SIGSEGV).  These tests grade in a child process, so a crash shows as
+a failed test instead of taking pytest down with it.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import ROOT, build_model, write_assessment
+
+CLI = [sys.executable, str(ROOT / "cli.py")]
+
+
+def never_firing(model_dir: Path) -> Path:
+    """Give every rule of ``model_dir`` a first pattern that no fact ever matches: the rules fire nothing."""
+    for path in sorted((model_dir / "rules").glob("*.yaml")):
+        rule = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rule["when"] = [{"fact": "cell", "as": "never_cell", "where": {"level": {"gt": 1000}}}, *rule["when"]]
+        path.write_text(yaml.safe_dump(rule, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return model_dir
+
+
+def run_cli(*args, stdin=None):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, input=stdin, timeout=300)
+
+
+def test_a_model_whose_rules_fire_nothing_is_an_error_not_a_crash(tmp_path):
+    model_dir = never_firing(build_model(tmp_path / "model"))
+    assessment = write_assessment(tmp_path / "a.yaml", {})
+    done = run_cli("assess", assessment, "--model", model_dir)
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    assert done.stderr.startswith("Error: "), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert "double free" not in done.stderr
+    assert "did not decide" in done.stderr   # the model loaded; the grade failed for the rules' sake
+
+
+def test_many_companies_whose_rules_fire_nothing_in_one_process(tmp_path):
+    """More companies than durable_rules has state ids (1024) in one process: each an error entry, no crash,
+    and the next run in the same process still works."""
+    model_dir = never_firing(build_model(tmp_path / "model"))
+    lines = [json.dumps({"company": {"id": f"c-{i}"}, "ratings": {}}) for i in range(1100)]
+    source = tmp_path / "many.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    done = run_cli("batch", source, "--out", out, "--jobs", "1", "--model", model_dir)
+    assert done.returncode in (0, 1), (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr and "double free" not in done.stderr
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(results) == 1100
+    assert all("did not decide" in r["error"] for r in results)
+
+
+def test_grading_after_an_engine_error_in_the_same_process_still_grades(tmp_path):
+    """An engine error (here: rules that decide nothing) in one company leaves the process able to grade
+    another model's companies correctly afterwards."""
+    broken = never_firing(build_model(tmp_path / "broken"))
+    good = build_model(tmp_path / "good")
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import engine
+from engine.assessment import assessment_from_data
+from engine.errors import EngineError
+bad = engine.load_model({str(broken)!r})
+good = engine.load_model({str(good)!r})
+errors = 0
+for i in range(1100):
+    try:
+        engine.grade(bad, assessment_from_data({{"company": {{"id": "b"}}, "ratings": {{}}}}, "b.yaml", bad))
+    except EngineError:
+        errors += 1
+ratings = {{cid: ("full" if c.level <= 3 else "none") for cid, c in good.criteria.items()}}
+levels = set()
+for i in range(1100):
+    result = engine.grade(good, assessment_from_data({{"company": {{"id": "g"}}, "ratings": ratings}}, "g.yaml", good))
+    levels.add(result.level)
+print(errors, sorted(levels))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["1100", "[3]"]
