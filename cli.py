@@ -427,33 +427,56 @@ def trace():
 @click.argument("file", type=click.Path(dir_okay=True))
 @model_option
 @output_options(["text", "json", "jsonl"])
-def trace_record(file, model_dir, fmt, lang, out):
+@click.option("--sign", "key_file", type=click.Path(dir_okay=False), default=None, metavar="KEYFILE",
+              help="Sign the record (json or jsonl) with this Ed25519 private key (`qmgrade keys new`).")
+def trace_record(file, model_dir, fmt, lang, out, key_file):
     """Write the auditor's record of grading FILE (what `qmgrade trace FILE` runs)."""
     from engine import audit
+    if key_file and fmt == "text":
+        raise click.UsageError("--sign signs the record itself: use --format json or jsonl")
+    private_key = None
+    if key_file:
+        from engine.keys import load_private_key
+        private_key = load_private_key(key_file)
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     record = audit.make_record(model, assessment)
+    if private_key is not None:
+        record = audit.sign_record(record, private_key)
     if fmt == "json":
         content = audit.render_json(record)
     elif fmt == "jsonl":
         content = audit.render_jsonl(record)
     else:
         content = audit.render_text(record, model, lang)
-    emit(content, out, [file])
+    emit(content, out, [file, *([key_file] if key_file else [])])
 
 
 @trace.command("verify")
 @click.argument("record_file", metavar="TRACE", type=click.Path(dir_okay=True))
 @click.argument("file", type=click.Path(dir_okay=True))
 @model_option
-def trace_verify(record_file, file, model_dir):
+@click.option("--pubkey", "public_key_file", type=click.Path(dir_okay=False), default=None, metavar="PUBFILE",
+              help="Also check the record's Ed25519 signature with this public key (PEM).")
+def trace_verify(record_file, file, model_dir, public_key_file):
     """Check that FILE still reproduces the record TRACE exactly.
 
     TRACE is a record written by `qmgrade trace FILE --format json` (or jsonl).
     Exit 0 on an exact reproduction; otherwise exit 1 naming the first model file,
-    input hash or firing that differs, or a digest that no longer matches the record."""
+    input hash or firing that differs, or a digest that no longer matches the record.
+    With --pubkey the record must also carry a valid signature by that key."""
     from engine import audit
     record = audit.read_record(record_file)
+    signed = ""
+    if public_key_file:
+        from engine.keys import key_id, load_public_key
+        public_key = load_public_key(public_key_file)
+        problem = audit.check_record_signature(record, public_key, public_key_file)
+        if problem:
+            raise engine.InputError(Problem(record_file, 1, 1, problem))
+        signed = f"; signed by {key_id(public_key)}, checked with {public_key_file}"
+    elif "signature" in record:
+        signed = "; signed (not checked: pass --pubkey PUBFILE)"
     model = load(model_dir)
     difference = audit.verify_model(record, model)   # before FILE: another model's ids would not resolve
     if difference is None:
@@ -461,7 +484,27 @@ def trace_verify(record_file, file, model_dir):
     if difference is not None:
         raise engine.InputError(Problem(record_file, 1, 1, difference.message))
     click.echo(f"OK: {record_file} reproduces exactly: {len(record['firings'])} firings, "
-               f"model {model.id} {model.version}, digest {record['digest']}")
+               f"model {model.id} {model.version}, digest {record['digest']} ({audit.format_note(record)})"
+               f"{signed}")
+
+
+# -- keys -------------------------------------------------------------------------------
+@main.group(cls=QmgradeGroup)
+def keys():
+    """Key pairs with which an assessing body signs its trace records (Ed25519)."""
+
+
+@keys.command("new")
+@click.option("--out", "prefix", required=True, metavar="PREFIX",
+              help="Write PREFIX.key (private, mode 0600) and PREFIX.pub (public, PEM).")
+def keys_new(prefix):
+    """Make a new Ed25519 key pair: sign records with `qmgrade trace FILE --format json --sign
+    PREFIX.key`, and give PREFIX.pub to whoever checks them with `qmgrade trace verify
+    TRACE FILE --pubkey PREFIX.pub`.  Existing files are never overwritten."""
+    from engine.keys import key_id, load_public_key, new_key_pair
+    private_path, public_path = new_key_pair(prefix)
+    click.echo(f"Wrote {private_path} (private: keep it secret) and {public_path} (public, "
+               f"{key_id(load_public_key(public_path))})")
 
 
 # -- explain, roadmap, whatif, kb graph -----------------------------------------------------

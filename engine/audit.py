@@ -4,14 +4,22 @@ A record says which rule decided what from which evidence, and lets anyone
 prove later that it was not altered and still reproduces:
 
 ``{"format", "input_sha256", "model": {"id", "version", "sha256", "files": [{"path", "sha256"}]},
-"company", "assessed_on", "level", "firings": [...], "digest"}``
+"company", "assessed_on", "level", "firings": [...], "digest"[, "signature"]}``
 
+- ``format`` is ``qmgrade-trace/2``; records of format 1 (digest over Python's
+  JSON text) still verify, and say so;
 - ``input_sha256`` hashes the assessment's canonical form (key order free);
-- ``model.files`` fingerprints every model file, ``model.sha256`` all of them;
+- ``model.files`` fingerprints every model file (one entry each), ``model.sha256`` all of them;
 - ``firings`` are the firings of the ``assess`` trace, in order, each with the
   rule's description in Chinese and English;
-- ``digest`` is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8)
-  of everything else, so altering any part of the record shows.
+- ``digest`` is the SHA-256 of the RFC 8785 canonical JSON of everything but
+  ``digest`` and ``signature`` (docs/trace-digest.md; docs/verify-trace.js
+  recomputes it without qmgrade), so altering any part of the record shows;
+- ``signature`` (optional) is an Ed25519 signature over those same bytes by
+  the assessing body (:mod:`engine.keys`).
+
+The schema is strict: a field the format does not define, a missing
+``model.files`` or a file listed twice makes the file "not a qmgrade trace record".
 
 :func:`verify` re-runs the grading and reports the first difference.  The
 record is written as one JSON document or as JSON Lines (a header line, one
@@ -24,6 +32,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
+import rfc8785
+
 from . import schema
 from .assessment import CANONICAL, Assessment
 from .errors import InputError, Problem
@@ -32,48 +42,111 @@ from .report import level_label, text_of, tr
 from .yamlio import load_text, read_text
 from .report import safe_text
 
-__all__ = ["FORMAT", "RECORD_SCHEMA", "Difference", "make_record", "record_digest", "canonical_json",
+__all__ = ["FORMAT", "FORMAT_1", "FORMATS", "RECORD_SCHEMA", "Difference", "make_record", "record_digest",
+           "signed_bytes", "sign_record", "check_record_signature", "format_note", "canonical_json",
            "verify", "verify_model", "read_record", "render_json", "render_jsonl", "render_text"]
 
-FORMAT = "qmgrade-trace/1"
+FORMAT = "qmgrade-trace/2"
+FORMAT_1 = "qmgrade-trace/1"      # digest over Python's JSON text (sorted keys, no spaces)
+FORMATS = (FORMAT_1, FORMAT)
 HEADER_FIELDS = ("format", "input_sha256", "model", "company", "assessed_on", "level")
+UNSIGNED = ("digest", "signature")   # the fields the digest and the signature do not cover
 
 _HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
+         "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
 RECORD_SCHEMA = {
     "type": "object",
-    "required": ["input_sha256", "model", "firings", "digest"],
+    "required": ["format", "input_sha256", "model", "company", "assessed_on", "level", "firings", "digest"],
+    "additionalProperties": False,
     "properties": {
-        "format": {"type": "string"},
+        "format": {"enum": list(FORMATS)},
         "input_sha256": _HEX64,
         "model": {
             "type": "object",
-            "required": ["id", "version", "sha256"],
+            "required": ["id", "version", "sha256", "files"],
+            "additionalProperties": False,
             "properties": {
                 "id": {"type": "string"}, "version": {"type": "string"}, "sha256": _HEX64,
-                "files": {"type": "array", "items": {
-                    "type": "object", "required": ["path", "sha256"],
-                    "properties": {"path": {"type": "string"}, "sha256": _HEX64}}},
+                "files": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["path", "sha256"], "additionalProperties": False,
+                    "properties": {"path": {"type": "string", "minLength": 1}, "sha256": _HEX64}}},
             },
         },
+        "company": {"type": "object"},
+        "assessed_on": {"type": ["string", "null"]},
+        "level": {"type": "object", "required": ["rank", "id", "name"], "additionalProperties": False,
+                  "properties": {"rank": {"type": "integer"}, "id": {"type": "string"}, "name": _TEXT}},
         "firings": {"type": "array", "items": {
-            "type": "object", "required": ["seq", "rule", "facts", "conclusion"],
+            "type": "object", "required": ["seq", "rule", "facts", "conclusion", "description"],
+            "additionalProperties": False,
             "properties": {"seq": {"type": "integer"}, "rule": {"type": "string"},
-                           "facts": {"type": "array"}, "conclusion": {"type": "object"}}}},
+                           "facts": {"type": "array", "items": {"type": "object"}},
+                           "conclusion": {"type": "object"}, "description": _TEXT}}},
         "digest": _HEX64,
+        "signature": {"type": "object", "required": ["algorithm", "public_key", "value"],
+                      "additionalProperties": False,
+                      "properties": {"algorithm": {"const": "Ed25519"}, "public_key": {"type": "string"},
+                                     "value": {"type": "string"}}},
     },
 }
 
 
 # -- making a record ------------------------------------------------------------------
 def canonical_json(data: Any) -> str:
-    """The one text of ``data`` the digest is taken over: sorted keys, no spaces, no NaN."""
+    """Python's canonical JSON text (sorted keys, no spaces): what format 1 digests, and how values compare."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def signed_bytes(record: dict) -> bytes:
+    """The bytes the digest and the signature are taken over.
+
+    Format 2: the RFC 8785 (JSON Canonicalization Scheme) form of the record
+    without ``digest`` and ``signature``; format 1: Python's canonical JSON text
+    of the record without ``digest``, in UTF-8.
+
+    Raises
+    ------
+    ValueError (rfc8785.CanonicalizationError) for a value RFC 8785 cannot carry
+    (an integer beyond ±2^53, NaN); TypeError for a value JSON cannot carry.
+    """
+    if record.get("format") == FORMAT_1:
+        content = {key: value for key, value in record.items() if key != "digest"}
+        return canonical_json(content).encode("utf-8")
+    return rfc8785.dumps({key: value for key, value in record.items() if key not in UNSIGNED})
+
+
 def record_digest(record: dict) -> str:
-    """SHA-256 of the canonical JSON of every field of ``record`` but ``digest``."""
-    content = {key: value for key, value in record.items() if key != "digest"}
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of :func:`signed_bytes` of ``record``, by the rules of its format."""
+    return hashlib.sha256(signed_bytes(record)).hexdigest()
+
+
+def format_note(record: dict) -> str:
+    """How the record's digest was made, for the verify report."""
+    if record.get("format") == FORMAT_1:
+        return "record format 1: digest over Python JSON"
+    return "record format 2: digest over RFC 8785 canonical JSON"
+
+
+def sign_record(record: dict, private_key) -> dict:
+    """The record with an Ed25519 ``signature`` (:mod:`engine.keys`) over :func:`signed_bytes`."""
+    from .keys import signature_block
+    if record.get("format") != FORMAT:
+        raise ValueError("only records of the current format are signed")
+    return {**record, "signature": signature_block(private_key, signed_bytes(record))}
+
+
+def check_record_signature(record: dict, public_key, key_name: str) -> Optional[str]:
+    """Why the record's signature does not verify with ``public_key``, or None when it does."""
+    from .keys import check_signature
+    block = record.get("signature")
+    if block is None:
+        return "the record is not signed (sign it with `qmgrade trace FILE --format json --sign KEYFILE`)"
+    try:
+        signed = signed_bytes(record)
+    except (TypeError, ValueError):
+        return "the record cannot be canonicalised, so its signature cannot match"
+    return check_signature(block, signed, public_key, key_name)
 
 
 def model_fingerprint(model) -> dict:
@@ -81,20 +154,23 @@ def model_fingerprint(model) -> dict:
             "files": [{"path": path.replace("\\", "/"), "sha256": sha} for path, sha in model.files]}
 
 
-def make_record(model, assessment: Assessment, graded: Optional[Grade] = None) -> dict:
+def make_record(model, assessment: Assessment, graded: Optional[Grade] = None, fmt: str = FORMAT) -> dict:
     """The auditor's record of grading ``assessment`` against ``model``.
 
     ``graded`` is the :class:`~engine.grading.Grade` when the caller already has
     it (graded with ``detail=True``); otherwise the assessment is graded here.
 
+    ``fmt`` is the record format (format 1 only to re-make an old record).
+
     Raises
     ------
-    EngineError when the rules fail.
+    EngineError when the rules fail; InputError when the assessment holds a
+    value RFC 8785 cannot carry (an integer beyond ±2^53).
     """
     graded = graded if graded is not None else grade(model, assessment)
     descriptions = {rule.id: dict(rule.description) for rule in model.rules}
     record = {
-        "format": FORMAT,
+        "format": fmt,
         "input_sha256": assessment.sha256,
         "model": model_fingerprint(model),
         "company": dict(assessment.company),
@@ -102,7 +178,11 @@ def make_record(model, assessment: Assessment, graded: Optional[Grade] = None) -
         "level": level_object(model, graded.level),
         "firings": [{**firing.as_dict(), "description": descriptions[firing.rule]} for firing in graded.firings],
     }
-    record["digest"] = record_digest(record)
+    try:
+        record["digest"] = record_digest(record)
+    except (TypeError, ValueError) as exc:
+        raise InputError(Problem(assessment.path, 1, 1, f"the record cannot be written as canonical JSON "
+                                                        f"(RFC 8785): {exc}")) from None
     return record
 
 
@@ -115,7 +195,7 @@ def render_jsonl(record: dict) -> str:
     """The record as JSON Lines: the header, one line per firing, then ``{"digest"}``."""
     lines = [{key: record[key] for key in HEADER_FIELDS if key in record}]
     lines.extend(record["firings"])
-    lines.append({"digest": record["digest"]})
+    lines.append({key: record[key] for key in UNSIGNED if key in record})
     return "".join(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n" for line in lines)
 
 
@@ -139,11 +219,20 @@ def read_record(path: str) -> dict:
         record = _from_jsonl(lines, path)
     else:
         record = load_text(text, path, InputError, json_mode=True)
-    problems = schema.check(record, RECORD_SCHEMA, path)
+    problems = schema.check(record, RECORD_SCHEMA, path) or _duplicate_files(record, path)
     if problems:
         raise InputError([Problem(p.path, p.line, p.col, f"not a qmgrade trace record: {p.message}", p.code)
                           for p in problems])
     return record
+
+
+def _duplicate_files(record: dict, path: str) -> List[Problem]:
+    seen: set = set()
+    for entry in record["model"]["files"]:
+        if entry["path"] in seen:
+            return [Problem(path, 1, 1, f"model file {entry['path']} is listed twice in model.files")]
+        seen.add(entry["path"])
+    return []
 
 
 def _is_object_line(line: str) -> bool:
@@ -167,12 +256,12 @@ def _from_jsonl(lines: List[Tuple[int, str]], path: str) -> dict:
     (_, header), (last_number, last) = parsed[0], parsed[-1]
     if "input_sha256" not in header:
         raise InputError(Problem(path, 1, 1, "not a qmgrade trace record: the first line has no 'input_sha256'"))
-    if set(last) != {"digest"}:
+    if "digest" not in last or not set(last) <= set(UNSIGNED):
         raise InputError(Problem(path, last_number, 1,
                                  "not a qmgrade trace record: the last line must be {\"digest\": ...}"))
     record = dict(header)
     record["firings"] = [item for _, item in parsed[1:-1]]
-    record["digest"] = last["digest"]
+    record.update(last)
     return record
 
 
@@ -195,7 +284,7 @@ def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
     found = verify_model(record, model)
     if found:
         return found
-    fresh = make_record(model, assessment)
+    fresh = make_record(model, assessment, fmt=record.get("format", FORMAT))
     tampered = record.get("digest") != record_digest_safe(record)
     note = _TAMPERED if tampered else ""
     if record.get("input_sha256") != fresh["input_sha256"]:
@@ -223,7 +312,7 @@ def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
         if key != "model" and not _same(record.get(key), fresh.get(key)):
             where, was, now = _first_difference(record.get(key), fresh.get(key), key)
             return Difference("result", f"{where} differs: recorded {_show(was)}, reproduced {_show(now)}" + note)
-    extra = sorted(set(record) - set(fresh))
+    extra = sorted(set(record) - set(fresh) - {"signature"})
     if extra:
         return Difference("result", f"the record has fields the re-run does not: {', '.join(extra)}" + note)
     if tampered:

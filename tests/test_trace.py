@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 
 import pytest
+import rfc8785
 
 import engine
 from conftest import build_model, ratings_up_to, write_assessment, run
@@ -40,7 +43,7 @@ def test_the_json_record_has_the_contract_shape(runner, model_dir, model, assess
     record = json.loads(record_of(runner, assessment, model_dir))
     assert list(record) == ["format", "input_sha256", "model", "company", "assessed_on", "level", "firings",
                             "digest"]
-    assert record["format"] == "qmgrade-trace/1"
+    assert record["format"] == "qmgrade-trace/2"
     loaded = engine.read_assessment(str(assessment), model)
     assert record["input_sha256"] == loaded.sha256
     assert record["model"] == {"id": "tiny", "version": "0.1", "sha256": model.sha256,
@@ -52,8 +55,7 @@ def test_the_json_record_has_the_contract_shape(runner, model_dir, model, assess
     assert [{k: v for k, v in f.items() if k != "description"} for f in record["firings"]] == assessed["trace"]
     assert all(f["description"] == descriptions[f["rule"]] for f in record["firings"])
     content = {k: v for k, v in record.items() if k != "digest"}
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    assert record["digest"] == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    assert record["digest"] == hashlib.sha256(rfc8785.dumps(content)).hexdigest()     # RFC 8785
 
 
 def test_each_firing_shows_the_criterion_ratings_and_evidence_it_matched(runner, model_dir, assessment):
@@ -136,7 +138,8 @@ def test_verify_accepts_an_honest_record_in_json_and_jsonl(runner, model_dir, as
         result = run(runner, "trace", "verify", out, assessment, "--model", model_dir)
         digest = json.loads(record_of(runner, assessment, model_dir))["digest"]
         assert result.exit_code == 0, result.output
-        assert result.output == f"OK: {out} reproduces exactly: 26 firings, model tiny 0.1, digest {digest}\n"
+        assert result.output == (f"OK: {out} reproduces exactly: 26 firings, model tiny 0.1, digest {digest} "
+                                 f"(record format 2: digest over RFC 8785 canonical JSON)\n")
 
 
 def test_verify_accepts_a_record_of_a_reordered_but_equal_input(runner, model_dir, model, assessment, tmp_path):
@@ -249,7 +252,7 @@ def test_verify_catches_a_removed_firing_and_an_altered_company(runner, model_di
 @pytest.mark.parametrize("content, message", [
     ("level: 3\n", "{path}:1:1: not a qmgrade trace record: expected the JSON or JSONL record written by "
                    "`qmgrade trace FILE --format json` (or jsonl)"),
-    ('{"firings": []}', "{path}:1:1: not a qmgrade trace record: 'digest' is a required property (schema)"),
+    ('{"firings": []}', "{path}:1:1: not a qmgrade trace record: 'assessed_on' is a required property (schema)"),
     ('{"input_sha256": "x"}\n{"digest": "y"}\n{"seq": 1}\n',
      "{path}:3:1: not a qmgrade trace record: the last line must be {{\"digest\": ...}}"),
     ('{"input_sha256": "x"', "{path}:1:21: malformed JSON: Expecting ',' delimiter"),
@@ -320,3 +323,107 @@ def test_verify_compares_as_json_so_a_changed_type_is_caught_even_with_a_new_dig
     assert result.exit_code == 1
     assert result.output == (f"Error: {trace}:1:1: firing 12 (cell-met) differs at facts[0].criteria[0].key: "
                              f"recorded 0, reproduced false\n")
+
+
+# -- a strict record format (issue 15) -------------------------------------------------------
+def _rewritten(record, change):
+    """``record`` changed by ``change``, its digest recomputed by the documented algorithm (a forger's)."""
+    record = json.loads(json.dumps(record))
+    change(record)
+    record["digest"] = hashlib.sha256(rfc8785.dumps({k: v for k, v in record.items()
+                                                     if k not in ("digest", "signature")})).hexdigest()
+    return record
+
+
+def _files(record):
+    return record["model"]["files"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r["model"].update(note="x"), "model: Additional properties are not allowed ('note' was unexpected)"),
+    (lambda r: _files(r)[0].update(size=1), "model/files/0: Additional properties are not allowed ('size' was unexpected)"),
+    (lambda r: r["model"].pop("files"), "model: 'files' is a required property"),
+    (lambda r: r.update(comment="ok"), "Additional properties are not allowed ('comment' was unexpected)"),
+    (lambda r: r["firings"][0].update(extra=1), "firings/0: Additional properties are not allowed ('extra' was unexpected)"),
+    (lambda r: _files(r).append({"path": _files(r)[0]["path"], "sha256": "0" * 64}),
+     "model file knowledge/actions.yaml is listed twice in model.files"),
+    (lambda r: r.update(format="qmgrade-trace/9"), "format: 'qmgrade-trace/9' is not one of"),
+])
+def test_a_record_with_fields_the_format_does_not_define_is_refused(runner, model_dir, assessment, tmp_path,
+                                                                     change, message):
+    record = _rewritten(json.loads(record_of(runner, assessment, model_dir)), change)
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {trace}:")
+    assert "not a qmgrade trace record: " + message in result.output
+
+
+def test_model_files_are_checked_one_by_one_against_the_model(runner, model_dir, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    dropped = _files(record)[-1]["path"]
+    record = _rewritten(record, lambda r: _files(r).pop())
+    trace = write_record(tmp_path, audit.render_json(record))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {trace}:1:1: model file {dropped} is in the model but not in the record\n"
+
+
+def _format_1(record):
+    """The record as qmgrade 0.1 wrote it: format 1, digest over Python's JSON text."""
+    record = {**record, "format": "qmgrade-trace/1"}
+    content = {k: v for k, v in record.items() if k != "digest"}
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    record["digest"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return record
+
+
+def test_a_record_of_format_1_still_verifies_and_says_so(runner, model_dir, assessment, tmp_path):
+    record = _format_1(json.loads(record_of(runner, assessment, model_dir)))
+    trace = write_record(tmp_path, json.dumps(record, ensure_ascii=False, indent=2))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"OK: {trace} reproduces exactly: 26 firings, model tiny 0.1, digest "
+                             f"{record['digest']} (record format 1: digest over Python JSON)\n")
+    record["firings"][3]["conclusion"]["level"] = 4               # tampered, digest left as it was
+    trace = write_record(tmp_path, json.dumps(record, ensure_ascii=False))
+    assert run(runner, "trace", "verify", trace, assessment, "--model", model_dir).exit_code == 1
+
+
+# -- docs/verify-trace.js: the digest recomputed in another language ------------------------------
+NODE = shutil.which("node")
+SCRIPT = str(audit.__file__).rsplit("/engine/", 1)[0] + "/docs/verify-trace.js"
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+def node(*args):
+    return subprocess.run([NODE, SCRIPT, *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+@needs_node
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_the_script_in_docs_recomputes_the_digest(runner, model_dir, assessment, tmp_path, fmt):
+    text = record_of(runner, assessment, model_dir, fmt)
+    record = json.loads(record_of(runner, assessment, model_dir))
+    trace = write_record(tmp_path, text, f"trace.{fmt}")
+    result = node(trace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [f"digest OK {record['digest']}",
+                                          f"model.sha256 OK {record['model']['sha256']} "
+                                          f"({len(record['model']['files'])} files)"]
+    changed = write_record(tmp_path, text.replace('"rank": 2', '"rank": 3', 1), f"changed.{fmt}")
+    result = node(changed)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"digest MISMATCH: recorded {record['digest']}, computed ")
+
+
+@needs_node
+def test_the_script_canonicalises_as_rfc8785_does(tmp_path):
+    document = {"b": [1.0, 0.1, 1e21, 1e-7, -0.0, 0.8333333333333334, 123456789012345, 5e-324, 1.7976931348623157e308],
+                "a": {"é": "\u2028\u0000\"\\\t/\U0001f600", "\u00e9a": None, "\U0001f600": True, "z": False},
+                "": ["", {}, []], "数据": "质量 \x1f"}
+    source = tmp_path / "doc.json"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    result = subprocess.run([NODE, SCRIPT, "--canonical", source], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == rfc8785.dumps(document)
