@@ -78,8 +78,17 @@ class QmgradeGroup(click.Group):
             ctx.exit(1)
 
 
+def _remember_allow_outside(ctx, param, value):
+    if value:
+        ctx.meta["qmgrade.allow_outside"] = True
+    return value
+
+
 def model_option(command):
-    """``--model DIR``: load another model instead of the shipped default."""
+    """``--model DIR``: load another model instead of the shipped default (``--allow-outside``: with
+    files that resolve outside DIR)."""
+    command = click.option("--allow-outside", is_flag=True, expose_value=False, callback=_remember_allow_outside,
+                           help="Accept model files that resolve outside the model directory (links).")(command)
     return click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
                         envvar="QMGRADE_MODEL", show_envvar=True,
                         help="Model directory (knowledge/ and rules/); default: the shipped model.")(command)
@@ -111,8 +120,8 @@ def protected(extra=()):
 
 
 def load(model_dir):
-    model = engine.load_model(model_dir)
     ctx = click.get_current_context(silent=True)
+    model = engine.load_model(model_dir, allow_outside=bool(ctx and ctx.meta.get("qmgrade.allow_outside")))
     if ctx is not None:  # the model's files are inputs too: --out must never replace one
         ctx.meta.setdefault("qmgrade.inputs", []).extend(str(Path(model.path) / rel) for rel, _ in model.files)
         ctx.meta.setdefault("qmgrade.model_dirs", []).append(str(model.path))

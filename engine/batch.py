@@ -533,7 +533,7 @@ def _init_worker(model, model_dir, options, parent=None) -> None:
     from .model import load_model
     inference._cache.clear()   # a forked parent's compiled ruleset stays the parent's
     if model is None:
-        model = load_model(model_dir)
+        model = load_model(model_dir, allow_outside=options.get("allow_outside", False))
     inference.get_inference(model)
     _worker.clear()
     _worker.update(model=model, **options)

@@ -257,18 +257,41 @@ def default_model_dir() -> Path:
 SKIPPED_KNOWLEDGE_DIRS = ("calibration",)
 
 
-def _model_files(root: Path, sub: str) -> List[Path]:
+def _model_files(root: Path, sub: str, allow_outside: bool = False) -> List[Path]:
+    """The YAML files of ``root/sub``, sorted.
+
+    A file that resolves outside the model directory (a symbolic link to
+    /etc/passwd, a linked folder) is refused unless ``allow_outside``, and so
+    is anything that is not a regular file (a pipe would hang the load) —
+    before a byte of it is read, so no message can quote it.
+
+    Raises
+    ------
+    ModelError naming every such file.
+    """
     base = root / sub
     if not base.is_dir():
         return []
-    found = []
+    found, refused = [], []
+    real_root = os.path.realpath(root)
     for dirpath, dirnames, filenames in os.walk(base):
         if sub == "knowledge" and Path(dirpath) == base:
             dirnames[:] = [d for d in dirnames if d not in SKIPPED_KNOWLEDGE_DIRS]
         dirnames.sort()
         for name in sorted(filenames):
-            if name.endswith((".yaml", ".yml")):
-                found.append(Path(dirpath) / name)
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            path = Path(dirpath) / name
+            real = os.path.realpath(path)
+            if not allow_outside and os.path.commonpath([real, real_root]) != real_root:
+                refused.append(Problem(str(path), 1, 1, "resolves outside the model directory (a link?); "
+                                                        "refused unless --allow-outside", "outside-model"))
+            elif not os.path.isfile(real):
+                refused.append(Problem(str(path), 1, 1, "is not a regular file", "outside-model"))
+            else:
+                found.append(path)
+    if refused:
+        raise ModelError(refused)
     return sorted(found)
 
 
@@ -359,8 +382,10 @@ def _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
                                broken=broken["criteria"])
 
 
-def load_model(directory: Optional[os.PathLike] = None) -> Model:
+def load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = False) -> Model:
     """Load and validate the model in ``directory`` (default: the shipped model).
+
+    Files that resolve outside ``directory`` are refused unless ``allow_outside``.
 
     Raises
     ------
@@ -388,7 +413,7 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
     singles: Dict[str, Tuple[str, LocDict]] = {}
     broken: Dict[str, set] = {k: set() for k in sections}
     files: List[Tuple[str, str]] = []
-    knowledge_files = _model_files(root, "knowledge")
+    knowledge_files = _model_files(root, "knowledge", allow_outside)
     unreadable = False
     if not knowledge_files:
         issues.add(str(root / "knowledge"), (1, 1), "knowledge/ holds no YAML files")
@@ -550,7 +575,7 @@ def load_model(directory: Optional[os.PathLike] = None) -> Model:
     _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
 
     rules = []
-    rule_files = _model_files(root, "rules")
+    rule_files = _model_files(root, "rules", allow_outside)
     for path in rule_files:
         files.append((str(path.relative_to(root)), _sha256_file(path)))
     fact_types = {ident: dict(item.get("fields", {})) if item["type"] == "record" else item["type"]

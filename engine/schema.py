@@ -324,18 +324,28 @@ ASSESSMENT = {
 }
 
 
+EXCERPT = 40   # characters of an offending value a message may quote (never a linked file's content)
+
+
+def _excerpt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…"
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
     prefix = f"{where}: " if where else ""
-    if error.validator == "required":
-        return f"{prefix}{error.message}"
-    if error.validator == "additionalProperties":
-        return f"{prefix}{error.message}"
     if error.validator == "oneOf":
-        return f"{prefix}{error.instance!r} is not a valid value here"
+        return f"{prefix}{_excerpt(error.instance)} is not a valid value here"
     if error.validator == "pattern":
-        return f"{prefix}{error.instance!r} is not a valid id (lowercase letters, digits, '-' or '_')"
-    return f"{prefix}{error.message}"
+        return f"{prefix}{_excerpt(error.instance)} is not a valid id (lowercase letters, digits, '-' or '_')"
+    message = error.message
+    whole = repr(error.instance)
+    if len(whole) > EXCERPT and whole in message:
+        message = message.replace(whole, _excerpt(error.instance))
+    if len(message) > 4 * EXCERPT:   # e.g. a list of unexpected keys
+        message = message[:4 * EXCERPT - 1] + "…"
+    return f"{prefix}{message}"
 
 
 def _locate(document: Any, path: Iterable[Any]):
