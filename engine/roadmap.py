@@ -164,6 +164,8 @@ class _Planner:
         self.index = {aid: i for i, aid in enumerate(model.actions)}
         self.mode = {aid: _mode(model, assessment, aid, self.in_place) for aid in model.actions}
         self._required: Dict[str, Set[str]] = {}
+        self._closure: Dict[str, frozenset] = {}
+        self._closure_addresses: Dict[str, frozenset] = {}
         # dependencies that order a plan: not on done or in-place actions
         self.needs = {aid: tuple(p for p in a.depends_on if p not in self.skip) for aid, a in model.actions.items()}
         self.addresses = _address_sets(model)
@@ -206,19 +208,19 @@ class _Planner:
     # -- cover and pruning ---------------------------------------------------------------
     def cover(self, needed: Iterable[str], planned: Set[str]) -> Set[str]:
         """Actions (with their prerequisites) added to ``planned`` to cover the ``needed`` criteria."""
-        model = self.model
         addresses, efforts = self.addresses, self.efforts
         uncovered = set(needed) - {c for a in planned for c in addresses[a]}
         added: Set[str] = set()
-        by_criterion = _addressed_by(model)
+        by_criterion = _addressed_by(self.model)
         while uncovered:
             best, best_key = None, None
-            candidates = sorted({a for c in uncovered for a in by_criterion.get(c, ())} - planned - added
-                                - self.done, key=self.index.get)
+            taken = planned | added
+            candidates = {a for c in uncovered for a in by_criterion.get(c, ())} - taken - self.done
             for aid in candidates:
-                new = ({aid} | self.required(aid)) - planned - added
-                gain = len(uncovered.intersection(*[addresses[a] for a in new])) if len(new) == 1 else \
-                    len(uncovered & set().union(*[addresses[a] for a in new]))
+                closure = self.closure(aid)
+                # criteria of actions already taken are covered already: the closure's criteria say the gain
+                gain = len(uncovered & self.closure_addresses(aid))
+                new = closure - taken
                 cost = sum(efforts[a] for a in new)
                 key = (-gain / cost if cost else -gain, cost, self.index[aid])
                 if best_key is None or key < best_key:
@@ -228,6 +230,17 @@ class _Planner:
             added |= best
             uncovered -= set().union(*[addresses[a] for a in best])
         return added
+
+    def closure(self, aid: str) -> frozenset:
+        """The action with the prerequisites it brings in."""
+        if aid not in self._closure:
+            self._closure[aid] = frozenset({aid} | self.required(aid))
+        return self._closure[aid]
+
+    def closure_addresses(self, aid: str) -> frozenset:
+        if aid not in self._closure_addresses:
+            self._closure_addresses[aid] = frozenset().union(*[self.addresses[a] for a in self.closure(aid)])
+        return self._closure_addresses[aid]
 
     def reaches(self, ratings: dict, level: int, cells: Optional[Iterable] = None) -> bool:
         """Every (dimension, level ≤ ``level``) cell — or of ``cells`` only — is met by the method's
