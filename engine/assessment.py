@@ -235,7 +235,14 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
     migration = None
     if olds:
         from .migrate import carry
-        ratings, migration = carry(model, ratings, olds, migrating, _na_allowed(model))
+        ratings, migration = carry(model, ratings, olds)
+    if migrating:   # an na the model no longer allows is dropped (to be rated), not refused
+        na_ok = _na_allowed(model)
+        for ident in [i for i, rating in ratings.items() if rating is NA and not na_ok(i)]:
+            from .migrate import new_migration
+            migration = migration or new_migration(model)
+            migration.na_dropped.append((migration.source_of.get(ident, ident), ident))
+            del ratings[ident]
     def rating_at(ident):
         written = ident if ident in raw_ratings or migration is None else migration.source_of.get(ident, ident)
         return (*value_position(raw_ratings, written), f"(written as {written!r}) " if written != ident else "")

@@ -2,10 +2,10 @@
 
 A model may declare what it supersedes (``model.supersedes: {version, criteria:
 {old id: new id | null}}``).  An assessment that rates old ids is read through
-that map: a rating moves to the new id, two old ids mapped to one new id carry
-the LOWER of their ratings, an old id mapped to null is dropped (reported), and
-a rating written under the current id always wins over one carried from an old
-id.  ``qmgrade migrate`` writes the result as a new assessment file.
+that map: a rating moves to the new id; when several ids of the file land on one
+new id (old ids merged into it, or merged into an id both versions share) the
+LOWER of their ratings is carried; an old id mapped to null is dropped
+(reported).  ``qmgrade migrate`` writes the result as a new assessment file.
 """
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ class Migration:
     to_version: str
     moved: List[Tuple[str, str]] = field(default_factory=list)           # (old id, new id) carried
     merged: List[Tuple[str, List[str], str]] = field(default_factory=list)  # (new id, old ids, the one kept)
-    overridden: List[Tuple[str, str]] = field(default_factory=list)      # (old id, new id rated in the file)
     removed: List[str] = field(default_factory=list)                     # old ids with no successor
-    na_dropped: List[Tuple[str, str]] = field(default_factory=list)      # (old, new): na no longer allowed
+    na_dropped: List[Tuple[str, str]] = field(default_factory=list)      # (as written, id): na not allowed now
     source_of: Dict[str, str] = field(default_factory=dict)              # new id -> old id its rating is from
 
     def note(self, path: str) -> str:
@@ -42,32 +41,31 @@ def _order(value: Optional[float]) -> float:
     return 2.0 if value is None else value
 
 
-def carry(model, current: Dict[str, Optional[float]], olds: List[tuple], migrating: bool = False,
-          na_ok=None) -> Tuple[Dict[str, Optional[float]], Migration]:
-    """Merge ratings written under old ids into ``current`` (ratings under current ids).
-
-    ``olds``: (old id, new id or None, rating) in file order.  ``na_ok(new id)``
-    says whether na is allowed on the new criterion; when ``migrating``, an na
-    that is no longer allowed is dropped (reported) instead of kept.
-    """
+def new_migration(model) -> Migration:
     supersedes = model.supersedes or {"version": "?"}
-    migration = Migration(str(supersedes.get("version", "?")), model.version)
+    return Migration(str(supersedes.get("version", "?")), model.version)
+
+
+def carry(model, current: Dict[str, Optional[float]], olds: List[tuple]) -> Tuple[Dict[str, Optional[float]],
+                                                                                   Migration]:
+    """Merge ratings written under old ids into ``current`` (ratings under ids the model has).
+
+    ``olds``: (old id, new id or None, rating) in file order.  A rating the file
+    gives the new id itself (an id both versions share) takes part in the
+    merge: the lowest rating of all that land on one id is carried.
+    """
+    migration = new_migration(model)
     ratings = dict(current)
     by_new: Dict[str, List[Tuple[str, Optional[float]]]] = {}
     for old, new, rating in olds:
         if new is None:
             migration.removed.append(old)
             continue
-        if new in current:
-            migration.overridden.append((old, new))
-            continue
         by_new.setdefault(new, []).append((old, rating))
-    for new in sorted(by_new, key=lambda ident: list(model.criteria).index(ident)):
-        sources = by_new[new]
+    order = {ident: index for index, ident in enumerate(model.criteria)}
+    for new in sorted(by_new, key=order.__getitem__):
+        sources = ([(new, current[new])] if new in current else []) + by_new[new]
         old, rating = min(sources, key=lambda pair: _order(pair[1]))   # the lower rating; first on a tie
-        if migrating and rating is None and na_ok is not None and not na_ok(new):
-            migration.na_dropped.append((old, new))
-            continue
         ratings[new] = rating
         migration.source_of[new] = old
         if len(sources) > 1:
@@ -89,10 +87,12 @@ def migrated_document(data: dict, assessment, model) -> dict:
     written = {str(k): v for k, v in raw_ratings.items()}
     ratings = {}
     for ident in model.criteria:
-        if ident in written:
-            ratings[ident] = written[ident]
-        elif migration is not None and ident in migration.source_of:
+        if ident not in assessment.ratings:
+            continue     # not rated, or an na dropped because the criterion no longer allows it
+        if migration is not None and ident in migration.source_of:
             ratings[ident] = written[migration.source_of[ident]]
+        elif ident in written:
+            ratings[ident] = written[ident]
     evidence: Dict[str, Any] = {}
     for key, refs in raw_evidence.items():
         key = str(key)
@@ -145,12 +145,11 @@ def summary_lines(migration: Optional["Migration"], model, assessment, path: str
             lines.append(f"  moved ({len(moved)}): " + ", ".join(moved))
     for new, olds, kept in migration.merged:
         lines.append(f"  merged: {', '.join(olds)} -> {new}: carried the lower rating, that of {kept}")
-    for old, new in migration.overridden:
-        lines.append(f"  {old} -> {new}: the file also rates {new}; that rating is kept")
     if migration.removed:
         lines.append(f"  removed, rating dropped ({len(migration.removed)}): " + ", ".join(migration.removed))
-    for old, new in migration.na_dropped:
-        lines.append(f"  {old} -> {new}: was na, which {new} does not allow: rate it")
+    for written, ident in migration.na_dropped:
+        was = f"{written} -> {ident}" if written != ident else ident
+        lines.append(f"  {was}: was na, which {ident} no longer allows: rate it")
     unrated = [ident for ident in model.criteria if ident not in assessment.ratings]
     if unrated:
         lines.append(f"  not rated ({len(unrated)}): " + ", ".join(unrated))

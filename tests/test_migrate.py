@@ -72,13 +72,19 @@ def test_reading_an_old_assessment_prints_one_note_and_keeps_json_clean(runner, 
     assert blockers.get("alpha-2-1") == 0.5
 
 
-def test_a_rating_under_the_current_id_wins_over_a_carried_one(runner, tmp_path):
+def test_a_shared_id_merged_with_old_ones_carries_the_lowest_rating(runner, tmp_path):
     model_dir = model_v2(tmp_path)
-    old = old_assessment(tmp_path, model_dir, **{"alpha-2-1": "full"})
+    # alpha-2-1 exists in both versions; two old ids merge into it
+    old = old_assessment(tmp_path, model_dir, **{"alpha-2-1": "full", "alpha-2-older": "largely"})
     result = run(runner, "migrate", old, "--model", model_dir, "--format", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["ratings"]["alpha-2-1"] == "full"
-    assert "the file also rates alpha-2-1; that rating is kept" in result.stderr
+    assert json.loads(result.stdout)["ratings"]["alpha-2-1"] == "largely"
+    assert ("merged: alpha-2-1, alpha-2-old, alpha-2-older -> alpha-2-1: carried the lower rating, that of "
+            "alpha-2-old") in result.stderr
+    lowest = old_assessment(tmp_path, model_dir, **{"alpha-2-1": "none"})
+    result = run(runner, "migrate", lowest, "--model", model_dir, "--format", "json")
+    assert json.loads(result.stdout)["ratings"]["alpha-2-1"] == "none"
+    assert "that of alpha-2-1" in result.stderr
 
 
 def test_an_na_the_new_criterion_does_not_allow_is_dropped_by_migrate_and_refused_by_assess(runner, tmp_path):
@@ -87,11 +93,22 @@ def test_an_na_the_new_criterion_does_not_allow_is_dropped_by_migrate_and_refuse
     migrated = run(runner, "migrate", old, "--model", model_dir, "--format", "json")
     assert migrated.exit_code == 0, migrated.output
     assert "beta-3-1" not in json.loads(migrated.stdout)["ratings"]
-    assert "beta-2-moved -> beta-3-1: was na, which beta-3-1 does not allow: rate it" in migrated.stderr
+    assert "beta-2-moved -> beta-3-1: was na, which beta-3-1 no longer allows: rate it" in migrated.stderr
     assessed = run(runner, "assess", old, "--model", model_dir)
     assert assessed.exit_code == 1
     assert f"{old}:{line_of(old, 'beta-2-moved:')}:" in assessed.stderr
     assert "'beta-3-1' does not allow na" in assessed.stderr
+
+
+def test_migrate_drops_an_na_on_a_kept_id_that_no_longer_allows_it(runner, tmp_path):
+    model_dir = model_v2(tmp_path)
+    old = old_assessment(tmp_path, model_dir, **{"beta-4-2": "na"})    # an id both versions share
+    migrated = run(runner, "migrate", old, "--model", model_dir, "--out", tmp_path / "new.yaml")
+    assert migrated.exit_code == 0, migrated.output
+    assert "  beta-4-2: was na, which beta-4-2 no longer allows: rate it" in migrated.stderr
+    new = yaml.safe_load((tmp_path / "new.yaml").read_text(encoding="utf-8"))
+    assert "beta-4-2" not in new["ratings"] and "beta-4-1" in new["ratings"]
+    assert run(runner, "assess", tmp_path / "new.yaml", "--model", model_dir).exit_code == 0
 
 
 def test_an_id_unknown_to_both_versions_is_still_an_error(runner, tmp_path):
