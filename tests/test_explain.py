@@ -34,22 +34,32 @@ def test_explain_text_names_the_barrel_the_failing_cell_the_key_criterion_and_th
     result = run(runner, "explain", path, "--model", model_dir)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Level: 2 Inspection  (Barrel: 2)" in out
+    assert "Level: 2 Inspection\nCoverage: 24 of 24 applicable criteria rated (100%)\n" in out
     assert "Why the level holds — 2 Inspection:" in out
-    assert "barrel: phase(name=barrel); dimension_level(dimension=beta, level=2) ⇒ barrel(level=2)" in out
-    assert "company-level: phase(name=decide); barrel(level=2) ⇒ company_level(level=2)" in out
+    assert "  The barrel stands at 2 Inspection: the shortest staves are Dimension beta (beta)." in out
+    assert "    Dimension beta (beta): L2\n" in out
     assert "Why it does not reach 3 Assurance:" in out
-    assert "    Dimension beta (beta): L2 *" in out
-    assert ("    Dimension beta (beta) L3: score 0.75 / threshold 0.80 — a key criterion is below the minimum "
-            "(key-gate)") in out
-    assert "      ! beta-3-1 [key] partial (0.5) < key minimum 0.80" in out
-    assert "  - beta-3-1 [key] (partial (0.5) → full (1)): Criterion beta-3-1" in out
+    assert "    Dimension beta (beta): L2 — a shortest stave" in out
+    assert ("  Dimension beta (beta) does not meet level 3: it scores 0.75 against the threshold 0.80, and a key "
+            "criterion is below its minimum.") in out
+    assert ("    ! key criterion Criterion beta-3-1 (beta-3-1) is rated partial (0.5), below the key minimum 0.80"
+            in out)
+    assert "  - Criterion beta-3-1 (beta-3-1) [key]: partial (0.5) → full (1)" in out
     assert "      Evidence: Evidence for beta-3-1" in out
-    assert "      addressed by: do-beta-3-1" in out
+    assert "      addressed by: Action beta-3-1 (do-beta-3-1)" in out
     assert "After the minimal fix: 5 Excellence — reaches 3 Assurance" in out
+    # rule notation only with --rules
+    for notation in ("⇒", "barrel(level=2)", "key-gate", "company-level"):
+        assert notation not in out
+    rules = run(runner, "explain", path, "--model", model_dir, "--rules").output
+    assert rules.startswith(out)
+    assert "barrel: phase(name=barrel); dimension_level(dimension=beta, level=2) ⇒ barrel(level=2)" in rules
+    assert "company-level: phase(name=decide); barrel(level=2) ⇒ company_level(level=2)" in rules
+    assert "key-gate: cell(dimension=beta, level=3" in rules
     zh = run(runner, "explain", path, "--model", model_dir, "--lang", "zh").output
     assert "为什么未达到 3 保证级:" in zh
     assert "      证据要求: 证据 beta-3-1" in zh
+    assert "⇒" not in zh
 
 
 def test_explain_json_has_the_failing_cells_with_score_threshold_keys_and_rule(runner, model_dir, model, tmp_path):
@@ -89,8 +99,23 @@ def test_a_cap_is_named_and_no_fix_reaches_past_it(runner, model_dir, model, tmp
     assert why["failing"] == [] and why["minimal_fix"] == []
     assert why["after_fix"] == {"level": 2, "reaches": False}
     text = run(runner, "explain", path, "--model", model_dir).output
-    assert "    cap-recall → L2: company(product_recall_3y=true)" in text
+    assert "cap-recall" not in text            # caps by their reason and when they lift, not by rule id
+    assert ("    capped at 2 Inspection, lift date not known: A product recall in the last three years caps the "
+            "level at 2.") in text
+    assert "  The cap holds the company at level 2, below its barrel level 4; no criterion fix lifts a cap." in text
     assert text.endswith("No action lifts a cap.\n")
+    assert "cap-recall → L2: company(product_recall_3y=true)" in run(runner, "explain", path, "--model", model_dir,
+                                                                      "--rules").output
+
+
+def test_a_cap_equal_to_the_barrel_is_not_said_to_hold_it_below(runner, model_dir, model, tmp_path):
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2), facts={"product_recall_3y": True})
+    text = run(runner, "explain", path, "--model", model_dir).output
+    assert "below its barrel" not in text
+    assert ("The cap is at the barrel level 2: even with the staves raised, the company cannot rise above level 2 "
+            "until the cap lifts.") in text
+    assessed = run(runner, "assess", path, "--model", model_dir).output
+    assert "below its barrel" not in assessed and "The cap is at the barrel level 2" in assessed
 
 
 def test_a_level_already_reached_and_the_top_level(runner, model_dir, model, tmp_path):
@@ -124,12 +149,15 @@ def test_bad_input_is_reported_like_assess(runner, model_dir, tmp_path):
 
 def test_explain_is_deterministic_on_the_default_model(runner):
     example = ROOT / "examples" / "stuck-at-assurance-one-stave.yaml"
-    first = run(runner, "explain", example, "--format", "json").output
-    assert first == run(runner, "explain", example, "--format", "json").output
+    first = run(runner, "explain", example, "--format", "json").stdout
+    assert first == run(runner, "explain", example, "--format", "json").stdout
     data = json.loads(first)
-    assert data["barrel"]["shortest"] == ["supplier"]
-    assert [c["dimension"] for c in data["why_not"]["failing"]] == ["supplier"]
+    model = engine.load_model()
+    graded = engine.grade(model, engine.read_assessment(str(example), model))
+    assert data["barrel"]["shortest"] == graded.shortest
+    assert [(c["dimension"], c["level"]) for c in data["why_not"]["failing"]] == graded.unmet_cells(graded.level + 1)
     assert data["why_not"]["after_fix"]["reaches"] is True
+    assert data["red_flags"] == graded.completeness()["red_flags"]
 
 
 # -- the minimal fix, over many varied assessments ----------------------------------------------------
