@@ -25,7 +25,7 @@ class Migration:
     from_version: str
     to_version: str
     moved: List[Tuple[str, str]] = field(default_factory=list)           # (old id, new id) carried
-    merged: List[Tuple[str, List[str], str]] = field(default_factory=list)  # (new id, old ids, the one kept)
+    merged: List[Tuple[str, List[str], Optional[str]]] = field(default_factory=list)  # (new, olds, kept or None)
     removed: List[str] = field(default_factory=list)                     # old ids with no successor
     na_dropped: List[Tuple[str, str]] = field(default_factory=list)      # (as written, id): na not allowed now
     source_of: Dict[str, str] = field(default_factory=dict)              # new id -> old id its rating is from
@@ -69,7 +69,8 @@ def carry(model, current: Dict[str, Optional[float]], olds: List[tuple]) -> Tupl
         ratings[new] = rating
         migration.source_of[new] = old
         if len(sources) > 1:
-            migration.merged.append((new, [o for o, _ in sources], old))
+            same = len({_order(r) for _, r in sources}) == 1
+            migration.merged.append((new, [o for o, _ in sources], None if same else old))
         else:
             migration.moved.append((old, new))
     return ratings, migration
@@ -144,7 +145,8 @@ def summary_lines(migration: Optional["Migration"], model, assessment, path: str
         if moved:
             lines.append(f"  moved ({len(moved)}): " + ", ".join(moved))
     for new, olds, kept in migration.merged:
-        lines.append(f"  merged: {', '.join(olds)} -> {new}: carried the lower rating, that of {kept}")
+        how = f"carried the lower rating, that of {kept}" if kept else "all rated the same"
+        lines.append(f"  merged: {', '.join(olds)} -> {new}: {how}")
     if migration.removed:
         lines.append(f"  removed, rating dropped ({len(migration.removed)}): " + ", ".join(migration.removed))
     for written, ident in migration.na_dropped:
