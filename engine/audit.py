@@ -219,14 +219,17 @@ def read_record(path: str) -> dict:
         record = _from_jsonl(lines, path)
     else:
         record = load_text(text, path, InputError, json_mode=True)
-    problems = schema.check(record, RECORD_SCHEMA, path) or _duplicate_files(record, path)
+    problems = schema.check(record, RECORD_SCHEMA, path) or _format_problems(record, path)
     if problems:
         raise InputError([Problem(p.path, p.line, p.col, f"not a qmgrade trace record: {p.message}", p.code)
                           for p in problems])
     return record
 
 
-def _duplicate_files(record: dict, path: str) -> List[Problem]:
+def _format_problems(record: dict, path: str) -> List[Problem]:
+    """What the schema cannot say: a model file listed twice; a signature on a record of format 1."""
+    if record["format"] == FORMAT_1 and "signature" in record:
+        return [Problem(path, 1, 1, f"a record of format {FORMAT_1} cannot carry a signature")]
     seen: set = set()
     for entry in record["model"]["files"]:
         if entry["path"] in seen:

@@ -259,6 +259,9 @@ class History:
             self._prepare()
             if create:     # a writer learns now, before any work, that it could not append
                 self._check_appendable()
+        except sqlite3.OperationalError as exc:     # read-only, locked too long, disk full ...
+            self.connection.close()
+            raise InputError(Problem(self.path, 1, 1, f"cannot use the history: {exc}")) from None
         except sqlite3.DatabaseError as exc:
             self.connection.close()
             raise InputError(Problem(self.path, 1, 1, f"not a qmgrade history database ({exc})")) from None

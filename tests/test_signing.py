@@ -150,3 +150,14 @@ def test_the_script_in_docs_checks_the_signature(runner, model_dir, assessment, 
     assert run(runner, "keys", "new", "--out", tmp_path / "other").exit_code == 0
     other = subprocess.run([NODE, SCRIPT, trace, "--pubkey", tmp_path / "other.pub"], capture_output=True, text=True)
     assert other.returncode == 1 and "signature by ANOTHER KEY" in other.stdout
+
+
+def test_a_signature_on_a_record_of_format_1_is_refused(runner, model_dir, assessment, key, tmp_path):
+    record = json.loads(signed_record(runner, assessment, model_dir, key, tmp_path).read_text(encoding="utf-8"))
+    record["format"] = "qmgrade-trace/1"
+    trace = tmp_path / "downgraded.json"
+    trace.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = verify(runner, trace, assessment, model_dir, "--pubkey", f"{key}.pub")
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: not a qmgrade trace record: a record of format qmgrade-trace/1 "
+                             f"cannot carry a signature\n")
