@@ -109,7 +109,7 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
         lines.append("")
         lines.append(f"### {word('minimal_fix', lang)} ({len(nxt['minimal_fix'])})")
         lines.append("")
-        lines.extend(f"- {escape(criterion_title(model, c, lang))}" for c in nxt["minimal_fix"])
+        lines.extend(f"- {_crit(model, c, lang)}" for c in nxt["minimal_fix"])
         if not nxt["minimal_fix"]:
             lines.append(escape(word("none", lang)))
     not_rated = result.get("not_rated") or []
@@ -223,7 +223,7 @@ def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
             lines.append(f"**{escape(word('check', lang))}:**")
             lines.append("")
             for entry in checks:
-                lines.append(f"- [ ] {escape(criterion_title(model, entry['criterion'], lang))}: "
+                lines.append(f"- [ ] {_crit(model, entry['criterion'], lang)}: "
                              f"{escape(entry['evidence'][lang])}")
             lines.append("")
         verdict = word("milestone_reaches", lang) if milestone["reaches"] else word("milestone_short", lang)
@@ -257,10 +257,10 @@ def _actions_table(model, entries, lang: str) -> List[str]:
         mode = word(f"mode_{action['mode']}", lang)
         if action["mode"] == "strengthen":
             what = escape(word("close_gaps", lang)) + " " + "; ".join(
-                f"{escape(criterion_title(model, g['criterion'], lang))} "
+                f"{_crit(model, g['criterion'], lang)} "
                 f"({escape(rating_label(g['rating'], lang, g.get('not_rated', False)))})" for g in action["gaps"])
         else:
-            what = "; ".join(escape(criterion_title(model, c, lang)) for c in action["addresses"])
+            what = "; ".join(_crit(model, c, lang) for c in action["addresses"])
         when = action["earliest"] or month_text(action["months"], lang)
         lines.append(f"| {n} | **{escape(mode)}:** {escape(action['name'][lang])} ({code(action['id'], True)}) | "
                      f"{what} | {escape(effort_words(action['person_weeks'], lang))} | {escape(when)} | "
@@ -268,11 +268,16 @@ def _actions_table(model, entries, lang: str) -> List[str]:
     return lines
 
 
+def _crit(model, criterion_id: str, lang: str) -> str:
+    """A criterion by its title, with its id beside it in a code span."""
+    return f"{escape(criterion_title(model, criterion_id, lang, with_id=False))} ({code(criterion_id, True)})"
+
+
 def _red_flags_markdown(model, flags, lang: str) -> List[str]:
     if not flags:
         return []
     lines = [f"> **{escape(word('red_flags', lang))}:**", ">"]
-    lines.extend(f"> - ⚠ {escape(criterion_title(model, cid, lang))}" for cid in flags)
+    lines.extend(f"> - ⚠ {_crit(model, cid, lang)}" for cid in flags)
     lines.append("")
     return lines
 

@@ -184,7 +184,7 @@ def na_above(level: int, lang: str) -> str:
 _TITLE_MAX = {"zh": 28, "en": 64}
 
 
-def criterion_title(model, criterion_id: str, lang: str) -> str:
+def criterion_title(model, criterion_id: str, lang: str, with_id: bool = True) -> str:
     """A criterion as a person names it: its title (``title`` when the model gives one, else the opening of
     its text up to the first colon, comma or semicolon, shortened to a line) with its id beside it."""
     criterion = model.criteria.get(criterion_id)
@@ -204,4 +204,4 @@ def criterion_title(model, criterion_id: str, lang: str) -> str:
             if lang != "zh" and " " in cut:
                 cut = cut.rsplit(" ", 1)[0]
             text = cut.rstrip(" ,;:，；：") + "…"
-    return f"{text} ({criterion_id})"
+    return f"{text} ({criterion_id})" if with_id else text

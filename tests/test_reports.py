@@ -52,7 +52,7 @@ def test_markdown_assess_has_the_table_blockers_and_minimal_fix(runner, model_di
     assert "| Dimension | Level | L2 | L3 | L4 | L5 |\n|---|--:|--:|--:|--:|--:|" in md
     assert "| Dimension beta (`beta`) \\* | 2 | 1.00 ✓ | 0.75 ✗ | 1.00 ✓ | 1.00 ✓ |" in md
     assert "- `beta-3-1` **[key]** L3 (partial (0.5)) ★: Criterion beta-3-1" in md
-    assert "### Minimal fix (1)\n\n`beta-3-1`" in md
+    assert "### Minimal fix (1)\n\n- Criterion beta-3-1 (`beta-3-1`)" in md
     zh = run(runner, "assess", stuck, "--model", model_dir, "--format", "markdown", "--lang", "zh").output
     assert "## 等级: 2 检验级" in zh
 
@@ -139,7 +139,9 @@ def test_html_holds_the_ladder_radar_table_fix_and_roadmap(runner, model_dir, st
 def test_html_for_a_capped_company_and_the_top_level(runner, model_dir, model, tmp_path):
     capped = write_assessment(tmp_path / "c.yaml", ratings_up_to(model, 4), facts={"product_recall_3y": True})
     html = run(runner, "roadmap", capped, "--model", model_dir, "--format", "html").output
-    assert "cap-recall" in html and "No action lifts a cap." in html
+    # caps by their reason and lift date, not by rule id (issue 11)
+    assert "capped at 2 Inspection" in html and "No action lifts a cap." in html
+    assert "cap-recall" not in html.split("<footer>")[0].split("</header>", 1)[1]
     top = write_assessment(tmp_path / "t.yaml", ratings_up_to(model, 5))
     html = run(runner, "explain", top, "--model", model_dir, "--format", "html", "--lang", "zh").output
     assert "已达最高等级，无需诊断下一级。" in html
