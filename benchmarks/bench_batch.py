@@ -1,30 +1,48 @@
-"""How fast `qmgrade batch` grades, measured: companies/s, peak memory, and the price of durable_rules.
+"""How fast qmgrade grades, measured honestly: per wall second, per CPU second, against plain Python.
 
-For each size (default 10,000 and 100,000 synthetic companies over the
-default model, from benchmarks/generate.py) it runs the real command
-`qmgrade batch FILE.jsonl --out ... --jobs N` in a fresh process and reports
-wall time, companies per second (start-up included), the peak resident memory
-of the batch's main process and of its largest worker, and checks the output
-(one result per company, none an error).  In the same run it times a plain-
-Python evaluation of CONTRACT §3 (scores, met cells, staves, barrel, caps; no
-rule engine, one core) over the same companies, checks that it finds the same
-levels, and prints the ratio.  It also times `qmgrade assess` of one company.
+One run prints, with the conditions it ran under (the machine's cores, the load
+average before each measurement, and a fixed-loop calibration of the core):
 
-    python benchmarks/bench_batch.py                 # 10,000 and 100,000
-    python benchmarks/bench_batch.py --quick         # 2,000 and 10,000 (or QMGRADE_BENCH_QUICK=1)
-    python benchmarks/bench_batch.py --sizes 4000 --jobs 2
+* ``batch --jobs N`` over seeded synthetic companies of two kinds — *realistic*
+  (a survey-like spread, most companies at levels 1-3) and *random* (every
+  rating at random) — each: companies/s (wall, start-up included), companies
+  per CPU-second (user+system of the whole process tree), peak memory of the
+  whole process tree (sum of the processes' proportional set size, sampled),
+  and, in the same run over the same companies, a plain-Python evaluation of
+  CONTRACT §3 (the yardstick; it lives only here and qmgrade never uses it),
+  with the ratio of CPU time per company and a check that it finds the same
+  level for every company;
+* cold ``assess``, ``explain`` and ``roadmap --target 5`` per company (process
+  start to exit, median and worst), and ``roadmap --target 5`` in one warm
+  process per company (mean and worst);
+* ``stats`` over many results (100,000 by default: the realistic batch's
+  results repeated under fresh company ids; ``--stats-n``);
+* ``batch`` of a wide CSV and of an XLSX workbook (10,000 rows by default).
+
+    python benchmarks/bench_batch.py                  # about 3-5 minutes on a 2-core machine
+    python benchmarks/bench_batch.py --quick          # smaller (or QMGRADE_BENCH_QUICK=1)
+    python benchmarks/bench_batch.py --code /tmp/qm-base --model .   # another source tree, same model
+
+``--code DIR`` measures the qmgrade source tree in DIR (its ``cli.py``) with
+this interpreter: run it on the old and the new tree, one after the other on
+the same machine, to compare them.  The companies are generated from the
+model the measured tree uses (``--model``, else the shipped one).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,28 +50,29 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import engine  # noqa: E402
 from engine.assessment import assessment_from_data  # noqa: E402
-from generate import write_jsonl  # noqa: E402
+from generate import KINDS, csv_rows, generate  # noqa: E402
 
-# Runs a command; prints its exit code, the peak RSS (KiB) of its largest process and the CPU
-# seconds of all its processes (the batch and its workers).
-_MEASURE = """
-import resource, subprocess, sys
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(code, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
-"""
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def plain_levels(model, assessments):
-    """CONTRACT §3 in plain Python: the company level of each assessment (no durable_rules)."""
+# -- the yardstick -------------------------------------------------------------------------------------------
+def plain_levels(model, assessments) -> List[int]:
+    """CONTRACT §3 in plain Python: the company level of each assessment (no durable_rules).
+
+    The same exact integer arithmetic as engine/scoring.py: a cell is met when nothing in it applies, or
+    when its weighted score reaches the threshold and no key criterion is under its level's key minimum;
+    a stave's level is the highest level reached with every level below it met; the barrel is the
+    shortest stave; a cap rule of the model (one company pattern of equality tests) lowers the level.
+    """
     scale = 1_000_000
-    threshold = model.threshold_units            # the same exact integer arithmetic as engine/scoring.py
-    key_minimum = model.key_minimum_units
+    threshold = model.threshold_units
     top = model.top_rank
-    cells = [(dim.id, [(k, [(c.id, c.weight_units, c.key) for c in model.cells[(dim.id, k)]])
-                       for k in range(2, top + 1)]) for dim in model.dimensions]
+    key_min = {k: (model.key_minimum_units_for(k) if hasattr(model, "key_minimum_units_for")
+                   else model.key_minimum_units) for k in range(2, top + 1)}
+    cells = [[(k, key_min[k], [(c.id, c.weight_units, c.key) for c in model.cells[(dim.id, k)]])
+              for k in range(2, top + 1)] for dim in model.dimensions]
     caps = []
-    for rule in model.rules:        # the model's cap rules: one company pattern of equality tests
+    for rule in model.rules:
         if rule.conclude == "cap" and len(rule.patterns) == 1 and rule.patterns[0].kind == "company":
             tests = [(fld, spec) for fld, op, spec in rule.patterns[0].tests if op == "eq"]
             caps.append((tests, rule.set["level"]))
@@ -62,26 +81,28 @@ def plain_levels(model, assessments):
     for assessment in assessments:
         ratings = assessment.ratings
         barrel = top
-        for dim, ladder in cells:
+        for ladder in cells:
             level = 1
-            for k, criteria in ladder:
+            for k, minimum, criteria in ladder:
                 total_w = total = 0
                 met = True
                 for cid, weight, key in criteria:
+                    rated = cid in ratings
                     rating = ratings.get(cid, 0.0)
-                    if rating is None:
+                    if rated and rating is None:
                         continue                               # na
-                    units = round(rating * scale)
+                    units = round((rating or 0.0) * scale)
                     total_w += weight
                     total += weight * units
-                    if key and units < key_minimum:
+                    if key and units < minimum:
                         met = False
                 if met and total_w and total // total_w < threshold:
                     met = False
                 if not met:
                     break
                 level = k
-            barrel = min(barrel, level)
+            if level < barrel:
+                barrel = level
         facts = {**defaults, **assessment.facts}
         level = barrel
         for tests, cap in caps:
@@ -91,95 +112,341 @@ def plain_levels(model, assessments):
     return levels
 
 
-def measure_batch(path: Path, out: Path, jobs: int) -> dict:
-    command = [sys.executable, str(ROOT / "cli.py"), "batch", str(path), "--out", str(out), "--jobs", str(jobs)]
+# -- measuring a process tree ----------------------------------------------------------------------------------
+def _children(pid: int) -> List[int]:
+    found = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as stream:
+                found.extend(int(p) for p in stream.read().split())
+    except OSError:
+        pass
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size (KiB): shared pages split between the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as stream:
+            for line in stream:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as stream:
+            return int(stream.read().split()[1]) * PAGE // 1024
+    except OSError:
+        return 0
+
+
+class TreeSampler(threading.Thread):
+    """Samples the memory of a process and all its descendants every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_kib = 0
+        self.peak_processes = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            tree, todo = [], [self.pid]
+            while todo:
+                pid = todo.pop()
+                tree.append(pid)
+                todo.extend(_children(pid))
+            total = sum(_pss_kib(pid) for pid in tree)
+            if total > self.peak_kib:
+                self.peak_kib, self.peak_processes = total, len(tree)
+            self.stop.wait(self.interval)
+
+
+def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = True) -> dict:
+    """Run ``command``; its wall seconds, CPU seconds (itself and every descendant it waited for), exit code,
+    and the peak memory of its whole process tree."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     started = time.perf_counter()
-    probe = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
+    sampler = TreeSampler(process.pid) if sample else None
+    if sampler:
+        sampler.start()
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    code, peak, cpu = probe.stdout.split()
-    return {"seconds": seconds, "exit": int(code), "peak_kib": int(peak), "cpu": float(cpu)}
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if sampler:
+        sampler.stop.set()
+        sampler.join()
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "exit": process.returncode,
+            "tree_mib": (sampler.peak_kib / 1024) if sampler else None,
+            "processes": sampler.peak_processes if sampler else None,
+            "max_rss_mib": usage.ru_maxrss / 1024, "load": load,
+            "stderr": stderr.decode("utf-8", "replace")}
 
 
-def measure_assess(example: Path, runs: int = 5) -> float:
-    best = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "cli.py"), "assess", str(example)], stdout=subprocess.DEVNULL,
-                       check=True)
-        best.append(time.perf_counter() - started)
-    return sorted(best)[len(best) // 2]
+def calibrate(rounds: int = 3) -> float:
+    """CPU milliseconds of a fixed Python loop (best of ``rounds``): how fast one core of this machine is."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        x = 0
+        for i in range(2_000_000):
+            x += i * i % 7
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
+# -- the runs ----------------------------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, args, tmp: Path):
+        self.args = args
+        self.tmp = tmp
+        self.cli = [sys.executable, str(Path(args.code).resolve() / "cli.py")]
+        self.model_flag = ["--model", str(Path(args.model).resolve())] if args.model else []
+        self.model = engine.load_model(args.model)
+        self.lines: List[str] = []
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def qmgrade(self, *args) -> List[str]:
+        return [*self.cli, *map(str, args), *self.model_flag]
+
+    def batch_kind(self, kind: str, count: int) -> dict:
+        source = self.tmp / f"{kind}.jsonl"
+        documents = list(generate(self.model, count, self.args.seed, kind))
+        with open(source, "w", encoding="utf-8") as stream:
+            for document in documents:
+                stream.write(json.dumps(document, ensure_ascii=False) + "\n")
+        out = self.tmp / f"results-{kind}.jsonl"
+        run = run_measured(self.qmgrade("batch", source, "--out", out, "--jobs", self.args.jobs))
+        levels, errors = [], 0
+        with open(out, encoding="utf-8") as stream:
+            for line in stream:
+                result = json.loads(line)
+                errors += "error" in result
+                levels.append(result.get("level", {}).get("rank"))
+        assessments = [assessment_from_data(d, str(source), self.model) for d in documents]
+        started_wall, started_cpu = time.perf_counter(), time.process_time()
+        plain = plain_levels(self.model, assessments)
+        plain_cpu = time.process_time() - started_cpu
+        plain_wall = time.perf_counter() - started_wall
+        run.update(kind=kind, companies=count, results=len(levels), errors=errors, agree=plain == levels,
+                   disagree=sum(a != b for a, b in zip(plain, levels)),
+                   plain_cpu=plain_cpu, plain_wall=plain_wall,
+                   spread={k: levels.count(k) for k in sorted(set(levels), key=lambda v: (v is None, v))})
+        if kind == "realistic":
+            self.realistic = (documents, out)
+        return run
+
+    def cold_commands(self, documents, count: int) -> dict:
+        timings = {}
+        files = []
+        for index, document in enumerate(documents[:count]):
+            path = self.tmp / f"company-{index}.json"
+            path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+            files.append(path)
+        for label, extra in (("assess", []), ("explain", []), ("roadmap --target 5", ["--target", "5"])):
+            runs = []
+            for path in files:
+                run = run_measured(self.qmgrade(label.split()[0], path, *extra), sample=False)
+                if run["exit"] not in (0, 1):
+                    raise SystemExit(f"{label} failed ({run['exit']}): {run['stderr'][-500:]}")
+                runs.append(run)
+            timings[label] = runs
+        return timings
+
+    def warm_roadmap(self, source: Path, count: int) -> Optional[dict]:
+        """``roadmap --target 5`` per company inside one process (model loaded once): mean and worst."""
+        script = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import engine
+from engine.assessment import assessment_from_data
+from engine.roadmap import plan_roadmap
+model = engine.load_model(sys.argv[2] or None)
+docs = [json.loads(line) for line, _ in zip(open(sys.argv[3], encoding="utf-8"), range(int(sys.argv[4])))]
+times = []
+for doc in docs:
+    assessment = assessment_from_data(doc, "x.json", model)
+    started = time.process_time()
+    plan = plan_roadmap(model, assessment, target=5)
+    times.append(time.process_time() - started)
+print(json.dumps(times))
+"""
+        done = subprocess.run([sys.executable, "-c", script, str(Path(self.args.code).resolve()),
+                               str(Path(self.args.model).resolve()) if self.args.model else "", str(source),
+                               str(count)], capture_output=True, text=True)
+        if done.returncode != 0:
+            self.say(f"(warm roadmap failed: {done.stderr.strip().splitlines()[-1:]})")
+            return None
+        times = json.loads(done.stdout)
+        return {"n": len(times), "mean": statistics.mean(times), "worst": max(times)}
+
+    def stats_run(self, n: int) -> dict:
+        documents, results = self.realistic
+        source = self.tmp / "stats-input.jsonl"
+        lines = [line for line in open(results, encoding="utf-8") if '"error"' not in line]
+        written = 0
+        with open(source, "w", encoding="utf-8") as stream:
+            copy = 0
+            while written < n:
+                for line in lines:
+                    if written >= n:
+                        break
+                    result = json.loads(line)
+                    result["company"]["id"] = f"{result['company']['id']}-r{copy}"
+                    stream.write(json.dumps(result, ensure_ascii=False) + "\n")
+                    written += 1
+                copy += 1
+        run = run_measured(self.qmgrade("stats", source, "--format", "json"))
+        run["n"] = written
+        return run
+
+    def wide_runs(self, rows: int) -> List[dict]:
+        table = list(csv_rows(self.model, rows, self.args.seed + 1, "realistic"))
+        csv_path = self.tmp / "survey.csv"
+        with open(csv_path, "w", encoding="utf-8", newline="") as stream:
+            csv.writer(stream, lineterminator="\n").writerows(table)
+        out = []
+        paths = [("CSV", csv_path)]
+        try:
+            from openpyxl import Workbook
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet("companies")
+            for row in table:
+                sheet.append(row)
+            xlsx_path = self.tmp / "survey.xlsx"
+            book.save(xlsx_path)
+            paths.append(("XLSX", xlsx_path))
+        except ImportError:  # pragma: no cover - openpyxl is a dependency
+            self.say("(openpyxl missing: no XLSX run)")
+        for label, path in paths:
+            results = self.tmp / f"results-{label}.jsonl"
+            run = run_measured(self.qmgrade("batch", path, "--out", results, "--jobs", self.args.jobs))
+            count = errors = 0
+            if results.exists():
+                for line in open(results, encoding="utf-8"):
+                    count += 1
+                    errors += '"error"' in line
+            run.update(label=label, rows=rows, results=count, errors=errors)
+            out.append(run)
+        return out
+
+
+def _median(values):
+    return statistics.median(values) if values else float("nan")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=None, help="comma-separated company counts (default 10000,100000)")
     parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("QMGRADE_BENCH_QUICK")),
-                        help="2,000 and 10,000 companies")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+                        help="a smaller run: 2,000 companies of each kind, 2,000-row CSV/XLSX, stats over 20,000")
+    parser.add_argument("--companies", type=int, default=None, help="companies of each kind (default 10,000)")
+    parser.add_argument("--rows", type=int, default=None, help="rows of the CSV and XLSX batches (default 10,000)")
+    parser.add_argument("--stats-n", type=int, default=None, help="results for `stats` (default 100,000)")
+    parser.add_argument("--cold", type=int, default=5, help="companies for the cold assess/explain/roadmap runs")
+    parser.add_argument("--warm-roadmap", type=int, default=None, help="companies for the in-process roadmap")
+    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--code", default=str(ROOT), help="the qmgrade source tree to measure (default: this one)")
+    parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
+    parser.add_argument("--out", default=None, help="also write the report to this file")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([2000, 10000] if args.quick else
-                                                                        [10000, 100000])
-    model = engine.load_model()
-    print(f"qmgrade {engine.__version__} · model {model.id} {model.version}: {len(model.dimensions)} staves, "
-          f"{len(model.criteria)} criteria, {len(model.rules)} rules · Python {platform.python_version()} · "
-          f"{os.cpu_count()} cores · batch --jobs {args.jobs}")
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for size in sizes:
-            source = Path(tmp) / f"companies-{size}.jsonl"
-            with open(source, "w", encoding="utf-8") as stream:
-                write_jsonl(model, size, args.seed, stream)
-            out = Path(tmp) / f"results-{size}.jsonl"
-            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-            batch = measure_batch(source, out, args.jobs)
-            results, errors, levels = 0, 0, []
-            with open(out, encoding="utf-8") as stream:
-                for line in stream:
-                    result = json.loads(line)
-                    results += 1
-                    errors += "error" in result
-                    levels.append(result.get("level", {}).get("rank"))
-            # the plain-Python baseline over the same companies, parsed outside the timing
-            assessments = []
-            with open(source, encoding="utf-8") as stream:
-                for line in stream:
-                    assessments.append(assessment_from_data(json.loads(line), str(source), model))
-            started = time.perf_counter()
-            plain = plain_levels(model, assessments)
-            plain_seconds = time.perf_counter() - started
-            del assessments
-            rows.append({
-                "companies": size, "seconds": batch["seconds"], "rate": size / batch["seconds"],
-                "cpu": batch["cpu"], "load": load,
-                "peak_mib": batch["peak_kib"] / 1024, "results": results, "errors": errors,
-                "plain_rate": size / plain_seconds, "agree": plain == levels,
-                "spread": {k: levels.count(k) for k in sorted(set(levels))},
-            })
-            os.unlink(out)
-            os.unlink(source)
-    example = ROOT / "examples" / "level-3-assurance.yaml"
-    assess_seconds = measure_assess(example) if example.exists() else None
+    companies = args.companies or (2000 if args.quick else 10000)
+    rows = args.rows or (2000 if args.quick else 10000)
+    stats_n = args.stats_n or (20000 if args.quick else 100000)
+    warm = args.warm_roadmap or (20 if args.quick else 50)
 
-    print()
-    print(f"{'companies':>10} {'wall s':>8} {'companies/s':>12} {'CPU s':>7} {'per CPU-s':>10} {'load':>5} "
-          f"{'peak MiB':>9} {'plain/s':>10} {'plain÷batch':>11}  check")
-    for row in rows:
-        check = "ok" if row["results"] == row["companies"] and not row["errors"] and row["agree"] else \
-            f"MISMATCH results={row['results']} errors={row['errors']} same_levels={row['agree']}"
-        print(f"{row['companies']:>10,} {row['seconds']:>8.2f} {row['rate']:>12,.0f} {row['cpu']:>7.1f} "
-              f"{row['companies'] / row['cpu']:>10,.0f} {row['load']:>5.1f} {row['peak_mib']:>9.1f} "
-              f"{row['plain_rate']:>10,.0f} {row['plain_rate'] / row['rate']:>10.1f}×  {check}")
-    print()
-    print("levels (rank: companies), largest run:", rows[-1]["spread"])
-    if assess_seconds is not None:
-        print(f"qmgrade assess {example.relative_to(ROOT)} (one company, process start to exit, median of 5): "
-              f"{assess_seconds:.2f} s")
-    print("CPU s = user+system seconds of the batch and its workers; per CPU-s = companies per CPU-second "
-          "(what one free core grades); load = the 1-minute load average before the run (other work on "
-          "the machine slows the wall-clock figures); peak MiB = the largest resident set among the batch "
-          "process and its workers")
-    ok = all(r["results"] == r["companies"] and not r["errors"] and r["agree"] for r in rows)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    code = Path(args.code).resolve()
+    try:
+        revision = subprocess.run(["git", "-C", str(code), "describe", "--always", "--dirty"], capture_output=True,
+                                  text=True).stdout.strip() or "?"
+    except OSError:
+        revision = "?"
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="qmgrade-bench-") as tmp:
+        bench = Bench(args, Path(tmp))
+        model = bench.model
+        say = bench.say
+        say(f"qmgrade bench · code {code} ({revision}) · model {model.id} {model.version}: "
+            f"{len(model.dimensions)} staves, {len(model.criteria)} criteria, {len(model.rules)} rules")
+        say(f"Python {platform.python_version()} · {platform.machine()} · {cores} cores available "
+            f"({os.cpu_count()} in the machine) · batch --jobs {args.jobs} · seed {args.seed} · "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        calibration = calibrate()
+        say(f"core calibration: a fixed 2,000,000-step Python loop takes {calibration:.0f} ms of CPU "
+            f"(lower = faster core; compare runs only at similar figures)")
+        say()
+
+        batches = [bench.batch_kind(kind, companies) for kind in KINDS]
+        say("batch of JSON Lines, full inference (companies/s: wall clock, start-up included; per CPU-s: "
+            "companies per CPU-second of the whole process tree)")
+        say(f"{'kind':<10} {'companies':>9} {'wall s':>7} {'comp/s':>7} {'CPU s':>7} {'per CPU-s':>9} "
+            f"{'tree MiB':>8} {'load':>5} {'plain per CPU-s':>15} {'CPU ratio':>9}  check")
+        for run in batches:
+            per_cpu = run["companies"] / run["cpu"]
+            plain_per_cpu = run["companies"] / run["plain_cpu"]
+            check = "ok" if run["results"] == run["companies"] and not run["errors"] and run["agree"] else \
+                (f"MISMATCH results={run['results']} errors={run['errors']} "
+                 f"levels differing from plain Python={run['disagree']}")
+            say(f"{run['kind']:<10} {run['companies']:>9,} {run['seconds']:>7.1f} "
+                f"{run['companies'] / run['seconds']:>7,.0f} {run['cpu']:>7.1f} {per_cpu:>9,.0f} "
+                f"{run['tree_mib']:>8.0f} {run['load']:>5.1f} {plain_per_cpu:>15,.0f} "
+                f"{plain_per_cpu / per_cpu:>8.1f}×  {check}")
+        for run in batches:
+            say(f"  {run['kind']} levels (rank: companies): {run['spread']}; peak {run['processes']} processes")
+        say()
+
+        documents = bench.realistic[0]
+        cold = bench.cold_commands(documents, args.cold)
+        say(f"cold commands, one realistic company each, process start to exit ({args.cold} companies)")
+        say(f"{'command':<20} {'median wall s':>13} {'worst wall s':>12} {'median CPU s':>12} {'load':>5}")
+        for label, runs in cold.items():
+            walls = [r["seconds"] for r in runs]
+            cpus = [r["cpu"] for r in runs]
+            say(f"{label:<20} {_median(walls):>13.2f} {max(walls):>12.2f} {_median(cpus):>12.2f} "
+                f"{runs[0]['load']:>5.1f}")
+        roadmap = bench.warm_roadmap(bench.tmp / "realistic.jsonl", warm)
+        if roadmap:
+            say(f"roadmap --target 5 in one process (model loaded once): {roadmap['mean'] * 1000:.0f} ms CPU per "
+                f"company on average, worst {roadmap['worst'] * 1000:.0f} ms ({roadmap['n']} realistic companies)")
+        say()
+
+        stats = bench.stats_run(stats_n)
+        say(f"stats --format json over {stats['n']:,} results (the realistic results repeated under fresh ids): "
+            f"{stats['seconds']:.1f} s wall, {stats['cpu']:.1f} s CPU, tree {stats['tree_mib']:.0f} MiB, "
+            f"load {stats['load']:.1f}, exit {stats['exit']}")
+        say()
+
+        wide = bench.wide_runs(rows)
+        say(f"batch of a wide survey table ({rows:,} realistic rows, --jobs {args.jobs})")
+        say(f"{'input':<6} {'rows':>7} {'wall s':>7} {'rows/s':>7} {'CPU s':>7} {'per CPU-s':>9} {'tree MiB':>8} "
+            f"{'load':>5}  check")
+        for run in wide:
+            check = "ok" if run["results"] == rows and not run["errors"] else \
+                f"MISMATCH results={run['results']} errors={run['errors']} exit={run['exit']}"
+            say(f"{run['label']:<6} {rows:>7,} {run['seconds']:>7.1f} {rows / run['seconds']:>7,.0f} "
+                f"{run['cpu']:>7.1f} {rows / run['cpu']:>9,.0f} {run['tree_mib']:>8.0f} {run['load']:>5.1f}  {check}")
+        say()
+        say("CPU s = user+system seconds of the command and every process it started; tree MiB = the peak of the "
+            "summed proportional set size (PSS) of the command's whole process tree, sampled every 50 ms; "
+            "load = the 1-minute load average just before the measurement (other work on the machine slows the "
+            "wall-clock figures, less so the per-CPU-second ones); plain per CPU-s = CONTRACT §3 evaluated in "
+            "plain Python on one core over the same companies in the same run (parsing excluded); CPU ratio = "
+            "how many times more CPU per company qmgrade spends than the yardstick.")
+        say(f"whole benchmark: {time.perf_counter() - started:.0f} s")
+        ok = all(r["results"] == r["companies"] and not r["errors"] and r["agree"] for r in batches) and \
+            all(r["results"] == rows and not r["errors"] for r in wide) and stats["exit"] == 0
+        if args.out:
+            Path(args.out).write_text("\n".join(bench.lines) + "\n", encoding="utf-8")
     return 0 if ok else 1
 
 

@@ -38,11 +38,24 @@ def _choice(rng: random.Random, weights: dict):
     return value
 
 
-def generate(model, count: int, seed: int = 1) -> Iterator[dict]:
-    """``count`` assessment documents (CONTRACT §2), the same for the same seed and model."""
+KINDS = ("realistic", "random")
+RANDOM_RATINGS = ("full", "largely", "partial", "none")
+
+
+def generate(model, count: int, seed: int = 1, kind: str = "realistic") -> Iterator[dict]:
+    """``count`` assessment documents (CONTRACT §2), the same for the same seed, kind and model.
+
+    ``kind`` "realistic" draws a maturity per company (most at levels 1-3); "random" rates every
+    criterion uniformly at random (nearly every company then stops at level 1 or 2).  Either way
+    na is used only where the model allows it (``na_allowed``; every criterion of a 1.x model).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     rng = random.Random(seed)
     dims = [d.id for d in model.dimensions]
     boolean_facts = [f.id for f in model.facts if f.type == "boolean"]
+    na_ok = {cid: getattr(c, "na_allowed", True) or str(model.version).split(".")[0] in ("0", "1")
+             for cid, c in model.criteria.items()}
     for index in range(count):
         maturity = _choice(rng, MATURITY)
         weak = set(rng.sample(dims, k=rng.choice([0, 0, 1, 1, 2])))
@@ -51,8 +64,11 @@ def generate(model, count: int, seed: int = 1) -> Iterator[dict]:
             roll = rng.random()
             if roll < 0.002:
                 continue                                   # not rated
-            if roll < 0.02:
+            if roll < 0.02 and na_ok[cid]:
                 ratings[cid] = "na"
+                continue
+            if kind == "random":
+                ratings[cid] = RANDOM_RATINGS[rng.randrange(4)]
                 continue
             reach = maturity - (1 if criterion.dimension in weak else 0)
             if criterion.level <= reach:
@@ -72,21 +88,25 @@ def generate(model, count: int, seed: int = 1) -> Iterator[dict]:
         yield document
 
 
-def write_jsonl(model, count: int, seed: int, stream) -> None:
-    for document in generate(model, count, seed):
+def write_jsonl(model, count: int, seed: int, stream, kind: str = "realistic") -> None:
+    for document in generate(model, count, seed, kind):
         stream.write(json.dumps(document, ensure_ascii=False) + "\n")
 
 
-def write_csv(model, count: int, seed: int, stream) -> None:
-    """The wide layout of survey tools (facts as yes/blank)."""
-    facts = [f.id for f in model.facts]
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["company_id", "company_name", "industry", "region", "assessed_on", *model.criteria, *facts])
-    for d in generate(model, count, seed):
+def csv_rows(model, count: int, seed: int, kind: str = "realistic") -> Iterator[list]:
+    """The header, then one row per company, of the wide layout of survey tools (facts as yes/blank)."""
+    facts = [f.id for f in model.facts if f.type == "boolean"]
+    yield ["company_id", "company_name", "industry", "region", "assessed_on", *model.criteria, *facts]
+    for d in generate(model, count, seed, kind):
         c = d["company"]
-        writer.writerow([c["id"], c["name"], c["industry"], c["region"], d["assessed_on"],
-                         *[d["ratings"].get(cid, "") for cid in model.criteria],
-                         *["yes" if d.get("facts", {}).get(f) else "" for f in facts]])
+        yield [c["id"], c["name"], c["industry"], c["region"], d["assessed_on"],
+               *[d["ratings"].get(cid, "") for cid in model.criteria],
+               *["yes" if d.get("facts", {}).get(f) else "" for f in facts]]
+
+
+def write_csv(model, count: int, seed: int, stream, kind: str = "realistic") -> None:
+    """The wide layout of survey tools (facts as yes/blank)."""
+    csv.writer(stream, lineterminator="\n").writerows(csv_rows(model, count, seed, kind))
 
 
 def main(argv=None) -> int:
@@ -94,6 +114,8 @@ def main(argv=None) -> int:
     parser.add_argument("count", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    parser.add_argument("--kind", choices=KINDS, default="realistic",
+                        help="realistic spread of levels (default) or every rating at random")
     parser.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     parser.add_argument("--out", default=None, help="file to write (default: standard output)")
     args = parser.parse_args(argv)
@@ -101,9 +123,9 @@ def main(argv=None) -> int:
     write = write_jsonl if args.format == "jsonl" else write_csv
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="") as stream:
-            write(model, args.count, args.seed, stream)
+            write(model, args.count, args.seed, stream, args.kind)
     else:
-        write(model, args.count, args.seed, sys.stdout)
+        write(model, args.count, args.seed, sys.stdout, args.kind)
     return 0
 
 
