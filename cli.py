@@ -833,3 +833,70 @@ def migrate(file, model_dir, fmt, out):
     for line in summary_lines(assessment.migration, model, assessment, file):
         click.echo(line, err=True)
     emit(render_document(document, fmt, header_lines(assessment.migration, model)), out, [file])
+
+
+# -- serve, users (issue 14) --------------------------------------------------------------------
+@main.command()
+@model_option
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="qmgrade.sqlite", show_default=True,
+              help="The SQLite store: drafts, accounts, batches, and the history `qmgrade history` reads.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any but loopback needs accounts (`qmgrade users add`).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Server threads (grading itself runs one request at a time: durable_rules is process-wide).")
+@click.option("--secure-cookies/--no-secure-cookies", default=None,
+              help="Send the session cookie over HTTPS only (default: on for non-loopback addresses, which "
+                   "should sit behind a TLS proxy).")
+def serve(model_dir, db_path, host, port, threads, secure_cookies):
+    """Serve qmgrade in the browser: a company fills the questionnaire stave by stave and sees its
+    level, the explanation, the roadmap and what-ifs; a bureau uploads batches and reads the
+    statistics and each company's history; /api/ gives the CLI's JSON (OpenAPI at /api/openapi.json).
+
+    Bound to 127.0.0.1 it needs no login (a consultant's laptop); on any other address it
+    refuses to start until `qmgrade users add` has made an account.
+
+    \b
+    Example:
+      qmgrade serve --db qmgrade.sqlite      # then open http://127.0.0.1:8000/"""
+    from engine.web.app import LOOPBACK, create_app
+    from engine.web.store import Store
+    model = load(model_dir)
+    has_users = Store(db_path).has_users()
+    if host not in LOOPBACK and not has_users:
+        raise click.UsageError(f"refusing to listen on {host} without accounts: add one with "
+                               f"`qmgrade users add NAME --role bureau --db {db_path}`, or serve on 127.0.0.1")
+    secure = (host not in LOOPBACK) if secure_cookies is None else secure_cookies
+    app = create_app(model, db_path, login=has_users, secure_cookies=secure)
+    import waitress
+    click.echo(f"qmgrade serving {model.id} {model.version} on http://{host}:{port}/ "
+               f"({'accounts required' if has_users else 'no login: local use only'}; store {db_path}); "
+               f"Ctrl-C stops", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="qmgrade", _quiet=True)
+
+
+@main.group(cls=QmgradeGroup)
+def users():
+    """Accounts of `qmgrade serve`: bureau (sees every company) or company (sees only its own)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["bureau", "company"]), required=True, help="What the account may see.")
+@click.option("--company", "company_id", default=None, help="The company id a company account belongs to.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="qmgrade.sqlite", show_default=True,
+              help="The store `qmgrade serve --db` uses.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def users_add(username, role, company_id, db_path, password_stdin):
+    """Add (or replace) the account USERNAME; the password is asked for twice (or read with
+    --password-stdin) and stored as an scrypt hash."""
+    from engine.web.store import Store
+    if role == "company" and not company_id:
+        raise click.UsageError("a company account needs --company ID")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    Store(db_path).add_user(username, password, role, company_id)
+    click.echo(f"Added {role} account {username}" + (f" of company {company_id}" if company_id else "")
+               + f" to {db_path}")
