@@ -131,3 +131,28 @@ def test_the_console_check_catches_errors(chromium, tmp_path):
     shown = browse(chromium, page, tmp_path, "--dump-dom")
     assert shown.returncode == 0
     assert console_messages(shown.stderr)
+
+
+def test_the_roadmap_gantt_and_chinese_render_and_print_on_a4(chromium, runner, tmp_path):
+    """A level-1 company aiming at 5, in Chinese: one Gantt chart per milestone, printed on A4 with a CJK font
+    (the PDF embeds Noto Sans CJK only when Chromium found it for the Chinese text; .ci/run installs it)."""
+    model_dir = build_model(tmp_path / "model")
+    model = engine.load_model(model_dir)
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 1), company={"id": "c-1", "name": "某某机械厂"})
+    path.write_text(path.read_text(encoding="utf-8") + "assessed_on: 2026-11-15\n", encoding="utf-8")
+    page = tmp_path / "roadmap.html"
+    result = runner.invoke(main, ["roadmap", str(path), "--model", str(model_dir), "--target", "5", "--format",
+                                  "html", "--lang", "zh", "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    check_renders(chromium, page, tmp_path, 1, "经验级")
+    shown = browse(chromium, page, tmp_path, "--dump-dom").stdout
+    charts = re.findall(r'<svg class="gantt-chart" data-level="(\d)"', shown)
+    assert charts == ["2", "3", "4", "5"]
+    assert "时间表（甘特图）" in shown and "各等级最早可申报时间" in shown
+    pdf = tmp_path / "roadmap.pdf"
+    printed = browse(chromium, page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    data = pdf.read_bytes()
+    boxes = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data))
+    assert boxes and all(abs(float(w) - 595.28) < 2 and abs(float(h) - 841.89) < 2 for w, h in boxes)
+    assert b"NotoSansCJK" in data, "no CJK font: install fonts-noto-cjk (as .ci/run does)"
