@@ -223,10 +223,11 @@ def _csv_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
 
 
 def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
-    from .spreadsheet import open_workbook  # openpyxl only when needed
+    from .spreadsheet import check_sheet_size, open_workbook  # openpyxl only when needed
     workbook = open_workbook(path, limits)
     try:
         sheet = workbook.worksheets[0]
+        check_sheet_size(path, sheet, limits)
         first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         header = ["" if cell is None else str(cell) for cell in first]
         total = sheet.max_row or 1

@@ -256,7 +256,9 @@ def _load_json(text: str, path: str, error) -> Any:
         out = LocDict()
         for key, value in items:
             if key in out:
-                line, col = position_of_text(text, f'"{key}"')
+                needle = json.dumps(key, ensure_ascii=False)
+                first = text.find(needle)   # the repeat is (most often) the next occurrence
+                line, col = position_of_text(text, needle, first + 1 if first >= 0 else 0)
                 problems.append(Problem(path, line, col, f"duplicate key {key!r}", "duplicate-key"))
             out[key] = value
         return out
