@@ -200,6 +200,31 @@ def test_every_form_needs_the_csrf_token(local, model):
     assert response.status_code == 400
 
 
+def test_without_accounts_only_loopback_names_are_answered(local):
+    assert local.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+    response = local.get("/api/kb", headers={"Host": "evil.example:8000"})
+    assert response.status_code == 400 and "127.0.0.1" in json.loads(response.data)["error"]
+
+
+def test_concurrent_requests_are_graded_as_one_at_a_time(local, model):
+    import threading
+    documents = [_document(model, rank, f"par-{rank}", low=low) for rank in (1, 2, 3, 4)
+                 for low in ("none", "partial")]
+    expected = [json.loads(local.post("/api/roadmap", json=d).data) for d in documents]
+    app = local.application
+    answers = [None] * len(documents)
+
+    def ask(i):
+        answers[i] = json.loads(app.test_client().post("/api/roadmap", json=documents[i]).data)
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(documents))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == expected
+    assert len({json.dumps(a["from"]) for a in answers}) > 1      # different companies, different answers
+
+
 def test_the_api_takes_json_only(local, model):
     response = local.post("/api/assess", data=json.dumps(_document(model, 2)),
                           content_type="application/x-www-form-urlencoded")

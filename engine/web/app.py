@@ -178,7 +178,18 @@ def csrf_token() -> str:
     return token
 
 
+def _check_host() -> None:
+    """Without accounts the server trusts whoever reaches it, so only loopback names may: a page on
+    another site cannot rebind its own name to 127.0.0.1 and read the answers (DNS rebinding)."""
+    if not _ctx()["login"] and (request.host.rsplit(":", 1)[0].strip("[]") not in LOOPBACK):
+        abort(400, description=f"this server without accounts answers only to 127.0.0.1 or localhost, "
+                               f"not {request.host!r}")
+
+
 def _check_csrf() -> None:
+    if request.method in ("PUT", "DELETE") and _wants_json() and not request.is_json:
+        abort(Response(json.dumps({"error": "send a JSON body (Content-Type: application/json)"}),
+                       415, mimetype="application/json"))
     if request.method != "POST":
         return
     if _wants_json():
@@ -219,6 +230,7 @@ def _errors_of(error: QmgradeError):
 
 
 def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read top to bottom)
+    app.before_request(_check_host)
     app.before_request(_check_csrf)
 
     @app.after_request
