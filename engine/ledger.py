@@ -51,6 +51,7 @@ BUSY_TIMEOUT_S = 600.0      # a writer waits this long for another to finish its
 
 COLUMNS = ("company_id", "company_name", "assessed_on", "level", "barrel", "model_id", "model_version",
            "model_sha256", "input_sha256", "result", "assessment")
+_ALREADY = "this grading is already in the assessment history"
 _APPEND = "ABORT, 'the assessment history is a hash chain: rows are only appended, in sequence'"
 _TABLE = """CREATE TABLE assessments (
     seq            INTEGER PRIMARY KEY,
@@ -84,7 +85,7 @@ TRIGGERS = {
         "WHEN EXISTS (SELECT 1 FROM assessments WHERE input_sha256 = NEW.input_sha256 "
         "AND model_sha256 = NEW.model_sha256 AND model_id = NEW.model_id AND model_version = NEW.model_version "
         "AND assessed_on IS NEW.assessed_on) "
-        "BEGIN SELECT RAISE(ABORT, 'this grading is already in the assessment history'); END"),
+        f"BEGIN SELECT RAISE(ABORT, '{_ALREADY}'); END"),
     "assessments_no_update": (
         "CREATE TRIGGER assessments_no_update BEFORE UPDATE ON assessments "
         "BEGIN SELECT RAISE(ABORT, 'the assessment history is append-only'); END"),
@@ -358,19 +359,18 @@ class History:
         seq, previous = (last[0], last[-1]) if last is not None else (0, GENESIS)
         insert = (f"INSERT INTO assessments ({', '.join(_HASHED)}, row_hash) "
                   f"VALUES ({', '.join('?' for _ in range(len(_HASHED) + 1))})")
-        exists = ("SELECT 1 FROM assessments WHERE input_sha256 = ? AND model_sha256 = ? AND model_id = ? "
-                  "AND model_version = ? AND assessed_on IS ?")
         added = known = 0
         for values in connection.execute(f"SELECT {', '.join(COLUMNS)} FROM staged ORDER BY n"):
-            row = dict(zip(COLUMNS, values))
-            if connection.execute(exists, (row["input_sha256"], row["model_sha256"], row["model_id"],
-                                           row["model_version"], row["assessed_on"])).fetchone():
-                known += 1
+            row = dict(zip(COLUMNS, values), seq=seq + 1, prev_hash=previous)
+            digest = row_hash(row)
+            try:
+                connection.execute(insert, (*(row[name] for name in _HASHED), digest))
+            except sqlite3.IntegrityError as exc:
+                if _ALREADY not in str(exc):
+                    raise
+                known += 1      # refused by the once-only trigger: this grading is stored already
                 continue
-            seq += 1
-            row.update(seq=seq, prev_hash=previous)
-            previous = row_hash(row)
-            connection.execute(insert, (*(row[name] for name in _HASHED), previous))
+            seq, previous = seq + 1, digest
             added += 1
         return added, known
 
