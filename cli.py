@@ -794,6 +794,9 @@ def history_verify(db_path, head):
     """Walk the history's hash chain: exit 0 and print its length and head when every row
     is as written; otherwise exit 1 naming the first row that was changed, inserted,
     deleted or replaced, and any trigger that was dropped or altered."""
+    if head is not None and not (len(head) == 64 and all(c in "0123456789abcdef" for c in head)):
+        raise click.BadParameter("a head is the 64 lowercase hex digits printed by `history verify`",
+                                 param_hint="--head")
     with open_history(db_path, create=False) as db:
         report = db.verify(head=head)
     if not report.ok:

@@ -169,6 +169,8 @@ def _trigger_problems(connection: sqlite3.Connection) -> List[str]:
 
 
 def _input_hash_of(assessment_text: str, recorded: str) -> Optional[str]:
+    if not isinstance(assessment_text, str):
+        return None
     direct = hashlib.sha256(assessment_text.encode("utf-8", "surrogatepass")).hexdigest()
     if direct == recorded:
         return direct
