@@ -50,7 +50,7 @@ from .assessment import Assessment, assessment_from_data, parse_rating, read_ass
 from .assessment import apply_model_rules
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
-from .textsafe import csv_cell
+from .textsafe import csv_cell, json_text
 from .limits import DEFAULT, MAX_PROBLEMS, Limits, capped
 from .stats import summarize
 from .yamlio import load_file, load_text
@@ -491,7 +491,11 @@ def _wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Opt
 
 
 # -- grading (in a worker process, or in this one with jobs=1) -------------------------------
-_encode_line = json.JSONEncoder(ensure_ascii=False).encode
+_encoder = json.JSONEncoder(ensure_ascii=False)
+
+
+def _encode_line(value) -> str:
+    return json_text(_encoder.encode(value))
 _worker: dict = {}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from . import safeio
+from .textsafe import json_text
 
 __all__ = ["model_to_dict", "dumps", "write_atomic"]
 
@@ -56,8 +57,8 @@ def model_to_dict(model) -> dict:
 
 
 def dumps(data) -> str:
-    """Stable JSON: same data, same bytes."""
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """Stable JSON: same data, same bytes; invisible characters (bidi, zero-width) as \\u escapes."""
+    return json_text(json.dumps(data, ensure_ascii=False, indent=2)) + "\n"
 
 
 def write_atomic(path: str, content, inputs=(), model_dirs=()) -> None:

@@ -24,7 +24,7 @@ from .graph import LEVEL_COLOURS, LEVEL_BORDERS
 from .grading import Grade, grade
 from .report import cap_sentence
 from .roadmap import plan_roadmap
-from .textsafe import html_text
+from .textsafe import html_text, visible
 from .diagnosis import _holds_sentences, cap_relation
 from .gantt import gantt_charts
 from .words import coverage_text, criterion_title, effort_words, level_name, na_above, rating_label, word
@@ -216,8 +216,8 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "rating": lambda value, not_rated=False: rating_label(value, lang, not_rated),
         "title": word({"assess": "report_assess", "explain": "report_explain",
                        "roadmap": "report_roadmap"}[focus], lang),
-        "company": company, "company_name": company.get("name") or company.get("id") or "—",
-        "company_extra": [(k, company[k]) for k in ("id", "industry", "region") if company.get(k)],
+        "company": company, "company_name": visible(company.get("name") or company.get("id") or "—"),
+        "company_extra": [(k, visible(company[k])) for k in ("id", "industry", "region") if company.get(k)],
         "assessed_on": result.get("assessed_on"),
         "model": {"id": model.id, "version": model.version, "name": model.name[lang], "sha256": model.sha256},
         "input_sha256": assessment.sha256, "version": _package_version(),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["visible", "terminal", "rich_text", "md_text", "md_code", "html_text", "csv_cell"]
+__all__ = ["visible", "terminal", "rich_text", "md_text", "md_code", "html_text", "csv_cell", "json_text"]
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -108,3 +108,32 @@ def csv_cell(value):
         return value
     text = visible(value)
     return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
+
+
+def _invisible_class() -> str:
+    # C1 controls, DEL, format characters (bidi, zero-width), line and paragraph separators; C0 is JSON's own job
+    chars = [chr(c) for c in range(0x7f, 0x10000)
+             if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp") and not 0xd800 <= c <= 0xdfff]
+    return "[" + "".join(re.escape(ch) for ch in chars) + "\U000110bd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a" \
+           "\U000e0001\U000e0020-\U000e007f]"
+
+
+_JSON_INVISIBLE = re.compile(_invisible_class())
+
+
+def json_text(text: str) -> str:
+    """JSON text (``ensure_ascii=False``) with every invisible character written as a ``\\uXXXX`` escape.
+
+    The data stay exactly the same (a JSON reader gets the same strings back);
+    only a person reading the file no longer sees a reversed or hidden line.
+    """
+    if text.isascii():
+        return text
+
+    def escaped(match):
+        code = ord(match.group(0))
+        if code < 0x10000:
+            return f"\\u{code:04x}"
+        code -= 0x10000
+        return f"\\u{0xd800 + (code >> 10):04x}\\u{0xdc00 + (code & 0x3ff):04x}"
+    return _JSON_INVISIBLE.sub(escaped, text)
