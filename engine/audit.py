@@ -282,8 +282,17 @@ def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
 
     Checked in this order: the model (id, version, each file's fingerprint), the
     input hash, every firing in order, the remaining fields (company, level),
-    and last the digest against the record's own content.
+    and last the digest against the record's own content.  A firing of an older
+    record format that differs says so: an earlier qmgrade's rules may have fired differently.
     """
+    found = _verify(record, assessment, model)
+    if found is not None and found.part in ("firing", "result") and record.get("format") != FORMAT:
+        return Difference(found.part, f"{found.message} ({format_note(record)}: made by an earlier qmgrade, "
+                                      f"whose inference may have fired differently)")
+    return found
+
+
+def _verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
     found = verify_model(record, model)
     if found:
         return found

@@ -427,3 +427,15 @@ def test_the_script_canonicalises_as_rfc8785_does(tmp_path):
     result = subprocess.run([NODE, SCRIPT, "--canonical", source], capture_output=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == rfc8785.dumps(document)
+
+
+def test_a_format_1_record_that_no_longer_reproduces_says_it_is_older(runner, model_dir, assessment, tmp_path):
+    record = json.loads(record_of(runner, assessment, model_dir))
+    record["firings"][25]["conclusion"]["level"] = 3              # as if older rules had concluded 3
+    record = _format_1(record)
+    trace = write_record(tmp_path, json.dumps(record, ensure_ascii=False))
+    result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {trace}:1:1: firing 26 (company-level) differs at conclusion.level: recorded "
+                             f"3, reproduced 2 (record format 1: digest over Python JSON: made by an earlier "
+                             f"qmgrade, whose inference may have fired differently)\n")
