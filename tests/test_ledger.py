@@ -316,3 +316,25 @@ def test_history_verify_errors(runner, tmp_path):
     result = verify(runner, junk)
     assert result.exit_code == 1 and result.output.startswith(f"Error: {junk}:1:1: not a qmgrade history database")
     assert run(runner, "history", "verify").exit_code == 2              # --db is required
+
+
+def test_the_row_hash_is_the_documented_bytes(ledger):
+    """docs/history-ledger.md: NAME TYPE LENGTH\\nVALUE\\n per field, in order, SHA-256 (no qmgrade code)."""
+    import hashlib
+    names = [c.strip() for c in COLUMNS.split(",")]
+    connection = sqlite3.connect(ledger)
+    previous = "0" * 64
+    for values in connection.execute(f"SELECT {COLUMNS}, row_hash FROM assessments ORDER BY seq"):
+        row = dict(zip([*names, "row_hash"], values))
+        data = b""
+        for name in names:
+            value = row[name]
+            if value is None:
+                data += f"{name} null\n".encode()
+            else:
+                text = str(value).encode("utf-8")
+                data += f"{name} {'int' if isinstance(value, int) else 'text'} {len(text)}\n".encode() + text + b"\n"
+        assert row["prev_hash"] == previous
+        assert hashlib.sha256(data).hexdigest() == row["row_hash"]
+        assert hashlib.sha256(row["assessment"].encode("utf-8")).hexdigest() == row["input_sha256"]
+        previous = row["row_hash"]
