@@ -169,6 +169,39 @@ def test_upload_a_questionnaire_instead(local, model):
     assert _level(local.get(f"/a/{ident}").data) == graded["level"]["rank"]
 
 
+def test_upload_a_filled_xlsx_questionnaire_formulas_are_not_run(local, model):
+    from openpyxl import load_workbook
+    template = local.get("/a/none/download/template.xlsx")          # no such assessment: no template
+    assert template.status_code == 404
+    ident = _start(local)
+    book = load_workbook(io.BytesIO(local.get(f"/a/{ident}/download/template.xlsx").data))
+    sheet, company = book["questionnaire"], book["company"]
+    header = [cell.value for cell in sheet[1]]
+    rating, criterion = header.index("rating") + 1, header.index("criterion") + 1
+    rows = list(range(2, sheet.max_row + 1))
+    for row in rows:
+        level = sheet.cell(row, header.index("level") + 1).value
+        sheet.cell(row, rating).value = "full" if level <= 2 else "none"
+    formula_row = next(r for r in rows if sheet.cell(r, header.index("level") + 1).value == 2)
+    sheet.cell(formula_row, rating).value = '=HYPERLINK("http://evil.example","full")'
+    for row in company.iter_rows(min_row=2):
+        if row[0].value == "id":
+            row[1].value = "xlsx-001"
+    packed = io.BytesIO()
+    book.save(packed)
+    response = local.post("/new", data={"csrf_token": local.token,
+                                        "questionnaire": (io.BytesIO(packed.getvalue()), "filled.xlsx")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302, response.data[-600:]
+    new = response.headers["Location"].split("/")[2]
+    stored = json.loads(local.get(f"/api/assessments/{new}").data)
+    assert stored["company"]["id"] == "xlsx-001"
+    formula_criterion = sheet.cell(formula_row, criterion).value
+    assert formula_criterion not in stored["ratings"]                # read as a value, never evaluated
+    assert all("=" not in str(value) for value in stored["ratings"].values())
+    assert _level(local.get(f"/a/{new}").data) == 1                  # one level-2 criterion left unrated
+
+
 def test_a_bad_upload_names_the_file_and_line(local):
     response = local.post("/new", data={"csrf_token": local.token,
                                         "questionnaire": (io.BytesIO(b"company: {id: x}\nratings:\n  nope: full\n"),
@@ -239,6 +272,31 @@ def test_uploads_are_limited(tmp_path, model):
     response = client.post("/new", data={"csrf_token": token, "questionnaire": (big, "big.yaml")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
+
+
+def test_a_zip_with_too_many_files_is_refused(tmp_path, model):
+    app = create_app(model, str(tmp_path / "web.sqlite"), limits=UploadLimits(zip_members=3))
+    client = app.test_client()
+    token = _token(client.get("/bureau/batch").data)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        for i in range(4):
+            archive.writestr(f"{i}.yaml", "company: {id: x}\nratings: {}\n")
+    response = client.post("/bureau/batch", data={"csrf_token": token, "batch": (io.BytesIO(packed.getvalue()),
+                                                                                  "many.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "more than 3 files" in response.data.decode()
+
+
+def test_session_cookies_are_httponly_samesite_and_secure_when_asked(tmp_path, model):
+    Store(str(tmp_path / "web.sqlite")).add_user("bureau", "bureau-secret", "bureau", None)
+    app = create_app(model, str(tmp_path / "web.sqlite"), secure_cookies=True)
+    client = app.test_client()
+    token = _token(client.get("/login").data)
+    response = client.post("/login", data={"csrf_token": token, "username": "bureau", "password": "bureau-secret"},
+                           base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
 
 def test_a_zip_bomb_is_refused(tmp_path, model):

@@ -506,20 +506,15 @@ def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read to
             abort(404)
         try:
             data = _trend(company)
-        except QmgradeError:
-            abort(404)
-        from engine.trend import render_trend
-        return _page("history_company.html", trend=data, text=render_trend(data, _ctx()["model"], _lang()))
+        except QmgradeError as error:
+            if any(problem.code == "unknown-id" for problem in error.problems):
+                abort(404)
+            return _page("error.html", 400, errors=_errors_of(error))
+        return _page("history_company.html", trend=data, text=service.history_text(_ctx()["model"], data, _lang()))
 
 
 def _trend(company: str) -> dict:
-    from engine.ledger import History
-    from engine.trend import trend
-    db = _ctx()["db"]
-    with History(db, create=False) as history:
-        history.require_intact()
-        rounds = history.rounds(company)
-    return trend(rounds, _ctx()["model"])
+    return service.history_trend(_ctx()["model"], _ctx()["db"], company)
 
 
 def _stats(batch_id: Optional[str]) -> dict:

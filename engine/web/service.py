@@ -22,7 +22,8 @@ from engine.errors import InputError, Problem
 from engine.export import dumps, model_to_dict
 
 __all__ = ["ENGINE", "assessment_of", "assess", "explain", "roadmap", "whatif", "trace", "trace_verify",
-           "report_html", "report_markdown", "kb_export", "read_upload", "stats_of_results", "batch_file"]
+           "report_html", "report_markdown", "kb_export", "read_upload", "stats_of_results", "batch_file",
+           "history_trend", "history_text"]
 
 ENGINE = threading.RLock()
 
@@ -159,6 +160,22 @@ def stats_of_results(model, lines: Iterable[str]) -> dict:
             for line in lines:
                 handle.write(line if line.endswith("\n") else line + "\n")
         return json.loads(dumps(read_results(str(path)).as_dict(model)))
+
+
+def history_trend(model, db_path: str, company: str) -> dict:
+    """``qmgrade history COMPANY --db PATH --format json`` (the chain checked first; rounds re-graded)."""
+    from engine.ledger import History
+    from engine.trend import trend
+    with History(db_path, create=False) as history:
+        history.require_intact()
+        rounds = history.rounds(company)
+    with ENGINE:
+        return trend(rounds, model)
+
+
+def history_text(model, data: dict, lang: str) -> str:
+    from engine.trend import render_trend
+    return render_trend(data, model, lang)
 
 
 def stats_html(model, data: dict, lang: str) -> str:
