@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable, List
 
-import jsonschema
-
 from .errors import Problem
 from .yamlio import position, value_position
 
@@ -329,10 +327,14 @@ EXCERPT = 40   # characters of an offending value a message may quote (never a l
 
 def _excerpt(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= EXCERPT else text[:EXCERPT - 1] + "…"
+    if len(text) <= EXCERPT:
+        return text
+    if isinstance(value, str):
+        return repr(value[:EXCERPT - 3]) + "…"
+    return text[:EXCERPT - 1] + "…"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _describe(error: "jsonschema.ValidationError") -> str:
     where = "/".join(str(p) for p in error.absolute_path)
     prefix = f"{where}: " if where else ""
     if error.validator == "oneOf":
@@ -362,6 +364,18 @@ def _locate(document: Any, path: Iterable[Any]):
     return value_position(container, key) if isinstance(container, dict) else position(container, key)
 
 
+_VALIDATORS: dict = {}   # id(schema) -> (schema, its Draft7Validator): built once per schema, not per record
+
+
+def _validator(schema: dict):
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        import jsonschema  # imported where used: a fifth of a second at start-up
+
+        entry = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft7Validator(schema))
+    return entry[1]
+
+
 def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Problem]:
     """Every schema violation of ``document`` as a located :class:`Problem`.
 
@@ -369,7 +383,7 @@ def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Probl
     has a violation (or (None, None) when the document itself is wrong), so a
     caller can drop only the broken items.
     """
-    validator = jsonschema.Draft7Validator(schema)
+    validator = _validator(schema)
     problems = []
     for error in validator.iter_errors(document):
         if bad is not None:

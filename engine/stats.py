@@ -41,8 +41,8 @@ _WORDS = {
     "criterion": ("条款", "Criterion"),
     "model": ("模型", "Model"),
     "none": ("无", "none"),
-    "provisional": ("暂定（评分覆盖率不足，另行计数）", "provisional (too few criteria rated; counted apart)"),
-    "provisional_note": ("暂定等级不计入下列分布与排名。", "Provisional grades are left out of the distributions and rankings below."),
+    "provisional": ("暂定等级（评分覆盖率不足）", "Provisional grades (too few criteria rated)"),
+    "provisional_note": ("另行计数，不计入下列分布与排名", "counted apart, not in the tables below"),
 }
 
 

@@ -105,3 +105,21 @@ def test_stats_of_something_else_is_an_error(runner, model_dir, tmp_path, conten
     assert result.output == f"Error: {message.format(path=path)}\n"
     missing = run(runner, "stats", tmp_path / "none.jsonl", "--model", model_dir)
     assert missing.exit_code == 1 and missing.output == f"Error: {tmp_path / 'none.jsonl'}:1:1: no such file\n"
+
+
+def test_provisional_grades_are_counted_apart(runner, model_dir, model, tmp_path):
+    """A questionnaire left mostly blank grades provisional: it is counted, but not in the distribution."""
+    complete = {"company": {"id": "a"}, "ratings": ratings_up_to(model, 3)}
+    abandoned = {"company": {"id": "b"}, "ratings": {"alpha-2-1": "full", "beta-2-1": "full"}}
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in (complete, abandoned)) + "\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    assert run(runner, "batch", source, "--model", model_dir, "--out", out).exit_code == 0
+    data = json.loads(run(runner, "stats", out, "--model", model_dir, "--format", "json").stdout)
+    assert (data["companies"], data["graded"], data["provisional"], data["errors"]) == (2, 1, 1, 0)
+    assert data["provisional_levels"] == [{"rank": 1, "count": 1}]
+    assert [(level["rank"], level["count"]) for level in data["levels"] if level["count"]] == [(3, 1)]
+    text = run(runner, "stats", out, "--model", model_dir).stdout
+    assert "Provisional grades (too few criteria rated): 1 — counted apart, not in the tables below" in text
+    html = run(runner, "stats", out, "--model", model_dir, "--format", "html").stdout
+    assert 'id="provisional"' in html
