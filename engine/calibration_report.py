@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import List
 
+from rich.cells import cell_len
+
 from .report import pick, safe_text
 
 __all__ = ["render_calibration_text", "render_calibration_markdown"]
@@ -99,9 +101,10 @@ def render_calibration_text(data: dict, model, lang: str = "en") -> str:
         rows.append((safe_text(company["id"]), safe_text(company["kind"] or ""), str(company["expected"]),
                      str(company["graded"]), "✓" if company["agrees"] else "✗",
                      ", ".join(company["shortest"]) + capped))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(5)]   # CJK characters take two columns
     for row in rows:
-        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5])
+        lines.append("  ".join(cell + " " * (widths[i] - cell_len(cell)) for i, cell in enumerate(row[:5]))
+                     + "  " + row[5])
     disagreeing = [c for c in data["companies"] if not c["agrees"]]
     if disagreeing:
         lines.append("")
