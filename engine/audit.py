@@ -53,8 +53,7 @@ HEADER_FIELDS = ("format", "input_sha256", "model", "company", "assessed_on", "l
 UNSIGNED = ("digest", "signature")   # the fields the digest and the signature do not cover
 
 _HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-_TEXT = {"type": "object", "required": ["zh", "en"], "additionalProperties": False,
-         "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+_TEXT = {"type": "object", "additionalProperties": {"type": "string"}}   # a text per language the model declares
 RECORD_SCHEMA = {
     "type": "object",
     "required": ["format", "input_sha256", "model", "company", "assessed_on", "level", "firings", "digest"],

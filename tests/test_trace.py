@@ -439,3 +439,14 @@ def test_a_format_1_record_that_no_longer_reproduces_says_it_is_older(runner, mo
     assert result.output == (f"Error: {trace}:1:1: firing 26 (company-level) differs at conclusion.level: recorded "
                              f"3, reproduced 2 (record format 1: digest over Python JSON: made by an earlier "
                              f"qmgrade, whose inference may have fired differently)\n")
+
+
+def test_a_record_of_the_shipped_model_fits_the_strict_format_and_verifies(runner, tmp_path):
+    from conftest import ROOT
+    example = ROOT / "examples" / "level-3-assurance.yaml"
+    trace = tmp_path / "trace.jsonl"
+    made = run(runner, "trace", example, "--format", "jsonl", "--out", trace)
+    assert made.exit_code == 0, made.output
+    result = run(runner, "trace", "verify", trace, example)
+    assert result.exit_code == 0, result.output
+    assert "(record format 2: digest over RFC 8785 canonical JSON)" in result.output
