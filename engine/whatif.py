@@ -12,7 +12,8 @@ from .assessment import CANONICAL, parse_rating
 from .assessment import _na_allowed as na_allowed
 from .errors import InputError, Problem, suggestion
 from .grading import grade
-from .words import level_name, rating_label, word
+from .report import cap_sentence
+from .words import coverage_text, criterion_title, level_name, rating_label, word
 
 __all__ = ["parse_settings", "whatif", "render_whatif"]
 
@@ -128,12 +129,15 @@ def render_whatif(result: dict, model, lang: str = "en") -> str:
     for change in result["changed"]:
         old = rating_label(change["from"], lang, change["from_label"] == "not_rated")
         new = rating_label(change["to"], lang, change["to_label"] == "not_rated")
-        lines.append(f"  {change['criterion']}: {old} → {new}")
+        lines.append(f"  {criterion_title(model, change['criterion'], lang)}: {old} → {new}")
     diff = result["diff"]
     old_level, new_level = diff["level"]["from"], diff["level"]["to"]
     mark = "" if old_level != new_level else f"  ({word('unchanged', lang)})"
     lines.append(f"{word('level', lang)}: {level_name(model, old_level, lang)} → "
                  f"{level_name(model, new_level, lang)}{mark}")
+    if result["after"].get("provisional"):
+        lines.append(f"  {word('provisional', lang)}: "
+                     f"{coverage_text({**result['after']['coverage'], 'provisional': True}, lang)}")
     if diff["barrel"] != diff["level"]:   # a cap holds the company below its barrel, before or after
         lines.append(f"{word('barrel', lang)}: {diff['barrel']['from']} → {diff['barrel']['to']}")
     lines.append(f"{word('staves', lang)}:")
@@ -148,14 +152,16 @@ def render_whatif(result: dict, model, lang: str = "en") -> str:
     lines.append(f"{word('blockers_next', lang)}: {blockers['before']} ({old_rank}) → "
                  f"{blockers['after']} ({new_rank})")
     if blockers["resolved"]:
-        lines.append(f"  {word('resolved', lang)}: {', '.join(blockers['resolved'])}")
+        lines.append(f"  {word('resolved', lang)}: "
+                     + "; ".join(criterion_title(model, c, lang) for c in blockers["resolved"]))
     if blockers["new"]:
-        lines.append(f"  {word('new', lang)}: {', '.join(blockers['new'])}")
+        lines.append(f"  {word('new', lang)}: " + "; ".join(criterion_title(model, c, lang) for c in blockers["new"]))
     after = result["after"]["next_level"]
     if after:
         fix = after["minimal_fix"]
-        lines.append(f"{word('minimal_fix', lang)} ({level_name(model, after['rank'], lang)}, {len(fix)}): "
-                     f"{', '.join(fix) if fix else word('none', lang)}")
-        if after.get("caps"):
-            lines.append(f"{word('caps', lang)}: " + "; ".join(f"{c['rule']} → L{c['level']}" for c in after["caps"]))
+        lines.append(f"{word('minimal_fix', lang)} ({level_name(model, after['rank'], lang)}, {len(fix)}):"
+                     + ("" if fix else f" {word('none', lang)}"))
+        lines.extend(f"  - {criterion_title(model, c, lang)}" for c in fix)
+        for cap in after.get("caps") or []:
+            lines.append(f"{word('caps', lang)}: {cap_sentence(cap, model, lang)}")
     return "\n".join(lines) + "\n"

@@ -23,17 +23,17 @@ def test_text_shows_the_changes_the_level_the_staves_and_the_blockers(runner, mo
     assert result.output == (
         "What if:\n"
         "Changed ratings:\n"
-        "  beta-3-1: partial (0.5) → full (1)\n"
-        "  beta-3-2: not rated → 0.9\n"
+        "  Criterion beta-3-1 (beta-3-1): partial (0.5) → full (1)\n"
+        "  Criterion beta-3-2 (beta-3-2): not rated → 0.9\n"
         "Level: 2 Inspection → 3 Assurance\n"
         "Staves:\n"
         "  Dimension beta (beta): L2 → L3\n"
         "Blockers of the next level: 2 (L3) → 6 (L4)\n"
-        "  resolved: beta-3-1, beta-3-2\n"
-        "  new: alpha-4-1, alpha-4-2, beta-4-1, beta-4-2, gamma-4-1, gamma-4-2\n"
-        "Minimal fix (4 Prevention, 6): alpha-4-1, alpha-4-2, beta-4-1, beta-4-2, gamma-4-1, gamma-4-2\n")
+        "  resolved: Criterion beta-3-1 (beta-3-1); Criterion beta-3-2 (beta-3-2)\n"
+        "  new: " + "; ".join(f"Criterion {c} ({c})" for c in FOURS) + "\n"
+        "Minimal fix (4 Prevention, 6):\n" + "".join(f"  - Criterion {c} ({c})\n" for c in FOURS))
     zh = run(runner, "whatif", path, "--model", model_dir, "--set", "beta-3-1=全部满足", "--lang", "zh").output
-    assert "  beta-3-1: 部分满足 (0.5) → 全部满足 (1)\n" in zh
+    assert "  条款 beta-3-1 (beta-3-1): 部分满足 (0.5) → 全部满足 (1)\n" in zh
     assert "等级: 2 检验级 → 2 检验级  (不变)\n" in zh
 
 
@@ -65,6 +65,7 @@ def test_bad_settings_are_errors_with_did_you_mean(runner, model_dir, model, tmp
 
 
 # -- before/after equals two separate assess runs, over many varied assessments -------------------------
+FOURS = ["alpha-4-1", "alpha-4-2", "beta-4-1", "beta-4-2", "gamma-4-1", "gamma-4-2"]
 SET_VALUES = ["full", "largely", "partial", "none", "na", "0.35", "不满足"]
 
 
