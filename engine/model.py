@@ -13,13 +13,14 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from . import schema
 from .errors import ModelError, Problem, suggestion
 from .yamlio import LocDict, load_file, position, value_position
+
+if TYPE_CHECKING:  # imported where used (action_graph): networkx costs a third of a second at start-up
+    import networkx as nx
 
 __all__ = [
     "Level", "Pillar", "Dimension", "Fact", "Criterion", "Action", "Source", "Profile", "Model",
@@ -206,6 +207,8 @@ class Model:
 
 def action_graph(actions) -> nx.DiGraph:
     """Directed graph prerequisite -> action, nodes in declaration order."""
+    import networkx as nx  # imported where used: it costs a third of a second at start-up
+
     graph = nx.DiGraph()
     for action in actions:
         graph.add_node(action.id)
@@ -386,12 +389,21 @@ def load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = Fa
     """Load and validate the model in ``directory`` (default: the shipped model).
 
     Files that resolve outside ``directory`` are refused unless ``allow_outside``.
+    A model loaded before from exactly the same files comes from the cache
+    (engine/cache.py; ``QMGRADE_NO_CACHE=1`` turns it off).
 
     Raises
     ------
     ModelError
         With every problem of every file, each ``path:line:col: message``.
     """
+    from .cache import cached_load
+    root = Path(directory) if directory is not None else default_model_dir()
+    return cached_load(directory, allow_outside, root, _load_model, _model_files)
+
+
+def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = False) -> Model:
+    """:func:`load_model` without the cache."""
     from .rules import load_rules  # rules need the model's facts first
 
     root = Path(directory) if directory is not None else default_model_dir()
@@ -540,6 +552,8 @@ def load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = Fa
             issues.add(name, pos, f"criterion {item['id']!r} is addressed by no action", "unaddressed")
 
     # dependency cycles and level inversions, only on a graph whose ids resolve
+    import networkx as nx  # imported where used: it costs a third of a second at start-up
+
     graph = nx.DiGraph()
     for ident, (name, item, pos) in actions.items():
         graph.add_node(ident)

@@ -1,0 +1,173 @@
+"""A cache of the loaded, validated model, keyed by its fingerprint.
+
+Loading the model parses and validates every YAML file (schema, references,
+rules): about a third of a second, on every command.  The result is pickled
+here and reused while nothing it came from has changed:
+
+* the key hashes the *content* (SHA-256) of every model file, the directory as
+  given (it shapes the paths shown in messages), ``allow_outside``, the Python
+  version and the source of the engine itself; after unpickling, the model's
+  own list of (file, SHA-256) must equal the one just computed from the files,
+  so a cached model is never trusted when any model file changed, appeared or
+  went away (its size and modification time are checked too, as a cheap first
+  test);
+* a model that fails to load is never cached (its errors are reported afresh);
+* writes go to a temporary file in the cache directory and are renamed into
+  place (``os.replace``), so processes filling the cache at the same time
+  never see half a file; an unreadable or foreign entry is ignored (and the
+  model loaded normally).
+
+Where: ``$QMGRADE_CACHE_DIR``, else ``$XDG_CACHE_HOME/qmgrade``, else
+``~/.cache/qmgrade``.  ``QMGRADE_NO_CACHE=1`` turns it off.  The directory is
+created private (0700) and not used when another user owns it or others may
+write to it (a pickle is code).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, List, Optional, Tuple
+
+__all__ = ["cache_dir", "cached_load", "FORMAT"]
+
+FORMAT = 1          # bump when what is pickled changes shape
+KEEP = 16           # cached models kept per directory (the newest)
+_ENGINE = Path(__file__).resolve().parent
+_engine_digest: Optional[str] = None
+
+
+def cache_dir() -> Optional[Path]:
+    """The cache directory, or None when caching is off."""
+    if os.environ.get("QMGRADE_NO_CACHE", "") not in ("", "0"):
+        return None
+    explicit = os.environ.get("QMGRADE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    return Path(base) / "qmgrade"
+
+
+def _private_dir(directory: Path, create: bool) -> bool:
+    try:
+        if create:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(directory)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & 0o022
+
+
+def _engine_source_digest() -> str:
+    """SHA-256 over the engine's Python source: a changed loader never reads an older loader's pickle."""
+    global _engine_digest
+    if _engine_digest is None:
+        digest = hashlib.sha256()
+        for path in sorted(_ENGINE.glob("*.py")):
+            digest.update(path.name.encode() + b"\0")
+            digest.update(path.read_bytes())
+        _engine_digest = digest.hexdigest()
+    return _engine_digest
+
+
+def _fingerprint(root: Path, directory, allow_outside: bool, list_files: Callable) -> Tuple[str, list, list]:
+    """(key, [(relative path, sha256)] sorted, [(path, size, mtime_ns)]) of the model in ``root``."""
+    files, stats = [], []
+    for sub in ("knowledge", "rules"):
+        for path in list_files(root, sub, allow_outside):
+            data = path.read_bytes()
+            info = os.stat(path)
+            files.append((str(path.relative_to(root)), hashlib.sha256(data).hexdigest()))
+            stats.append((str(path), info.st_size, info.st_mtime_ns))
+    files.sort()
+    digest = hashlib.sha256()
+    for part in (f"qmgrade-model-cache {FORMAT}", sys.version, _engine_source_digest(),
+                 repr(None if directory is None else str(directory)), repr(str(root)), repr(bool(allow_outside))):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for rel, sha in files:
+        digest.update(f"{rel}\0{sha}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest(), files, stats
+
+
+def _unchanged(stats: List[tuple]) -> bool:
+    try:
+        return all((os.stat(path).st_size, os.stat(path).st_mtime_ns) == (size, mtime)
+                   for path, size, mtime in stats)
+    except OSError:
+        return False
+
+
+def cached_load(directory, allow_outside: bool, root: Path, load: Callable, list_files: Callable):
+    """``load(directory, allow_outside)``, from the cache when an entry for exactly these files exists.
+
+    ``root`` is the model directory ``directory`` names (the default one when None); ``list_files(root, sub,
+    allow_outside)`` lists its YAML files as the loader does.  Any problem with the cache itself falls back to
+    loading: the cache can make a command faster, never different.
+    """
+    where = cache_dir()
+    if where is None:
+        return load(directory, allow_outside)
+    try:
+        key, files, stats = _fingerprint(root, directory, allow_outside, list_files)
+    except Exception:  # a file the loader refuses or cannot read: let it say so
+        return load(directory, allow_outside)
+    entry = where / f"model-{key}.pickle"
+    if _private_dir(where, create=False):
+        try:
+            with open(entry, "rb") as stream:
+                fmt, stored_key, stored_stats, model = pickle.load(stream)
+            if fmt == FORMAT and stored_key == key and list(model.files) == files and _unchanged(stats):
+                return model
+        except Exception:  # missing, truncated, from another version: load afresh
+            pass
+    model = load(directory, allow_outside)
+    # store only what was loaded from exactly the files fingerprinted (none changed meanwhile)
+    if list(model.files) == files and _unchanged(stats) and _private_dir(where, create=True):
+        _store(where, entry, (FORMAT, key, stats, model))
+    return model
+
+
+def _store(where: Path, entry: Path, payload) -> None:
+    try:
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # something unpicklable in a model: simply do not cache it
+        return
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".model-", suffix=".tmp", dir=where)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, entry)
+        temporary = None
+        _prune(where)
+    except OSError:
+        pass
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _prune(where: Path) -> None:
+    """Keep the ``KEEP`` newest cached models."""
+    try:
+        entries = sorted(where.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    except OSError:
+        return
+    for old in entries[KEEP:]:
+        try:
+            old.unlink()
+        except OSError:
+            pass

@@ -1,0 +1,133 @@
+"""The model cache (engine/cache.py): reused only for exactly the same files, never different from a fresh load."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import engine
+import engine.model as model_module
+from conftest import ROOT, build_model, write_assessment
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    where = tmp_path / "cache"
+    monkeypatch.setenv("QMGRADE_CACHE_DIR", str(where))
+    monkeypatch.delenv("QMGRADE_NO_CACHE", raising=False)
+    return where
+
+
+def fresh(directory):
+    return model_module._load_model(directory)
+
+
+def refuse_to_load(monkeypatch):
+    def loader(*args, **kwargs):
+        raise AssertionError("the model was parsed again")
+    monkeypatch.setattr(model_module, "_load_model", loader)
+
+
+def test_second_load_comes_from_the_cache_and_equals_a_fresh_load(tmp_path, cache, monkeypatch):
+    directory = build_model(tmp_path / "m")
+    first = engine.load_model(directory)
+    assert len(list(cache.glob("model-*.pickle"))) == 1
+    expected = fresh(directory)
+    refuse_to_load(monkeypatch)
+    second = engine.load_model(directory)
+    assert second == expected == first
+    assert second.sha256 == expected.sha256 and second.path == expected.path
+
+
+def test_a_changed_file_is_never_trusted_even_with_the_same_size_and_time(tmp_path, cache):
+    directory = build_model(tmp_path / "m")
+    engine.load_model(directory)
+    criteria = directory / "knowledge" / "criteria.yaml"
+    info = os.stat(criteria)
+    text = criteria.read_text(encoding="utf-8")
+    assert "Criterion alpha-2-1" in text
+    criteria.write_text(text.replace("Criterion alpha-2-1", "Criterion alpha-2-X"), encoding="utf-8")
+    os.utime(criteria, ns=(info.st_atime_ns, info.st_mtime_ns))      # same size, same mtime
+    assert os.stat(criteria).st_size == info.st_size
+    model = engine.load_model(directory)
+    assert model.criteria["alpha-2-1"].text["en"] == "Criterion alpha-2-X"
+
+
+def test_an_added_or_removed_rule_file_is_seen(tmp_path, cache):
+    directory = build_model(tmp_path / "m")
+    before = engine.load_model(directory)
+    (directory / "rules" / "cap-recall.yaml").unlink()
+    without = engine.load_model(directory)
+    assert len(without.rules) == len(before.rules) - 1
+    assert "cap-recall" not in {r.id for r in without.rules}
+
+
+def test_a_model_with_errors_is_reported_every_time_and_never_cached(tmp_path, cache):
+    directory = build_model(tmp_path / "m")
+    (directory / "knowledge" / "broken.yaml").write_text("criteria: [{id: 1}]\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(engine.ModelError):
+            engine.load_model(directory)
+    assert not cache.exists() or not list(cache.glob("model-*.pickle"))
+
+
+def test_no_cache_when_turned_off(tmp_path, cache, monkeypatch):
+    monkeypatch.setenv("QMGRADE_NO_CACHE", "1")
+    directory = build_model(tmp_path / "m")
+    engine.load_model(directory)
+    assert not cache.exists()
+
+
+def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, cache, monkeypatch):
+    directory = build_model(tmp_path / "m")
+    expected = engine.load_model(directory)
+    (entry,) = cache.glob("model-*.pickle")
+    entry.write_bytes(entry.read_bytes()[:100])
+    assert engine.load_model(directory) == expected
+    refuse_to_load(monkeypatch)
+    assert engine.load_model(directory) == expected       # rewritten whole
+
+
+def test_a_cache_directory_others_may_write_is_not_used(tmp_path, cache, monkeypatch):
+    directory = build_model(tmp_path / "m")
+    engine.load_model(directory)
+    os.chmod(cache, 0o777)
+    calls = []
+    real = model_module._load_model
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(model_module, "_load_model", counting)
+    engine.load_model(directory)
+    assert calls == [1]
+
+
+def test_the_directory_as_given_shapes_the_entry(tmp_path, cache, monkeypatch):
+    """Relative and absolute spellings of one model directory give the paths a fresh load gives."""
+    directory = build_model(tmp_path / "m")
+    monkeypatch.chdir(tmp_path)
+    assert engine.load_model("m").path == fresh("m").path == "m"
+    assert engine.load_model(directory).path == str(directory)
+
+
+def test_processes_filling_the_cache_at_once_agree(tmp_path, cache):
+    """Eight processes load (and store) the same model at the same time: every one grades the same,
+    no temporary file is left, and the entry left behind is whole."""
+    directory = build_model(tmp_path / "m")
+    assessment = write_assessment(tmp_path / "a.yaml", {"alpha-2-1": "full", "alpha-2-2": "largely"})
+    env = {**os.environ, "QMGRADE_CACHE_DIR": str(cache)}
+    command = [sys.executable, str(ROOT / "cli.py"), "assess", str(assessment), "--model", str(directory),
+               "--format", "json", "--no-trace"]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                 for _ in range(8)]
+    outputs = [p.communicate(timeout=600) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [o[1][-500:] for o in outputs]
+    assert len({o[0] for o in outputs}) == 1
+    assert json.loads(outputs[0][0])["level"]["rank"] == 1
+    assert not list(cache.glob(".model-*"))
+    uncached = subprocess.run(command, capture_output=True, env={**env, "QMGRADE_NO_CACHE": "1"}, timeout=600)
+    assert uncached.stdout == outputs[0][0]
