@@ -377,3 +377,26 @@ def test_pathological_files_finish_in_a_separate_process(tmp_path, model_dir, na
     found, stderr = run_process(["assess", str(path), "--model", str(model_dir)])
     assert found == code
     assert stderr.startswith(f"Error: {path}:") if code else stderr == ""
+
+
+# -- wide CSV: every line is its own record ------------------------------------------------------------------
+csv_lines = st.lists(st.one_of(st.binary(max_size=60), st.sampled_from(
+    [b'c,"open', b"c,x", b"c,x,full,full,full,full", b"\xff\xfe", b'"', b",,,", b"c,\x00,full", b"\r"])),
+    min_size=1, max_size=8)
+
+
+@FUZZ
+@given(data=csv_lines)
+def test_random_csv_rows_are_graded_or_error_entries_naming_their_line(runner, model_dir, tmp_path, data):
+    path = tmp_path / "wide.csv"
+    good = b"ok,Fine,full,full,full"
+    lines = [b"company_id,company_name,alpha-2-1,alpha-2-2,beta-2-1", *(d.replace(b"\n", b" ") for d in data), good]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = runner.invoke(main, ["batch", str(path), "--model", str(model_dir), "-j", "1"])
+    assert result.exit_code in (0, 1) and "internal error" not in result.output
+    entries = [json.loads(line) for line in result.stdout.splitlines()]
+    assert entries and entries[-1]["company"]["id"] == "ok" and "error" not in entries[-1]   # the batch went on
+    for entry in entries:
+        if "error" in entry:
+            line = int(entry["error"].split(":")[1])
+            assert 2 <= line <= len(lines)
