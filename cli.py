@@ -20,6 +20,7 @@ import engine
 from engine.errors import Problem, QmgradeError, suggestion
 from engine import safeio
 from engine.export import dumps, model_to_dict, write_atomic
+from engine.limits import DEFAULT as DEFAULT_LIMITS, Limits, capped
 
 LANGS = click.Choice(["zh", "en"])
 
@@ -54,7 +55,7 @@ class QmgradeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QmgradeError as error:
-            for problem in error.problems:
+            for problem in capped(error.problems):   # 200,000 unknown ids print 100 lines and a count
                 click.echo(f"Error: {problem}", err=True)
             ctx.exit(1)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
