@@ -570,11 +570,17 @@ def _action_lines(model, entry: dict, n: int, lang: str) -> List[str]:
         gaps = "; ".join(f"{_criterion_name(model, g['criterion'], lang)} "
                          f"{rating_label(g['rating'], lang, g.get('not_rated', False))}" for g in entry["gaps"])
         lines.append(f"     {word('close_gaps', lang)}: {gaps}")
+    elif entry.get("clears"):
+        lines.append(f"     {word('clears', lang)}: "
+                     + "; ".join(_criterion_name(model, c, lang) for c in entry["clears"]))
     else:
         lines.append(f"     {word('addresses', lang)}: "
                      + "; ".join(_criterion_name(model, c, lang) for c in entry["addresses"]))
+    lead = word("evidence_after", lang).format(n=entry["lead_time_months"])
+    if lang != "zh" and entry["lead_time_months"] == 1:
+        lead = lead.replace("1 months", "1 month")
     lines.append(f"     {word('effort', lang)} {entry['effort']} ({effort_words(entry['person_weeks'], lang)})"
-                 f" · {word('evidence_after', lang).format(n=entry['lead_time_months'])}"
+                 f" · {lead}"
                  f" · {word('earliest', lang)} {_when(entry, lang)}")
     if entry["after"]:
         lines.append(f"     {word('after', lang)}: {', '.join(entry['after'])}")

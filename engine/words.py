@@ -87,6 +87,7 @@ _WORDS = {
                   "Red flags (safety-, legality- or integrity-critical criteria rated partial or below)"),
     "red_flag_actions": ("消除红旗项的措施（与里程碑分开列出）", "Actions that clear them (apart from the milestones)"),
     "also_in_milestone": ("也在里程碑", "also in milestone"),
+    "clears": ("消除红旗项", "clears"),
     "gantt": ("时间表（甘特图）", "Timeline (Gantt chart)"),
     "gantt_work": ("实施", "work"),
     "gantt_lead": ("证据积累", "evidence accrues"),
