@@ -156,22 +156,24 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
                      f"{escape(word('keys_below_min', lang))} | {word('minimal_fix', lang)} |")
         lines.append("|---|--:|--:|--:|---|---|")
         for cell in why["failing"]:
-            keys = ", ".join(f"{code(k['criterion'])} "
+            keys = "; ".join(f"{_crit(model, k['criterion'], lang)} "
                              f"({escape(rating_label(k['rating'], lang, k.get('not_rated', False)))})"
                              for k in cell["keys_below"]) or "—"
             lines.append(f"| {_dim(model, cell['dimension'], lang)} | {cell['level']} | {_score(cell['score'])} | "
-                         f"{cell['threshold']:.2f} | {keys} | {', '.join(code(c) for c in cell['minimal_fix'])} |")
+                         f"{cell['threshold']:.2f} | {keys} | {'; '.join(_crit(model, c, lang) for c in cell['minimal_fix'])} |")
         lines.append("")
     lines.append(f"### {word('minimal_fix', lang)} ({len(why['minimal_fix'])})")
     lines.append("")
     for entry in why["minimal_fix"]:
         key = f" **[{word('key', lang)}]**" if entry["key"] else ""
         rating = rating_label(entry["rating"], lang, entry.get("not_rated", False))
-        lines.append(f"- {code(entry['criterion'])}{key} ({escape(rating)} → {escape(rating_label(1.0, lang))}): "
-                     f"{escape(entry['text'][lang])}")
+        lines.append(f"- {_crit(model, entry['criterion'], lang)}{key} ({escape(rating)} → "
+                     f"{escape(rating_label(1.0, lang))}): {escape(entry['text'][lang])}")
         lines.append(f"  - *{word('evidence', lang)}:* {escape(entry['evidence'][lang])}")
         if entry.get("actions"):
-            lines.append(f"  - *{word('addressed_by', lang)}:* " + ", ".join(code(a) for a in entry["actions"]))
+            lines.append(f"  - *{word('addressed_by', lang)}:* " + "; ".join(
+                (f"{escape(model.actions[a].name[lang])} ({code(a)})" if a in model.actions else code(a))
+                for a in entry["actions"]))
     after = why["after_fix"]
     verdict = word("reaches", lang) if after["reaches"] else word("does_not_reach", lang)
     lines.append("")
