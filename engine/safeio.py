@@ -16,7 +16,8 @@ work is done) and :class:`AtomicFile` (when the result is ready):
 - the content goes to a hidden temporary file beside the target and is moved
   over it only once complete (``os.replace``), so the target is only ever the
   finished file; temporary files still open when the process is stopped are
-  removed by :func:`remove_temporaries` (the CLI calls it on SIGINT/SIGTERM).
+  removed by :func:`remove_temporaries` (the CLI calls it on SIGINT/SIGTERM), and those of a run
+  killed outright (SIGKILL) by the next write to the same target.
 
 Problems are :class:`~engine.errors.InputError` naming the path
 (``out.md:1:1: cannot write: permission denied``), never a raw ``OSError``.
@@ -188,6 +189,33 @@ def remove_temporaries() -> None:
         _TEMPORARIES.discard(name)
 
 
+def _remove_stale(target: Path) -> None:
+    """Remove the temporary files a killed (SIGKILL) earlier run left beside ``target``.
+
+    Their names carry the writer's process id; only those whose process is gone are removed.
+    """
+    prefix = f".{target.name}."
+    try:
+        names = [n for n in os.listdir(target.parent) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue            # still running: another writer's file
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError):
+            continue
+        try:
+            os.unlink(target.parent / name)
+        except OSError:
+            pass
+
+
 class AtomicFile:
     """A file written as a stream and put in place only when complete.
 
@@ -213,8 +241,9 @@ class AtomicFile:
             existing = os.stat(self.target)
         except OSError:
             existing = None
+        _remove_stale(self.target)
         try:
-            handle, self.temporary = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp",
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{self.target.name}.{os.getpid()}.", suffix=".tmp",
                                                       dir=str(self.target.parent))
         except OSError as exc:
             raise _problem(self.shown, f"cannot write: {_reason(exc)}") from None

@@ -111,3 +111,21 @@ def test_stdout_keeps_every_complete_line_when_stopped(many):
     assert process.returncode == 143
     lines = stdout.decode().splitlines()
     assert all(json.loads(line)["company"]["id"] == "c" for line in lines[:-1])
+
+
+def test_the_temporary_file_of_a_killed_batch_is_removed_by_the_next_run(many, tmp_path):
+    root, model_dir, path = many
+    out = tmp_path / "results.jsonl"
+    process = subprocess.Popen([*QMGRADE, "batch", str(path), "--model", str(model_dir), "-j", "2",
+                                "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_workers(process)
+    process.kill()
+    process.wait(timeout=10)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].startswith(f".results.jsonl.{process.pid}.") and not out.exists()
+    small = tmp_path / "one.jsonl"
+    small.write_text(path.read_text(encoding="utf-8").split("\n", 1)[0] + "\n", encoding="utf-8")
+    rerun = subprocess.run([*QMGRADE, "batch", str(small), "--model", str(model_dir), "--out", str(out)], cwd=ROOT,
+                           capture_output=True, timeout=120)
+    assert rerun.returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl", "results.jsonl"]
