@@ -60,7 +60,10 @@ def test_markdown_assess_has_the_table_blockers_and_minimal_fix(runner, model_di
 def test_markdown_explain_lists_failing_cells_and_evidence(runner, model_dir, stuck):
     md = run(runner, "explain", stuck, "--model", model_dir, "--format", "markdown").output
     assert "## Why it does not reach 3 Assurance" in md
-    assert ("| Dimension beta (`beta`) | 3 | 0.75 | 0.80 | `beta-3-1` (partial (0.5)) | `beta-3-1` |") in md
+    assert ("| Dimension beta (`beta`) | 3 | 0.75 | 0.80 | Criterion beta-3-1 (`beta-3-1`) (partial (0.5)) | "
+            "Criterion beta-3-1 (`beta-3-1`) |") in md
+    assert "  - *addressed by:* Action beta-3-1 (`do-beta-3-1`)" in md
+    assert "⇒" not in md and "key-gate" not in md          # no rule notation for people
     assert "  - *Evidence:* Evidence for beta-3-1" in md
     assert "**After the minimal fix:** 5 Excellence — reaches 3 Assurance" in md
 
