@@ -244,20 +244,23 @@ def model_findings(model, min_cell: int = MIN_CELL, tick: Callable[[], None] = l
 
 
 def calibrate(model, min_cell: int = MIN_CELL, with_sensitivity: bool = True,
-              progress: Optional[Callable[[int, int], None]] = None, shown: Callable[[Path], str] = str,
+              progress: Optional[Callable[[int, int], None]] = None, shown: Optional[Callable[[Path], str]] = None,
               jobs: int = 1) -> Calibration:
     """Grade every corpus company of ``model`` and measure the model's sensitivity.
 
     Parameters
     ----------
     progress : called with (done, total) grades now and then (the CLI draws it on a terminal).
-    shown : how a corpus path is named in messages.
+    shown : how a corpus path is named in messages (default: relative to the model directory).
     jobs : worker processes for the sensitivity (each change is still graded by the rules).
 
     Raises
     ------
     InputError when the corpus is missing or a corpus file is invalid (path:line:col).
     """
+    if shown is None:   # as kb validate names model files: relative to the model directory
+        root = Path(model.path)
+        shown = lambda path: str(path.relative_to(root)) if path.is_relative_to(root) else str(path)  # noqa: E731
     files = corpus_files(model)
     if not files:
         folder = Path(model.path).joinpath(*CORPUS_DIR)
