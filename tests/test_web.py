@@ -258,6 +258,31 @@ def test_concurrent_requests_are_graded_as_one_at_a_time(local, model):
     assert len({json.dumps(a["from"]) for a in answers}) > 1      # different companies, different answers
 
 
+def test_the_store_keeps_every_draft_under_concurrent_writers(local, model):
+    import threading
+    dim = model.dimension_ids[0]
+    criteria = [c.id for c in model.criteria.values() if c.dimension == dim][:5]
+    idents = [_start(local, f"w-{i}") for i in range(6)]
+    app = local.application
+    statuses = []
+
+    def write(ident):
+        client = app.test_client()
+        token = _token(client.get("/").data)
+        for n, criterion in enumerate(criteria, 1):
+            data = {"csrf_token": token, "go": "save"}
+            data.update({f"rating-{c}": "full" for c in criteria[:n]})
+            statuses.append(client.post(f"/a/{ident}/stave/{dim}", data=data).status_code)
+    threads = [threading.Thread(target=write, args=(ident,)) for ident in idents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302] * (len(idents) * len(criteria))
+    for ident in idents:
+        assert json.loads(local.get(f"/api/assessments/{ident}").data)["ratings"] == {c: "full" for c in criteria}
+
+
 def test_the_api_takes_json_only(local, model):
     response = local.post("/api/assess", data=json.dumps(_document(model, 2)),
                           content_type="application/x-www-form-urlencoded")
