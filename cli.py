@@ -645,7 +645,8 @@ def template(model_dir, fmt, lang, out):
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @model_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: every core).")
+              help="Worker processes (default: the cores available, at most 3, so that all processes "
+                   "together stay within about 200 MB).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
               help="jsonl: one assess object per company; csv: one summary row per company.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,

@@ -207,10 +207,14 @@ class Bench:
         self.model_flag = ["--model", str(Path(args.model).resolve())] if args.model else []
         self.model = engine.load_model(args.model)
         self.lines: List[str] = []
+        self.out = open(args.out, "w", encoding="utf-8") if args.out else None   # written as it goes
 
     def say(self, text: str = "") -> None:
         print(text, flush=True)
         self.lines.append(text)
+        if self.out:
+            self.out.write(text + "\n")
+            self.out.flush()
 
     def qmgrade(self, *args) -> List[str]:
         return [*self.cli, *map(str, args), *self.model_flag]
@@ -386,12 +390,14 @@ def main(argv=None) -> int:
             f"(lower = faster core; compare runs only at similar figures)")
         say()
 
-        batches = [bench.batch_kind(kind, companies) for kind in KINDS]
         say("batch of JSON Lines, full inference (companies/s: wall clock, start-up included; per CPU-s: "
             "companies per CPU-second of the whole process tree)")
         say(f"{'kind':<10} {'companies':>9} {'wall s':>7} {'comp/s':>7} {'CPU s':>7} {'per CPU-s':>9} "
             f"{'tree MiB':>8} {'load':>5} {'plain per CPU-s':>15} {'CPU ratio':>9}  check")
-        for run in batches:
+        batches = []
+        for kind in KINDS:
+            run = bench.batch_kind(kind, companies)
+            batches.append(run)
             per_cpu = run["companies"] / run["cpu"]
             plain_per_cpu = run["companies"] / run["plain_cpu"]
             check = "ok" if run["results"] == run["companies"] and not run["errors"] and run["agree"] else \
@@ -445,8 +451,8 @@ def main(argv=None) -> int:
         say(f"whole benchmark: {time.perf_counter() - started:.0f} s")
         ok = all(r["results"] == r["companies"] and not r["errors"] and r["agree"] for r in batches) and \
             all(r["results"] == rows and not r["errors"] for r in wide) and stats["exit"] == 0
-        if args.out:
-            Path(args.out).write_text("\n".join(bench.lines) + "\n", encoding="utf-8")
+        if bench.out:
+            bench.out.close()
     return 0 if ok else 1
 
 

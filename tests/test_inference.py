@@ -88,3 +88,16 @@ print(errors, sorted(levels))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.split() == ["1100", "[3]"]
+
+
+# -- batch --jobs by default (issue 13) ------------------------------------------------------------------------
+def test_default_jobs_follow_the_available_cores_within_the_memory_budget(monkeypatch):
+    from engine import batch
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert batch.default_jobs() == 1
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert batch.default_jobs() == 2
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    jobs = batch.default_jobs()
+    assert 1 <= jobs < 64
+    assert batch.MAIN_MB + jobs * batch.WORKER_MB <= batch.TREE_BUDGET_MB
