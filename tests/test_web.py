@@ -528,3 +528,31 @@ def test_users_add_and_serve_refuses_other_hosts_without_accounts(tmp_path):
     user = Store(str(db)).user("carol")
     assert user["role"] == "company" and user["company_id"] == "c-9"
     assert user["password"].startswith("scrypt$") and "carol-secret" not in user["password"]
+
+
+def test_qmgrade_serve_starts_and_answers_on_loopback(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-c", "import sys; from cli import main; sys.exit(main())", "serve",
+                               "--port", str(port), "--db", str(tmp_path / "serve.sqlite")],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, page = time.monotonic() + 60, None
+        while time.monotonic() < deadline and page is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/?lang=en", timeout=5) as response:
+                    page = response.read().decode()
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.2)
+        assert page is not None and "Start an assessment" in page
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert f"on http://127.0.0.1:{port}/" in err and "no login" in err
