@@ -21,6 +21,9 @@ __all__ = ["LocDict", "LocList", "load_file", "load_text", "read_text", "positio
 MAX_BYTES = 20 * 1024 * 1024          # refuse inputs larger than this
 MAX_NODES = 2_000_000                 # refuse documents that expand beyond this (alias bombs)
 MAX_DEPTH = 200
+MAX_ITEMS = 200_000                   # separators (, : - [ { and new lines): an upper bound on the values, so
+                                      # a 6 MB YAML list of a million scalars is refused before it is parsed
+_SEPARATORS = (",", ":", "-", "[", "{", "\n")
 
 try:  # the C parser is much faster; construction stays ours
     _BaseLoader = yaml.CSafeLoader
@@ -214,6 +217,9 @@ def load_text(text: str, path: str, error=InputError, json_mode: bool = False) -
     ------
     QmgradeError (the ``error`` subclass given) with every problem found.
     """
+    items = sum(text.count(separator) for separator in _SEPARATORS)
+    if items > MAX_ITEMS:   # a parsed node costs hundreds of bytes: bound them before parsing
+        raise error(Problem(path, 1, 1, f"document has more than {MAX_ITEMS:,} items (about {items:,}); refused"))
     if json_mode:
         return _load_json(text, path, error)
     loader = _Loader(text, path)

@@ -279,3 +279,15 @@ def run_cli(*args):
     from click.testing import CliRunner
     return run(CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames
                else CliRunner(), *args)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_document_of_a_million_values_is_refused_before_parsing(hostile, suffix):
+    root, model_dir, model = hostile
+    path = root / f"million{suffix}"
+    path.write_text('{"company": {"id": "m"}, "ratings": {}, "evidence": {"alpha-2-1": ['
+                    + ", ".join(['"ab"'] * 1_000_000) + "]}}\n", encoding="utf-8")
+    code, out, err, peak = measured("assess", path, "--model", model_dir)
+    assert (code, out) == (1, "")
+    assert err == f"Error: {path}:1:1: document has more than 200,000 items (about 1,000,014); refused\n"
+    assert peak < PEAK_MB
