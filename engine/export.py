@@ -34,7 +34,7 @@ def model_to_dict(model) -> dict:
                    **({"period_months": f.period_months} if f.period_months else {}),
                    **({"period_from": f.period_from} if f.period_from else {})} for f in model.facts],
         "criteria": [{"id": c.id, "dimension": c.dimension, "level": c.level, "weight": c.weight, "key": c.key,
-                      "text": dict(c.text), "evidence": dict(c.evidence), "sources": [dict(s) for s in c.sources],
+                      "text": dict(c.text), "evidence": dict(c.evidence) if c.evidence else None, "sources": [dict(s) for s in c.sources],
                       "na_allowed": c.na_allowed,
                       "red_flag": c.red_flag,
                       **({"anchors": {r: dict(t) for r, t in c.anchors.items()}} if c.anchors else {})}

@@ -91,6 +91,7 @@ class Criterion:
     na_allowed: bool = False
     red_flag: bool = False
     anchors: Optional[dict] = None      # {full, largely, partial, none: {zh, en}}
+    title: Optional[dict] = None        # a display label, apart from the id (a UUID says nothing to a reader)
 
     @property
     def weight_units(self) -> int:
@@ -147,6 +148,18 @@ class Model:
     profiles: List[Profile] = field(default_factory=list)
     supersedes: Optional[dict] = None                             # {version, criteria: {old id: new id|None}}
     warnings: List[Problem] = field(default_factory=list)         # kb validate prints them; they never fail
+    languages: Tuple[str, ...] = ("zh", "en")                     # the languages the model's texts are in
+    words: Dict[str, dict] = field(default_factory=dict)          # the model's own words (subject, titles, …)
+
+    @property
+    def floor(self) -> int:
+        """The lowest rank: every subject stands at least there; it has no criteria (1, or 0 with a "not yet")."""
+        return self.levels[0].rank
+
+    @property
+    def criteria_ranks(self) -> range:
+        """The ranks that hold criteria: floor + 1 .. top (2..5 for the shipped model)."""
+        return range(self.floor + 1, self.top_rank + 1)
 
     @property
     def sha256(self) -> str:
@@ -179,7 +192,7 @@ class Model:
         return {p.id: p for p in self.profiles}
 
     def level(self, rank: int) -> Level:
-        return self.levels[rank - 1]
+        return self.levels[rank - self.floor]
 
     @cached_property
     def dimension_ids(self) -> List[str]:
@@ -192,7 +205,7 @@ class Model:
     @cached_property
     def cells(self) -> Dict[Tuple[str, int], List[Criterion]]:
         """Criteria of every (dimension, level 2..top), empty cells included, in model order."""
-        cells = {(d.id, k): [] for d in self.dimensions for k in range(2, self.top_rank + 1)}
+        cells = {(d.id, k): [] for d in self.dimensions for k in self.criteria_ranks}
         for criterion in self.criteria.values():
             cells[(criterion.dimension, criterion.level)].append(criterion)
         return cells
@@ -318,6 +331,52 @@ class _Collector:
         self.add(path, pos, f"unknown {what} {name!r}{suffix}", code)
 
 
+FEW_CELL_CRITERIA = 3   # a cell with fewer criteria (even with a key one) is graded on very little
+DEEP_MODEL_LEVELS = 3   # a model with this many levels of criteria is "deep": its actions usually build on others
+
+
+def _weak_model_warnings(singles, dimensions, criteria, actions, floor, top, knowledge) -> List[Problem]:
+    """Warnings (never errors) on a model that loads but grades on thin ground (issue 12): criteria with no
+    evidence guidance, cells with fewer than three criteria or none, and, in a deep model, actions above the
+    first level that depend on nothing."""
+    found: List[Problem] = []
+    cells: Dict[Tuple[str, int], list] = {(d, k): [] for d in dimensions for k in range(floor + 1, top + 1)}
+    for ident, (name, item, pos) in criteria.items():
+        cells.setdefault((item["dimension"], item["level"]), []).append((name, item, pos))
+        if "evidence" not in item:
+            found.append(Problem(name, pos[0], pos[1], f"criterion {ident!r} gives no evidence guidance (what an "
+                                                       f"assessor looks at to rate it)", "missing-evidence"))
+    for (dimension, level), members in sorted(cells.items()):
+        if not members:
+            name, item, pos = dimensions[dimension]
+            found.append(Problem(name, pos[0], pos[1], f"cell {dimension} level {level} holds no criteria: it is "
+                                                       f"met by every one assessed", "empty-cell"))
+        elif len(members) < FEW_CELL_CRITERIA and any(item.get("key", False) for _, item, _ in members):
+            name, item, pos = members[0]   # cells without a key criterion get the thin-cell warning
+            found.append(Problem(name, pos[0], pos[1], f"cell {dimension} level {level} holds {len(members)} "
+                                                       f"criteria (fewer than {FEW_CELL_CRITERIA})", "few-criteria"))
+    levels_with_criteria = {item["level"] for _, item, _ in criteria.values()}
+    if len(levels_with_criteria) >= DEEP_MODEL_LEVELS:
+        first = floor + 1
+        for ident, (name, item, pos) in actions.items():
+            own = [criteria[c][1]["level"] for c in item["addresses"] if c in criteria]
+            if own and min(own) > first + 1 and not item.get("depends_on"):
+                found.append(Problem(name, pos[0], pos[1], f"action {ident!r} (level {min(own)}) depends on no "
+                                                           f"other action: in a model of {len(levels_with_criteria)} "
+                                                           f"levels, is nothing needed first?", "no-dependency"))
+    return found
+
+
+def _declared_languages(documents) -> Tuple[str, ...]:
+    """The ``model.languages`` some file declares (in the order of schema.LANGUAGES), else zh and en."""
+    for _, document in documents:
+        header = document.get("model") if isinstance(document, dict) else None
+        declared = header.get("languages") if isinstance(header, dict) else None
+        if isinstance(declared, list) and declared and all(lang in schema.LANGUAGES for lang in declared):
+            return tuple(lang for lang in schema.LANGUAGES if lang in declared)
+    return schema.LANGUAGES
+
+
 def model_major(version: str) -> int:
     """The major number of a model version ("2.0.0" -> 2; 0 when it does not start with a number)."""
     head = str(version).split(".")[0].strip().lstrip("vV")
@@ -429,6 +488,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     unreadable = False
     if not knowledge_files:
         issues.add(str(root / "knowledge"), (1, 1), "knowledge/ holds no YAML files")
+    documents = []
     for path in knowledge_files:
         files.append((str(path.relative_to(root)), _sha256_file(path)))
         name = shown(path)
@@ -438,10 +498,13 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
             issues.problems.extend(Problem(name, p.line, p.col, p.message, p.code) for p in exc.problems)
             unreadable = True
             continue
-        if document is None:
-            continue
+        if document is not None:
+            documents.append((name, document))
+    languages = _declared_languages(documents)
+    file_schema = schema.model_file_schema(languages)
+    for name, document in documents:
         bad: set = set()
-        problems = schema.check(document, schema.MODEL_FILE, name, bad)
+        problems = schema.check(document, file_schema, name, bad)
         issues.problems.extend(problems)
         if (None, None) in bad:
             continue
@@ -492,9 +555,10 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     profiles = unique("profiles", "profile")
 
     ranks = sorted(item["rank"] for _, item, _ in levels.values())
-    if levels and ranks != list(range(1, len(ranks) + 1)):
+    floor = ranks[0] if ranks and ranks[0] == 0 else 1   # a level 0 ("not yet") lets level 1 hold criteria
+    if levels and ranks != list(range(floor, floor + len(ranks))):
         name, item, pos = next(iter(levels.values()))
-        issues.add(name, pos, f"level ranks must be 1..N without gaps or repeats, found {ranks}", "levels")
+        issues.add(name, pos, f"level ranks must be {floor}..N without gaps or repeats, found {ranks}", "levels")
     if not levels and "model" in singles:
         issues.add(singles["model"][0], (1, 1), "the model declares no levels", "levels")
     top = max(ranks) if ranks else 5
@@ -532,6 +596,11 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         if item["level"] > top:
             issues.add(name, value_position(item, "level"),
                        f"level {item['level']} is above the top level {top}", "level-range")
+        elif item["level"] <= floor and levels:
+            issues.add(name, value_position(item, "level"),
+                       f"level {item['level']} is the floor of this model (every one assessed stands at least "
+                       f"there) and holds no criteria; to give level 1 criteria, declare a level of rank 0 "
+                       f"('not yet') below it", "level-range")
         check_sources(name, item)
     addressed = set()
     for name, item, pos in actions.values():
@@ -587,6 +656,9 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
 
     warnings: List[Problem] = []
     _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
+    if not issues.problems:
+        warnings.extend(_weak_model_warnings(singles, dimensions, criteria, actions, floor, top,
+                                             shown(root / "knowledge")))
 
     rules = []
     rule_files = _model_files(root, "rules", allow_outside)
@@ -595,7 +667,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     fact_types = {ident: dict(item.get("fields", {})) if item["type"] == "record" else item["type"]
                   for ident, (_, item, _) in facts.items()}
     if not issues.problems or rule_files:
-        rules, rule_problems = load_rules(rule_files, shown, fact_types, set(sources), top)
+        rules, rule_problems = load_rules(rule_files, shown, fact_types, set(sources), top, languages=languages)
         issues.problems.extend(rule_problems)
     if not rule_files:
         issues.add(shown(root / "rules"), (1, 1), "rules/ holds no rule files", "no-rules")
@@ -607,8 +679,12 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     method = singles.get("method", (None, {}))[1]
 
     def text(item, key):
+        # a model written in one language shows that text whichever language is asked for
         value = item.get(key)
-        return {"zh": value["zh"], "en": value["en"]} if value else None
+        if not value:
+            return None
+        return {lang: value.get(lang) or next(value[x] for x in languages if value.get(x))
+                for lang in schema.LANGUAGES}
 
     def anchors(item):
         value = item.get("anchors")
@@ -648,7 +724,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
                                    bool(item.get("key", False)), text(item, "text"), text(item, "evidence"),
                                    refs(item), (name, pos[0], pos[1]),
                                    bool(item.get("na_allowed", False)), bool(item.get("red_flag", False)),
-                                   anchors(item))
+                                   anchors(item), text(item, "title"))
                   for ident, (name, item, pos) in criteria.items()},
         actions={ident: Action(ident, text(item, "name"), tuple(item["addresses"]),
                                tuple(item.get("depends_on", [])), item["effort"], text(item, "description"),
@@ -661,7 +737,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         key_minimum_by_level={int(k): float(v) for k, v in sorted(
             method.get("key_minimum_by_level", {}).items(), key=lambda kv: int(kv[0]))},
         min_coverage=float(method["min_coverage"]) if "min_coverage" in method else None,
-        effort_scale={int(k): {"zh": v["zh"], "en": v["en"], "person_weeks": tuple(v["person_weeks"])}
+        effort_scale={int(k): {**text({"w": v}, "w"), "person_weeks": tuple(v["person_weeks"])}
                       for k, v in sorted(singles.get("effort_scale", (None, {}))[1].items(),
                                          key=lambda kv: int(kv[0]))},
         profiles=[Profile(ident, text(item, "name"), tuple(item.get("not_applicable", [])),
@@ -669,5 +745,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
                   for ident, (name, item, pos) in profiles.items()],
         supersedes=supersedes(header),
         warnings=sorted(set(warnings)),
+        languages=languages,
+        words={key: text(header.get("words", {}), key) for key in header.get("words", {})},
     )
     return model

@@ -82,6 +82,11 @@ class Rule:
         return [p for p in self.patterns if not p.negated]
 
 
+def _all_languages(text) -> dict:
+    """A text in every language a renderer may ask for (a one-language model's text stands for the others)."""
+    return {lang: text.get(lang) or next(v for v in text.values() if v) for lang in schema.LANGUAGES}
+
+
 def _value_type(spec, kinds, patterns_so_far, literal_hint):
     """Type of a value spec, or raise ValueError with a message."""
     if isinstance(spec, dict) and "ref" in spec:
@@ -122,7 +127,7 @@ def _compatible(field_type: str, value_type: str) -> bool:
 
 
 def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, str],
-               source_ids: set, top_rank: int) -> Tuple[List[Rule], List[Problem]]:
+               source_ids: set, top_rank: int, languages=schema.LANGUAGES) -> Tuple[List[Rule], List[Problem]]:
     """Parse and check every rule file; returns the rules and the problems found."""
     problems: List[Problem] = []
     kinds: Dict[str, Dict[str, str]] = {k: dict(v) for k, v in BASE_KINDS.items()}
@@ -151,7 +156,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         if document is None:
             problems.append(Problem(name, 1, 1, "empty rule file", "schema"))
             continue
-        found = schema.check(document, schema.RULE_FILE, name)
+        found = schema.check(document, schema.rule_file_schema(languages), name)
         if found:
             problems.extend(found)
             broken_kinds |= _conclusion_of(document)
@@ -284,12 +289,12 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         if len(problems) > before or skipped:
             continue
         rules.append(Rule(
-            id=rule_id, description=dict(document["description"]), path=name,
+            id=rule_id, description=_all_languages(document["description"]), path=name,
             line=document.pos[0] if hasattr(document, "pos") else 1,
             salience=document.get("salience", 100), patterns=ordered, conclude=then["conclude"],
             set=dict(then.get("set", {})),
             sources=tuple(dict(s) for s in document.get("sources", [])),
-            rationale=dict(document["rationale"]) if "rationale" in document else None,
+            rationale=_all_languages(document["rationale"]) if "rationale" in document else None,
             field_types=types,
         ))
 

@@ -11,11 +11,18 @@ from typing import Any, Iterable, List
 from .errors import Problem
 from .yamlio import position, value_position
 
-__all__ = ["MODEL_FILE", "RULE_FILE", "ASSESSMENT", "check", "ID_PATTERN", "ANCHOR_RATINGS"]
+__all__ = ["MODEL_FILE", "RULE_FILE", "ASSESSMENT", "check", "ID_PATTERN", "ANCHOR_RATINGS", "STABLE_ID_PATTERN",
+           "LANGUAGES", "model_file_schema", "rule_file_schema"]
 
 ID_PATTERN = r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$"
+# Criteria and actions may carry any stable identifier of the source model (a UUID, "SD-1.2",
+# an upper-case code) rather than a slug that changes when the source renames an item (issue 12);
+# a display label (`title`) is separate.
+STABLE_ID_PATTERN = r"^[A-Za-z0-9]+([-_.:][A-Za-z0-9]+)*$"
+LANGUAGES = ("zh", "en")   # the languages texts may be written in; a model declares which it requires
 
 _ID = {"type": "string", "pattern": ID_PATTERN}
+_SID = {"type": "string", "pattern": STABLE_ID_PATTERN, "maxLength": 128}
 _TEXT = {
     "type": "object",
     "required": ["zh", "en"],
@@ -54,6 +61,22 @@ MODEL_FILE = {
                 "version": {"type": "string", "minLength": 1},
                 "name": _TEXT,
                 "description": _TEXT,
+                # the languages every text of the model is written in (default both); --lang offers those
+                "languages": {"type": "array", "minItems": 1, "uniqueItems": True,
+                              "items": {"enum": list(LANGUAGES)}},
+                # the model's own words, used by every report and questionnaire (issue 12)
+                "words": {
+                    "type": "object",
+                    "properties": {
+                        "subject": _TEXT,           # who is assessed: 企业 / organisation / team / plant
+                        "subjects": _TEXT,          # the plural
+                        "assessment": _TEXT,        # the title of an assessment report
+                        "diagnosis": _TEXT,         # the title of a diagnosis (explain) report
+                        "roadmap": _TEXT,           # the title of a roadmap report
+                        "facts": _TEXT,             # what the facts the caps read are called
+                    },
+                    "additionalProperties": False,
+                },
                 "supersedes": {
                     "type": "object",
                     "required": ["version", "criteria"],
@@ -61,8 +84,8 @@ MODEL_FILE = {
                         "version": {"type": "string", "minLength": 1},
                         "criteria": {
                             "type": "object",
-                            "propertyNames": _ID,
-                            "additionalProperties": {"type": ["string", "null"], "pattern": ID_PATTERN},
+                            "propertyNames": _SID,
+                            "additionalProperties": {"type": ["string", "null"], "pattern": STABLE_ID_PATTERN},
                         },
                     },
                     "additionalProperties": False,
@@ -108,7 +131,7 @@ MODEL_FILE = {
                     "id": _ID,
                     "name": _TEXT,
                     "description": _TEXT,
-                    "not_applicable": {"type": "array", "items": _ID},
+                    "not_applicable": {"type": "array", "items": _SID},
                 },
                 "additionalProperties": False,
             },
@@ -119,7 +142,7 @@ MODEL_FILE = {
                 "type": "object",
                 "required": ["rank", "id", "name"],
                 "properties": {
-                    "rank": {"type": "integer", "minimum": 1, "maximum": 5},
+                    "rank": {"type": "integer", "minimum": 0, "maximum": 5},
                     "id": _ID,
                     "name": _TEXT,
                     "description": _TEXT,
@@ -185,11 +208,12 @@ MODEL_FILE = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["id", "dimension", "level", "text", "evidence", "sources"],
+                "required": ["id", "dimension", "level", "text", "sources"],
                 "properties": {
-                    "id": _ID,
+                    "id": _SID,
+                    "title": _TEXT,
                     "dimension": _ID,
-                    "level": {"type": "integer", "minimum": 2, "maximum": 5},
+                    "level": {"type": "integer", "minimum": 1, "maximum": 5},
                     "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
                     "key": {"type": "boolean"},
                     "text": _TEXT,
@@ -213,11 +237,11 @@ MODEL_FILE = {
                 "type": "object",
                 "required": ["id", "name", "addresses", "effort"],
                 "properties": {
-                    "id": _ID,
+                    "id": _SID,
                     "name": _TEXT,
                     "description": _TEXT,
-                    "addresses": {"type": "array", "minItems": 1, "items": _ID},
-                    "depends_on": {"type": "array", "items": _ID},
+                    "addresses": {"type": "array", "minItems": 1, "items": _SID},
+                    "depends_on": {"type": "array", "items": _SID},
                     "effort": {"type": "integer", "minimum": 1, "maximum": 5},
                     "lead_time_months": {"type": "integer", "minimum": 0, "maximum": 36},
                     "strengthen_effort": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -228,6 +252,49 @@ MODEL_FILE = {
         },
     },
 }
+
+def _text_schema(languages) -> dict:
+    return {"type": "object", "required": list(languages),
+            "properties": {lang: {"type": "string", "minLength": 1} for lang in LANGUAGES},
+            "additionalProperties": False}
+
+
+def _with_text(node, text):
+    """``node`` with every ``_TEXT`` (and the effort-scale words) requiring ``text``'s languages."""
+    if node is _TEXT:
+        return text
+    if isinstance(node, dict):
+        out = {k: _with_text(v, text) for k, v in node.items()}
+        if out.get("required") == ["zh", "en", "person_weeks"]:
+            out["required"] = [*text["required"], "person_weeks"]
+        return out
+    if isinstance(node, list):
+        return [_with_text(v, text) for v in node]
+    return node
+
+
+_BY_LANGUAGES: dict = {}
+
+
+def model_file_schema(languages=LANGUAGES) -> dict:
+    """The model-file schema whose texts require ``languages`` (a model's ``languages``; default zh and en)."""
+    key = ("model", tuple(languages))
+    if tuple(languages) == LANGUAGES:
+        return MODEL_FILE
+    if key not in _BY_LANGUAGES:
+        _BY_LANGUAGES[key] = _with_text(MODEL_FILE, _text_schema(languages))
+    return _BY_LANGUAGES[key]
+
+
+def rule_file_schema(languages=LANGUAGES) -> dict:
+    """The rule-file schema whose texts require ``languages``."""
+    key = ("rule", tuple(languages))
+    if tuple(languages) == LANGUAGES:
+        return RULE_FILE
+    if key not in _BY_LANGUAGES:
+        _BY_LANGUAGES[key] = _with_text(RULE_FILE, _text_schema(languages))
+    return _BY_LANGUAGES[key]
+
 
 _VALUE = {
     "oneOf": [
@@ -339,6 +406,9 @@ def _describe(error: "jsonschema.ValidationError") -> str:
     prefix = f"{where}: " if where else ""
     if error.validator == "oneOf":
         return f"{prefix}{_excerpt(error.instance)} is not a valid value here"
+    if error.validator == "pattern" and error.validator_value == STABLE_ID_PATTERN:
+        return (f"{prefix}{_excerpt(error.instance)} is not a valid id (letters and digits, with '-', '_', '.' "
+                f"or ':' between them)")
     if error.validator == "pattern":
         return f"{prefix}{_excerpt(error.instance)} is not a valid id (lowercase letters, digits, '-' or '_')"
     message = error.message
@@ -390,7 +460,7 @@ def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Probl
             parts = list(error.absolute_path)
             if len(parts) >= 2 and isinstance(parts[1], int):
                 bad.add((parts[0], parts[1]))
-            elif len(parts) >= 2 and schema is MODEL_FILE and parts[0] in _SINGLE_SECTIONS:
+            elif len(parts) >= 2 and "effort_scale" in schema.get("properties", {}) and parts[0] in _SINGLE_SECTIONS:
                 bad.add((parts[0], None))   # only that section is dropped, the rest of the file is read
             else:
                 bad.add((None, None))
@@ -398,7 +468,7 @@ def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Probl
         line, col = _locate(document, error.absolute_path)
         message = _describe(error)
         code = "schema"
-        if error.validator == "required" and error.validator_value == ["zh", "en"]:
+        if error.validator == "required" and set(error.validator_value) <= set(LANGUAGES):
             code = "missing-translation"
         problems.append(Problem(path, line, col, message, code))
     return sorted(set(problems))
