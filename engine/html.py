@@ -27,7 +27,8 @@ from .roadmap import plan_roadmap
 from .textsafe import html_text, visible
 from .diagnosis import _holds_sentences, cap_relation
 from .gantt import gantt_charts
-from .words import coverage_text, criterion_title, effort_words, level_name, na_above, rating_label, word
+from .words import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
+                    word)
 
 __all__ = ["render_html", "radar_geometry", "graph_layout", "fit"]
 
@@ -241,6 +242,7 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "red_flags": [criterion_title(model, cid, lang) for cid in result["red_flags"]],
         "holds_sentences": _holds_sentences(explanation, model, lang),
         "effort_text": lambda weeks: effort_words(weeks, lang),
+        "when": lambda entry: entry.get("earliest") or month_text(entry["months"], lang),
         "gantt": gantt_charts(model, plan, lang),
     }
     return _environment().get_template("report.html.j2").render(**context)
