@@ -10,13 +10,16 @@ import yaml
 
 import engine
 from conftest import write_assessment, run
+from engine.assessment import _na_allowed
 
 LABELS = ["full", "largely", "partial", "none", "na", "全部满足", "大部分满足", "部分满足", "不满足", "不适用", 0.9, 0.65, 1, 0]
+RATED = [label for label in LABELS if label not in ("na", "不适用")]   # for criteria that do not allow na
 
 
 def companies(model, count, seed=5):
     """Seeded companies spread over the levels: each rated full up to a level, then mixed."""
     rng = random.Random(seed)
+    na_ok = _na_allowed(model)     # model 2.0: na only where the criterion allows it
     facts = [f.id for f in model.facts if f.type == "boolean"]
     out = []
     for index in range(count):
@@ -25,7 +28,8 @@ def companies(model, count, seed=5):
         for cid, criterion in model.criteria.items():
             if rng.random() < 0.04:
                 continue                      # not rated
-            ratings[cid] = "full" if criterion.level <= up_to and rng.random() < 0.93 else rng.choice(LABELS)
+            ratings[cid] = ("full" if criterion.level <= up_to and rng.random() < 0.93
+                            else rng.choice(LABELS if na_ok(cid) else RATED))
         record = {"company": {"id": f"c-{index:05d}", "name": f"企业{index}",
                               "industry": rng.choice(["C34", "C38", "C39"]), "region": rng.choice(["浙江", "江苏"])},
                   "assessed_on": f"2026-{1 + index % 12:02d}-01", "ratings": ratings}
