@@ -273,6 +273,9 @@ def check_archive(path: str, limits=None) -> None:
                     raise InputError(Problem(path, 1, 1, f"the workbook expands to more than {limits.xlsx_bytes:,} "
                                                          f"bytes (raise the limit with --max-xlsx-bytes)",
                                              "too-large"))
+            for info in archive.infolist():
+                if info.filename == _SHARED_STRINGS or info.filename.startswith("xl/worksheets/"):
+                    _check_text_runs(path, archive, info, limits)
             if _SHARED_STRINGS in archive.namelist():
                 info = archive.getinfo(_SHARED_STRINGS)
                 if info.file_size > max(_SHARED_STRINGS_BYTES, limits.xlsx_bytes // 4):
@@ -291,6 +294,35 @@ def check_archive(path: str, limits=None) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, OSError) as exc:
         raise InputError(Problem(path, 1, 1, f"not an XLSX workbook ({type(exc).__name__}: "
                                              f"{str(exc)[:40]})")) from None
+
+
+def _check_text_runs(path: str, archive, info, limits) -> None:
+    """Refuse a cell text longer than ``limits.field_chars`` characters, streaming the member once.
+
+    openpyxl holds a cell's whole text (and copies of it) in memory: a 60 MB
+    cell took 470 MB.  Text between two tags is at most 4 bytes a character.
+    """
+    longest = limits.field_chars * 4
+    run = 0
+    with archive.open(info) as member:
+        while True:
+            chunk = member.read(1 << 20)
+            if not chunk:
+                return
+            last = chunk.rfind(b"<")
+            if last < 0:
+                run += len(chunk)
+            else:
+                first = chunk.find(b"<")
+                inner = max((len(piece) for piece in chunk[first + 1:last].split(b"<")), default=0)
+                if max(run + first, inner) > longest:
+                    run = longest + 1
+                else:
+                    run = len(chunk) - last - 1
+            if run > longest:
+                raise InputError(Problem(path, 1, 1, f"{info.filename[:40]}: a cell holds more than "
+                                                     f"{limits.field_chars:,} characters (raise the limit with "
+                                                     f"--max-field-size)", "too-large"))
 
 
 def check_sheet_size(path: str, sheet, limits=None) -> None:

@@ -291,3 +291,18 @@ def test_a_document_of_a_million_values_is_refused_before_parsing(hostile, suffi
     assert (code, out) == (1, "")
     assert err == f"Error: {path}:1:1: document has more than 200,000 items (about 1,000,014); refused\n"
     assert peak < PEAK_MB
+
+
+def test_an_xlsx_cell_of_60_mb_is_refused_before_openpyxl_holds_it(hostile):
+    import base64
+    import os
+    root, model_dir, model = hostile
+    book = _wide_workbook(root / "cell.xlsx", [["company_id", "company_name", "alpha-2-1"], ["c1", "x", "full"]])
+    text = zipfile.ZipFile(book).read("xl/worksheets/sheet1.xml")
+    text = text.replace(b"<t>x</t>", b"<t>" + base64.b64encode(os.urandom(45 << 20)) + b"</t>", 1)
+    _replace_member(book, "xl/worksheets/sheet1.xml", lambda stream: stream.write(text))
+    code, out, err, peak = measured("batch", book, "--model", model_dir)
+    assert (code, out) == (1, "")
+    assert err == (f"Error: {book}:1:1: xl/worksheets/sheet1.xml: a cell holds more than 131,072 characters "
+                   f"(raise the limit with --max-field-size) (too-large)\n")
+    assert peak < PEAK_MB
