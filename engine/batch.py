@@ -121,8 +121,11 @@ def open_source(path: str, model, limits: Limits = DEFAULT) -> Source:
     if not target.exists():
         raise InputError(Problem(path, 1, 1, "no such file or directory"))
     if target.is_dir():
-        files = sorted((p for p in target.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES
-                        and not p.name.startswith((".", "~$"))), key=lambda p: p.name)
+        try:
+            files = sorted((p for p in target.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES
+                            and not p.name.startswith((".", "~$"))), key=lambda p: p.name)
+        except OSError as exc:
+            raise InputError(Problem(path, 1, 1, f"cannot read: {(exc.strerror or '').lower()}")) from None
         if not files:
             raise InputError(Problem(path, 1, 1, "no assessments here (expected *.yaml, *.yml, *.json or "
                                                  "*.xlsx files)"))
