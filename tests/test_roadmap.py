@@ -217,9 +217,9 @@ def test_text_and_markdown(runner, model_dir, model, tmp_path):
     assert "里程碑 3 保证级 — 最早 2027-03 — 6 项措施" in zh and "启动: 措施 alpha-3-1 (do-alpha-3-1)" in zh
     md = run(runner, "roadmap", path, "--model", model_dir, "--format", "markdown").output
     assert "## Milestone 3 Assurance — earliest 2027-03" in md
-    assert ("| 1 | **start:** Action alpha-3-1 (`do-alpha-3-1`) | Criterion alpha-3-1 (alpha-3-1) | "
+    assert ("| 1 | **start:** Action alpha-3-1 (`do-alpha-3-1`) | Criterion alpha-3-1 (`alpha-3-1`) | "
             "1–4 person-weeks | 2027-03 | — |") in md
-    assert "- [ ] Criterion alpha-3-1 (alpha-3-1): Evidence for alpha-3-1" in md
+    assert "- [ ] Criterion alpha-3-1 (`alpha-3-1`): Evidence for alpha-3-1" in md
 
 
 def test_a_dependency_cycle_is_named(model, tmp_path):
