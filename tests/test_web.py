@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "level-3-assurance.yaml"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def model():
-    return engine.load_model()
+    return engine.load_model()      # cached by file content; loaded per test, as the CLI loads it
 
 
 def _document(model, rank: int, company_id: str = "acme-001", low: str = "none") -> dict:
@@ -556,3 +556,33 @@ def test_qmgrade_serve_starts_and_answers_on_loopback(tmp_path):
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert f"on http://127.0.0.1:{port}/" in err and "no login" in err
+
+
+def test_a_running_batch_steps_aside_for_requests(tmp_path):
+    """A request made while a batch grades is answered before the batch ends (between its records)."""
+    import threading
+    import time
+    from conftest import build_model
+    from engine.batch import CHUNK
+    from engine.web import service
+    small = engine.load_model(build_model(tmp_path / "model"))
+    rows = [json.dumps({"company": {"id": f"s-{i}"}, "ratings": {cid: ("full" if (i + n) % 3 else "partial")
+                                                                 for n, cid in enumerate(small.criteria)}})
+            for i in range(CHUNK * 3)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    started, finished, lines = threading.Event(), threading.Event(), []
+
+    def run():
+        service.batch_file(small, str(path), on_line=lines.append, on_total=lambda units: started.set())
+        finished.set()
+    batch = threading.Thread(target=run)
+    batch.start()
+    started.wait(30)
+    time.sleep(0.05)
+    document = json.loads(rows[0])
+    answer = service.assess(small, service.assessment_of(small, document))
+    answered_during_batch = not finished.is_set()
+    batch.join(120)
+    assert answered_during_batch
+    assert len(lines) == CHUNK * 3 and json.loads(lines[0]) == {k: v for k, v in answer.items() if k != "trace"}

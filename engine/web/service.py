@@ -5,7 +5,9 @@ durable_rules keeps its rulesets and fact states in process-wide C structures
 ``engine.batch.run_batch(jobs=1)`` keeps its options in a module global.  So
 every call into the engine from a request thread goes through :data:`ENGINE`,
 one process-wide lock: requests are graded one after another, each exactly as
-the CLI grades it, however many threads the server runs.  Nothing here grades,
+the CLI grades it, however many threads the server runs.  A batch holds the lock
+too, but steps aside between records whenever a request is waiting, so a long
+upload does not stall the pages.  Nothing here grades,
 explains or renders by itself: each function is the call the CLI command of the
 same name makes.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -26,6 +30,36 @@ __all__ = ["ENGINE", "assessment_of", "assess", "explain", "roadmap", "whatif", 
            "history_trend", "history_text"]
 
 ENGINE = threading.RLock()
+_BATCH = threading.Lock()          # engine.batch.run_batch(jobs=1) keeps its options in a module global
+_queue = {"waiting": 0}
+_queue_lock = threading.Lock()
+
+
+@contextmanager
+def engine_turn():
+    """Hold the engine for one request; a running batch steps aside between records while any wait."""
+    with _queue_lock:
+        _queue["waiting"] += 1
+    ENGINE.acquire()
+    with _queue_lock:
+        _queue["waiting"] -= 1
+    try:
+        yield
+    finally:
+        ENGINE.release()
+
+
+def _stepping_aside(records):
+    """The batch's records; before each, let every waiting request grade first (the batch thread holds
+    the engine between records only while nobody waits)."""
+    for item in records:
+        if _queue["waiting"]:
+            ENGINE.release()
+            deadline = time.monotonic() + 5.0
+            while _queue["waiting"] and time.monotonic() < deadline:
+                time.sleep(0.001)
+            ENGINE.acquire()
+        yield item
 
 
 def assessment_of(model, data, where: str = "assessment") -> engine.Assessment:
@@ -35,20 +69,20 @@ def assessment_of(model, data, where: str = "assessment") -> engine.Assessment:
 
 def assess(model, assessment, trace: bool = True) -> dict:
     """``qmgrade assess --format json``."""
-    with ENGINE:
+    with engine_turn():
         return engine.grade(model, assessment).as_dict(trace=trace)
 
 
 def graded(model, assessment):
     """The Grade object (for pages that show more than the JSON)."""
-    with ENGINE:
+    with engine_turn():
         return engine.grade(model, assessment)
 
 
 def explain(model, assessment, level: Optional[int] = None) -> dict:
     """``qmgrade explain --format json``."""
     from engine.diagnosis import explain as explain_level
-    with ENGINE:
+    with engine_turn():
         grade = engine.grade(model, assessment)
         return explain_level(model, assessment, level=level, graded=grade)
 
@@ -56,7 +90,7 @@ def explain(model, assessment, level: Optional[int] = None) -> dict:
 def roadmap(model, assessment, target: Optional[int] = None) -> dict:
     """``qmgrade roadmap --format json``."""
     from engine.roadmap import plan_roadmap
-    with ENGINE:
+    with engine_turn():
         grade = engine.grade(model, assessment)
         return plan_roadmap(model, assessment, target=target, graded=grade)
 
@@ -64,7 +98,7 @@ def roadmap(model, assessment, target: Optional[int] = None) -> dict:
 def whatif(model, assessment, settings: Sequence[str], trace: bool = True) -> dict:
     """``qmgrade whatif --set ... --format json``."""
     from engine.whatif import whatif as what_if
-    with ENGINE:
+    with engine_turn():
         return what_if(model, assessment, list(settings), trace=trace)
 
 
@@ -73,27 +107,27 @@ def whatif_roadmap(model, assessment, settings: Sequence[str]) -> dict:
     from engine.roadmap import plan_roadmap
     from engine.whatif import parse_settings
     changed = assessment.with_ratings(parse_settings(model, list(settings)))
-    with ENGINE:
+    with engine_turn():
         return plan_roadmap(model, changed, graded=engine.grade(model, changed))
 
 
 def trace(model, assessment) -> dict:
     """``qmgrade trace --format json`` (the record, as the JSON the CLI prints)."""
     from engine import audit
-    with ENGINE:
+    with engine_turn():
         return json.loads(audit.render_json(audit.make_record(model, assessment)))
 
 
 def trace_text(model, assessment, lang: str) -> str:
     from engine import audit
-    with ENGINE:
+    with engine_turn():
         return audit.render_text(audit.make_record(model, assessment), model, lang)
 
 
 def trace_verify(model, record: dict, assessment) -> Optional[str]:
     """``qmgrade trace verify``: None when the record reproduces exactly, else what differs."""
     from engine import audit
-    with ENGINE:
+    with engine_turn():
         difference = audit.verify_model(record, model)
         if difference is None:
             difference = audit.verify(record, assessment, model)
@@ -103,7 +137,7 @@ def trace_verify(model, record: dict, assessment) -> Optional[str]:
 def report_html(model, assessment, lang: str, focus: str = "assess", rank: Optional[int] = None) -> str:
     """``qmgrade assess|explain|roadmap --format html``: the one HTML report renderer."""
     from engine.html import render_html
-    with ENGINE:
+    with engine_turn():
         return render_html(model, assessment, lang, focus, rank=rank, graded=engine.grade(model, assessment))
 
 
@@ -112,7 +146,7 @@ def report_markdown(model, assessment, lang: str) -> str:
     from engine import markdown
     from engine.diagnosis import explain as explain_level
     from engine.roadmap import plan_roadmap
-    with ENGINE:
+    with engine_turn():
         grade = engine.grade(model, assessment)
         parts = [markdown.render_assess_markdown(grade.as_dict(), model, lang),
                  markdown.render_explain_markdown(explain_level(model, assessment, graded=grade), model, lang),
@@ -169,7 +203,7 @@ def history_trend(model, db_path: str, company: str) -> dict:
     with History(db_path, create=False) as history:
         history.require_intact()
         rounds = history.rounds(company)
-    with ENGINE:
+    with engine_turn():
         return trend(rounds, model)
 
 
@@ -189,12 +223,14 @@ def batch_file(model, path: str, limits=None, on_line=None, on_result=None, on_p
 
     Returns (total progress units, BatchReport); each output line goes to ``on_line``.
     """
-    from engine.batch import open_source, run_batch
+    from engine.batch import Source, open_source, run_batch
     from engine.limits import DEFAULT
-    source = open_source(path, model, limits or DEFAULT)
+    opened = open_source(path, model, limits or DEFAULT)
     if on_total is not None:
-        on_total(source.total)
-    with ENGINE:
+        on_total(opened.total)
+    source = Source(opened.path, opened.kind, opened.total, lambda: _stepping_aside(opened.records()),
+                    context=opened.context, inputs=opened.inputs)
+    with _BATCH, engine_turn():
         report = run_batch(source, model, jobs=1, fmt="jsonl", sink=on_line or (lambda text: None),
                            on_result=on_result, on_progress=on_progress, with_db=with_db)
-    return source.total, report
+    return opened.total, report
