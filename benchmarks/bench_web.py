@@ -25,6 +25,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -39,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 ENDPOINTS = (("assess", ["assess"]), ("explain", ["explain"]), ("roadmap", ["roadmap"]))
+model_args: list = []       # --model COPY, set in main
 
 
 def _free_port() -> int:
@@ -58,7 +60,7 @@ def expected_answers(files, folder):
         spent = 0.0
         for name, command in ENDPOINTS:
             start = time.perf_counter()
-            done = subprocess.run(_qmgrade() + command + [str(path), "--format", "json"], cwd=ROOT,
+            done = subprocess.run(_qmgrade() + command + [str(path), "--format", "json"] + model_args, cwd=ROOT,
                                   capture_output=True, text=True)
             if done.returncode:
                 raise SystemExit(f"qmgrade {name} {path.name} failed: {done.stderr.strip()[-500:]}")
@@ -70,7 +72,7 @@ def expected_answers(files, folder):
 
 def start_server(port: int, db: Path):
     process = subprocess.Popen(_qmgrade() + ["serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
-                                             "--threads", "16"],
+                                             "--threads", "16"] + model_args,
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -124,9 +126,13 @@ def main(argv=None) -> int:
 
     import engine
     from generate import generate
-    model = engine.load_model()
-    documents = list(generate(model, args.companies, seed=args.seed))
     with tempfile.TemporaryDirectory(prefix="qmgrade-bench-web-") as folder:
+        # one copy of the model for the CLI and the server alike (the tree may change during the run)
+        model_dir = Path(folder) / "model"
+        shutil.copytree(engine.default_model_dir(), model_dir)
+        model_args[:] = ["--model", str(model_dir)]
+        model = engine.load_model(str(model_dir))
+        documents = list(generate(model, args.companies, seed=args.seed))
         files = []
         for i, document in enumerate(documents):
             path = Path(folder) / f"company-{i:03d}.json"
