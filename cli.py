@@ -85,14 +85,26 @@ def _remember_allow_outside(ctx, param, value):
     return value
 
 
+def _model_before_command(ctx, param, value):
+    """``qmgrade --model X kb validate`` as well as ``qmgrade kb validate --model X`` (issue 12)."""
+    return value if value is not None else ctx.meta.get("qmgrade.model")
+
+
+def _remember_model(ctx, param, value):
+    if value is not None:
+        ctx.meta["qmgrade.model"] = value
+    return value
+
+
 def model_option(command):
-    """``--model DIR``: load another model instead of the shipped default (``--allow-outside``: with
-    files that resolve outside DIR)."""
+    """``--model DIR|NAME``: load another model instead of the shipped default — a directory or the name
+    of an installed pack (``--allow-outside``: with files that resolve outside DIR)."""
     command = click.option("--allow-outside", is_flag=True, expose_value=False, callback=_remember_allow_outside,
                            help="Accept model files that resolve outside the model directory (links).")(command)
     return click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
-                        envvar="QMGRADE_MODEL", show_envvar=True,
-                        help="Model directory (knowledge/ and rules/); default: the shipped model.")(command)
+                        envvar="QMGRADE_MODEL", show_envvar=True, callback=_model_before_command,
+                        help="Model directory (knowledge/ and rules/) or the name of an installed pack "
+                             "(qmgrade kb list); default: the shipped model.")(command)
 
 
 def output_options(formats, default="text"):
@@ -123,6 +135,13 @@ def protected(extra=()):
 def load(model_dir):
     ctx = click.get_current_context(silent=True)
     model = engine.load_model(model_dir, allow_outside=bool(ctx and ctx.meta.get("qmgrade.allow_outside")))
+    from engine.words import use_model_words
+    use_model_words(model)   # every report speaks the model's words (its subject, titles, fact labels)
+    if ctx is not None and ctx.params.get("lang") and ctx.params["lang"] not in model.languages:
+        source = ctx.get_parameter_source("lang")
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            raise click.UsageError(f"--lang {ctx.params['lang']}: the model {model.id} is written in "
+                                   f"{', '.join(model.languages)} only", ctx)
     if ctx is not None:  # the model's files are inputs too: --out must never replace one
         ctx.meta.setdefault("qmgrade.inputs", []).extend(str(Path(model.path) / rel) for rel, _ in model.files)
         ctx.meta.setdefault("qmgrade.model_dirs", []).append(str(model.path))
@@ -177,6 +196,9 @@ def emit_report(kind, fmt, data, render_text, lang, out, file, model, assessment
 
 @click.group(cls=QmgradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(engine.__version__, prog_name="qmgrade")
+@click.option("--model", type=click.Path(file_okay=False), default=None, expose_value=False, is_eager=True,
+              callback=_remember_model, help="Model directory or installed pack for the command that follows "
+                                             "(the same as the command's own --model).")
 def main():
     """qmgrade: grade a manufacturer's quality-management capability on the five levels
     经验级 / 检验级 / 保证级 / 预防级 / 卓越级, explain what holds it back (the barrel:
@@ -253,10 +275,13 @@ def kb():
 
 @kb.command()
 @model_option
-def validate(model_dir):
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any warning, too.")
+def validate(model_dir, strict):
     """Check the model: schemas, ids, references, cycles, level inversions, rules.
 
-    Every problem is listed as path:line:col: message; exit 1 when there is any."""
+    Every problem is listed as path:line:col: message; exit 1 when there is any.
+    Warnings (no evidence guidance, cells with fewer than 3 criteria or none, ...)
+    never fail the model unless --strict."""
     model = load(model_dir)
     from engine.inference import get_inference
     get_inference(model)  # durable_rules compiles the rules too
@@ -265,8 +290,34 @@ def validate(model_dir):
                f"{len(model.dimensions)} dimensions, {len(model.criteria)} criteria "
                f"({sum(c.key for c in model.criteria.values())} key), {len(model.actions)} actions "
                f"({edges} dependencies), {len(model.facts)} facts, {len(model.rules)} rules")
-    for problem in getattr(model, "warnings", ()):   # they never fail the model
+    sizes = [len(members) for members in model.cells.values()]
+    warnings = list(getattr(model, "warnings", ()))
+    click.echo(f"Summary: {len(model.dimensions)} staves x {len(model.criteria_ranks)} levels with criteria "
+               f"(L{model.criteria_ranks.start}-L{model.top_rank}), {min(sizes, default=0)}-{max(sizes, default=0)} "
+               f"criteria per cell, {len(model.actions)} actions, {edges} edges, "
+               f"languages {', '.join(model.languages)}, {len(warnings)} warning(s)")
+    for problem in warnings:   # they never fail the model, unless --strict
         click.echo(f"warning: {problem}", err=True)
+    if strict and warnings:
+        click.echo(f"Error: {len(warnings)} warning(s) and --strict", err=True)
+        click.get_current_context().exit(1)
+
+
+@kb.command("list")
+def kb_list():
+    """List the models: the shipped one and every installed pack (entry point group qmgrade.models).
+
+    Use a pack with --model NAME."""
+    from engine.packs import installed_packs
+    shipped = engine.load_model(None)
+    click.echo(f"(shipped)\t{shipped.id} {shipped.version}\t{engine.default_model_dir()}")
+    for pack in installed_packs():
+        try:
+            model = engine.load_model(pack.name)
+            about = f"{model.id} {model.version}\t{model.path}"
+        except QmgradeError as error:
+            about = f"does not load: {error.problems[0].message}"
+        click.echo(f"{pack.name}\t{about}\t({pack.distribution} {pack.version})")
 
 
 @kb.command()
@@ -338,11 +389,26 @@ def calibrate(model_dir, fmt, lang, out, min_cell, jobs):
 
 @kb.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-def init(directory):
-    """Copy the default model to DIRECTORY, the start of a custom model.
+@click.option("--id", "model_id", default=None, help="Start a clean model with this id: the method rules "
+                                                     "only, no criteria, caps or sources of the shipped model.")
+@click.option("--name", default=None, help="The clean model's name (default: its id).")
+@click.option("--language", "languages", type=LANGS, multiple=True, help="A language the model is written in "
+                                                                          "(repeat; default en).")
+@click.option("--level-one-criteria", is_flag=True, help="Level 1 holds criteria (a level 0 'not yet' below it).")
+@click.option("--from-default", is_flag=True, help="With --id: copy the shipped model's content as well.")
+def init(directory, model_id, name, languages, level_one_criteria, from_default):
+    """Start a custom model in DIRECTORY.
 
-    Then edit DIRECTORY/knowledge and DIRECTORY/rules and check with
-    `qmgrade kb validate --model DIRECTORY`."""
+    Without --id, copy the shipped model (its criteria, caps and sources). With
+    --id ID, write a clean start: a header, the levels and the method rules
+    (cells, staves, barrel, overall level), then add criteria by hand or with
+    `qmgrade kb import`. Check with `qmgrade kb validate --model DIRECTORY`."""
+    if model_id and not from_default:
+        from engine.importer import init_model
+        init_model(directory, model_id, name or model_id, languages or ("en",), 0 if level_one_criteria else 1)
+        click.echo(f"Created model {model_id} in {directory}: add knowledge/ files (or run `qmgrade kb import`), "
+                   f"then run `qmgrade kb validate --model {directory}`")
+        return
     source = engine.default_model_dir()
     target = safeio.check_directory(directory, [str(source)])
     try:
@@ -354,8 +420,33 @@ def init(directory):
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             reason = "a part of the path is a file, not a folder"
         raise engine.InputError(Problem(directory, 1, 1, f"cannot write: {reason}", "output")) from None
+    if model_id:   # --from-default: the shipped content under the new model's id and name
+        header = Path(directory) / "knowledge" / "model.yaml"
+        text = header.read_text(encoding="utf-8").replace("id: qmgrade-default", f"id: {model_id}", 1)
+        header.write_text(text, encoding="utf-8")
     click.echo(f"Created model in {directory}: edit knowledge/ and rules/, then run "
                f"`qmgrade kb validate --model {directory}`")
+
+
+@kb.command("import")
+@click.argument("criteria", type=click.Path(dir_okay=False, exists=True))
+@click.option("--actions", "actions", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Actions table (id, name, addresses, depends_on, effort); default: one action per criterion.")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True, help="The new model directory.")
+@click.option("--id", "model_id", required=True, help="The model's id.")
+@click.option("--name", default=None, help="The model's name (default: its id).")
+@click.option("--language", "languages", type=LANGS, multiple=True, help="Language of the texts (default en).")
+def kb_import(criteria, actions, out, model_id, name, languages):
+    """Make a model from a criteria table CRITERIA (CSV or XLSX: id, dimension,
+    level, text, and optionally title, key, weight, evidence, pillar, source, clause).
+
+    \b
+    Example:
+      qmgrade kb import criteria.csv --actions actions.csv --id my-model --out my-model
+      qmgrade kb validate --model my-model"""
+    from engine.importer import import_model
+    import_model(criteria, out, model_id, name or model_id, actions, languages or ("en",))
+    click.echo(f"Created model {model_id} in {out}: run `qmgrade kb validate --model {out}`")
 
 
 # -- trace ------------------------------------------------------------------------------

@@ -96,7 +96,11 @@ def parse_rating(value: Any) -> Optional[float]:
         number = float(value)
         if not math.isfinite(number) or number < 0 or number > 1:
             raise ValueError(f"rating {value!r} is out of range: numbers must lie in [0, 1]")
-        return round(number, 6)
+        rounded = round(number, 6)
+        if abs(number - rounded) > 1e-12:   # never rounded silently across a threshold (issue 12)
+            raise ValueError(f"rating {value!r} is finer than the rating precision of 0.000001 (six decimals): "
+                             f"write it with at most six decimals")
+        return rounded
     if isinstance(value, str):
         label = value.strip()
         lowered = _ALIASES.get(label.lower(), label.lower())
@@ -150,7 +154,8 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
     problems = schema.check(data, schema.ASSESSMENT, path)
     if problems:
         raise InputError(problems)
-    sections = schema.ASSESSMENT["properties"]
+    _check_model_named(data, path, model)
+    sections = {**schema.ASSESSMENT["properties"], "model": None}
     for section in data:   # a typo such as `fact:` must not drop the facts silently; x-... is a private extension
         name = str(section)
         if name not in sections and not name.startswith("x-"):
@@ -172,6 +177,9 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
                                         "bad-rating"))
             continue
         if key not in criteria:
+            if not problems and _foreign(raw_ratings, criteria):   # another model's assessment: one hint
+                raise InputError(Problem(path, *position(raw_ratings, criterion_id), _foreign_hint(
+                    raw_ratings, model), "wrong-model"))
             suffix = suggestion(key, criteria) if len(problems) < MAX_PROBLEMS else ""   # difflib is slow
             problems.append(Problem(path, *position(raw_ratings, criterion_id),
                                     f"unknown criterion {key!r}{suffix}", "unknown-id"))
@@ -260,6 +268,45 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
     assessed_on = data.get("assessed_on")
     return Assessment(company, None if assessed_on is None else str(assessed_on), ratings, evidence, facts, path,
                       profile_na, migration)
+
+
+def _check_model_named(data, path, model) -> None:
+    """An assessment may name its model (``model: {id, version}``); another model's is refused, naming it."""
+    named = data.get("model")
+    if named is None:
+        return
+    if not isinstance(named, dict) or not isinstance(named.get("id"), str):
+        raise InputError(Problem(path, *position(data, "model"), "model must be a mapping {id, version}"))
+    if named["id"] != model.id:
+        version = f" {named['version']}" if named.get("version") is not None else ""
+        raise InputError(Problem(path, *value_position(named, "id"),
+                                 f"this assessment was written for model {named['id']}{version}, not {model.id} "
+                                 f"{model.version}: run it with --model {named['id']} (a directory or an installed "
+                                 f"pack; qmgrade kb list)", "wrong-model"))
+
+
+def _foreign(raw_ratings, criteria) -> bool:
+    """Most rated ids are unknown to the model: the file belongs to another model."""
+    keys = [str(k) for k in raw_ratings]
+    unknown = sum(1 for k in keys if k not in criteria)
+    return len(keys) >= 3 and unknown * 2 > len(keys)
+
+
+def _foreign_hint(raw_ratings, model) -> str:
+    """Which model the ratings belong to, when an installed pack knows them."""
+    keys = {str(k) for k in raw_ratings}
+    unknown = sum(1 for k in keys if k not in model.criteria)
+    hint = f"{unknown} of {len(keys)} rated criteria are unknown to model {model.id}: this assessment is of another model"
+    try:
+        from .model import load_model
+        from .packs import installed_packs
+        for pack in installed_packs():
+            other = load_model(pack.name)
+            if other.id != model.id and sum(1 for k in keys if k in other.criteria) * 2 > len(keys):
+                return f"{hint}, {other.id} (run it with --model {pack.name})"
+    except Exception:   # a broken pack must not hide the hint itself
+        pass
+    return f"{hint}; run it with --model DIR or --model NAME (qmgrade kb list)"
 
 
 def profile_object(model, assessment) -> Optional[dict]:

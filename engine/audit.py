@@ -465,8 +465,8 @@ _RATING_ZH = {"full": "全部满足", "largely": "大部分满足", "partial": "
 
 
 def _w(word: str, lang: str, **values) -> str:
-    zh, en = _WORDS[word]
-    return (zh if lang == "zh" else en).format(**values)
+    from .report import pick   # in the model's own words (issue 12)
+    return pick(_WORDS[word], lang).format(**values)
 
 
 class _Writer:

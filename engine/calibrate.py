@@ -220,7 +220,7 @@ def model_findings(model, min_cell: int = MIN_CELL, tick: Callable[[], None] = l
     """Thin cells, keys that may be na, and the criteria whose one-notch drop from all-largely costs >= 2 levels."""
     thin = []
     for dimension in model.dimensions:
-        for level in range(2, model.top_rank + 1):
+        for level in model.criteria_ranks:
             criteria = [c for c in model.criteria.values() if c.dimension == dimension.id and c.level == level]
             if len(criteria) < min_cell:
                 thin.append({"dimension": dimension.id, "level": level, "applicable": len(criteria),

@@ -18,7 +18,7 @@ def model_to_dict(model) -> dict:
                   "sha256": model.sha256},
         "method": {"threshold": model.threshold, "key_minimum": model.key_minimum,
                    "key_minimum_by_level": {str(k): model.key_minimum_for(k)
-                                            for k in range(2, model.top_rank + 1)},
+                                            for k in model.criteria_ranks},
                    **({"min_coverage": model.min_coverage} if model.min_coverage is not None else {})},
         "levels": [{"rank": lv.rank, "id": lv.id, "name": dict(lv.name),
                     **({"description": dict(lv.description)} if lv.description else {})} for lv in model.levels],

@@ -95,8 +95,8 @@ def _check_levels(model, firings) -> None:
             continue
         level = fact.get("level")
         bad = None
-        if "level" in fact and (isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= top):
-            bad = f"level {level!r}, which is not a rank of the model (1..{top})"
+        if "level" in fact and (isinstance(level, bool) or not isinstance(level, int) or not model.floor <= level <= top):
+            bad = f"level {level!r}, which is not a rank of the model ({model.floor}..{top})"
         elif "dimension" in fact and fact["dimension"] not in model.dimensions_by_id:
             bad = f"dimension {fact['dimension']!r}, which the model does not define"
         if bad:
@@ -229,8 +229,8 @@ class Grade:
             "barrel": {"rank": self.barrel, "shortest": self.shortest},
             "dimensions": [
                 {"id": d.id, "pillar": d.pillar, "name": dict(d.name), "level": self.dimension_level[d.id],
-                 "scores": {str(k): self.cells[(d.id, k)].score for k in range(2, model.top_rank + 1)},
-                 "met": {str(k): self.met[(d.id, k)] for k in range(2, model.top_rank + 1)},
+                 "scores": {str(k): self.cells[(d.id, k)].score for k in model.criteria_ranks},
+                 "met": {str(k): self.met[(d.id, k)] for k in model.criteria_ranks},
                  "applicable_to": self.applicable_to[d.id]}
                 for d in model.dimensions],
             "not_rated": self.not_rated(),

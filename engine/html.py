@@ -199,7 +199,7 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
     rows = []
     for row in result["dimensions"]:
         cells = []
-        for k in range(2, model.top_rank + 1):
+        for k in model.criteria_ranks:
             cell = graded.cells[(row["id"], k)]
             cells.append({"k": k, "score": row["scores"][str(k)], "met": row["met"][str(k)],
                           "applicable": cell.applicable,
@@ -226,7 +226,7 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "threshold": model.threshold, "key_minimum": model.key_minimum,
         "levels": _levels(model, graded, target, lang), "top": model.top_rank,
         "radar": radar_geometry(model, graded, lang) if len(model.dimensions) >= 3 else None,
-        "rows": rows, "ranks": list(range(2, model.top_rank + 1)), "dims": dims,
+        "rows": rows, "ranks": list(model.criteria_ranks), "dims": dims,
         "result": result, "explanation": explanation, "plan": plan,
         "graph": graph_layout(model, plan, lang),
         "criteria": model.criteria,

@@ -63,19 +63,19 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
                  + ", ".join(_dim(model, d, lang) for d in barrel["shortest"]))
     lines.append("")
     top = model.top_rank
-    header = [word("dimension", lang), word("level", lang)] + [f"L{k}" for k in range(2, top + 1)]
+    header = [word("dimension", lang), word("level", lang)] + [f"L{k}" for k in model.criteria_ranks]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" + "--:|" * (len(header) - 1))
     for row in result["dimensions"]:
         cells = []
-        for k in range(2, top + 1):
+        for k in model.criteria_ranks:
             met = row.get("met", {}).get(str(k))
             cells.append(f"{_score(row['scores'][str(k)])} {'✓' if met else '✗'}")
         short = " \\*" if row["id"] in barrel["shortest"] else ""
         stave = str(row["level"])
         if row.get("applicable_to") is not None and row["applicable_to"] < top:
             stave += f" ({escape(na_above(row['applicable_to'], lang))})"
-            cells = [c if k <= row["applicable_to"] else escape(word("na", lang)) for k, c in zip(range(2, top + 1), cells)]
+            cells = [c if k <= row["applicable_to"] else escape(word("na", lang)) for k, c in zip(model.criteria_ranks, cells)]
         lines.append(f"| {_dim(model, row['id'], lang)}{short} | {stave} | " + " | ".join(cells) + " |")
     lines.append("")
     nxt = result.get("next_level")

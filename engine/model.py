@@ -457,6 +457,8 @@ def load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = Fa
         With every problem of every file, each ``path:line:col: message``.
     """
     from .cache import cached_load
+    from .packs import resolve_model
+    directory = resolve_model(directory)   # an installed pack's name becomes its directory (issue 12)
     root = Path(directory) if directory is not None else default_model_dir()
     return cached_load(directory, allow_outside, root, _load_model, _model_files)
 

@@ -55,7 +55,8 @@ def safe_text(value) -> str:
 def pick(pair, lang: str) -> str:
     """The Chinese or English half of a (zh, en) pair."""
     zh, en = pair
-    return zh if lang == "zh" else en
+    from .words import localise   # the model's own words (issue 12); a no-op for the shipped model
+    return localise(zh if lang == "zh" else en, lang)
 
 
 def tr(word: str, lang: str) -> str:
@@ -85,6 +86,8 @@ def cap_sentence(cap: dict, model, lang: str) -> str:
 
 def level_label(level: dict, lang: str) -> str:
     name = level["name"]
+    if name["zh"] == name["en"]:   # a one-language model (issue 12)
+        return f"{level['rank']} {name['en']}"
     if lang == "zh":
         return f"{level['rank']} {name['zh']}（{name['en']}）"
     return f"{level['rank']} {name['en']} ({name['zh']})"
@@ -143,12 +146,12 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
     table.add_column(tr("dimension", lang), no_wrap=True)
     table.add_column(tr("pillar", lang), no_wrap=True)
     table.add_column(tr("level", lang), justify="right")
-    for k in range(2, top + 1):
+    for k in model.criteria_ranks:
         table.add_column(f"L{k}", justify="right")
     pillars = {p.id: p for p in model.pillars}
     for row in result["dimensions"]:
         marks = []
-        for k in range(2, top + 1):
+        for k in model.criteria_ranks:
             score = row["scores"][str(k)]
             ok = row.get("met", {}).get(str(k))
             marks.append(f"{_fmt_score(score)} {'✓' if ok else '✗'}")
@@ -159,7 +162,7 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
             # issue 11: na above some level is not excellence: say how far the stave applies
             from .words import na_above
             stave = f"{stave} ({na_above(row['applicable_to'], lang)})"
-            marks = [m if k <= row["applicable_to"] else tr("na", lang) for k, m in zip(range(2, top + 1), marks)]
+            marks = [m if k <= row["applicable_to"] else tr("na", lang) for k, m in zip(model.criteria_ranks, marks)]
         table.add_row(label + short, text_of(pillars[row["pillar"]].name, lang), stave, *marks)
     console.print(table)
     out.append(console.file.getvalue().rstrip("\n"))
@@ -249,7 +252,7 @@ def render_model(model, lang: str = "en", dimension: str = None) -> str:
     head = [f"{text_of(model.name, lang)} — {model.id} {model.version}"]
     if model.description:
         head.append(text_of(model.description, lang))
-    by_level = "".join(f", L{k} {model.key_minimum_for(k)}" for k in range(2, model.top_rank + 1)
+    by_level = "".join(f", L{k} {model.key_minimum_for(k)}" for k in model.criteria_ranks
                        if model.key_minimum_for(k) != model.key_minimum)
     head.append(f"threshold {model.threshold} · key_minimum {model.key_minimum}"
                 + (f" ({by_level[2:]})" if by_level else "") + " · "
@@ -284,7 +287,7 @@ def render_model(model, lang: str = "en", dimension: str = None) -> str:
             table.add_column("k")
             table.add_column("w", justify="right")
             table.add_column("text", overflow="fold")
-            for k in range(2, model.top_rank + 1):
+            for k in model.criteria_ranks:
                 for criterion in model.cells[(dim.id, k)]:
                     text = text_of(criterion.text, lang)
                     if dimension:   # one stave: the rating anchors too

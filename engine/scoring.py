@@ -72,7 +72,7 @@ def _cell_plans(model) -> tuple:
 
 def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
     """Every cell of the model, in model order (the same arithmetic as :func:`score_cell`)."""
-    key_mins = {level: model.key_minimum_units_for(level) for level in range(2, model.top_rank + 1)}
+    key_mins = {level: model.key_minimum_units_for(level) for level in model.criteria_ranks}
     out = {}
     for (dimension, level), plan in _cell_plans(model):
         key_min = key_mins[level]

@@ -82,8 +82,8 @@ _WORDS = {
 
 
 def _tr(word: str, lang: str):
-    zh, en = _WORDS[word]
-    return zh if lang == "zh" else en
+    from .report import pick   # in the model's own words (issue 12)
+    return pick(_WORDS[word], lang)
 
 
 def _cell_ref(row: int, col: int) -> str:
@@ -210,7 +210,8 @@ def template_yaml(model, lang: str = "en") -> str:
     head = ("# 质量管理能力分级自评问卷 —— 去掉评分行前的 “# ” 并填写评分：" if lang == "zh" else
             "# Quality-management self-assessment — to rate a criterion, remove the '# ' before its line "
             "and give a rating:")
-    lines = [head, f"#   {labels}", f"# model: {model.id} {model.version}", "company:"]
+    from .words import localise
+    lines = [localise(head, lang), f"#   {labels}", f"# model: {model.id} {model.version}", "company:"]
     for key in ("id", "name", "industry", "region"):
         lines.append(f"  {key}: ''          # {_tr(key, lang)}")
     if model.profiles:

@@ -8,7 +8,63 @@ from __future__ import annotations
 
 from .report import _WORDS as _REPORT_WORDS, pick
 
-__all__ = ["word", "level_name", "rating_label", "criterion_title", "effort_words", "month_text", "coverage_text", "na_above"]
+__all__ = ["word", "level_name", "rating_label", "criterion_title", "effort_words", "month_text", "coverage_text", "na_above",
+           "use_model_words", "localise"]
+
+import contextvars
+import re
+
+# The model's own words (model.words, issue 12): (pattern, replacement) per language, applied to every
+# label a renderer takes from the tables.  None for the shipped model, whose words are the tables' own.
+_MODEL_WORDS: contextvars.ContextVar = contextvars.ContextVar("qmgrade_model_words", default=None)
+
+
+def _subject_substitutions(words: dict, lang: str) -> list:
+    def say(key):
+        return (words.get(key) or {}).get(lang)
+
+    found = []
+    for phrase, key in (("assessment", "assessment"), ("diagnosis", "diagnosis"), ("roadmap", "roadmap")):
+        if say(key):
+            found.append((re.compile(f"Quality-management capability {phrase}" if lang != "zh" else
+                                     {"assessment": "质量管理能力评估报告", "diagnosis": "质量管理能力诊断报告",
+                                      "roadmap": "质量管理能力改进路线图"}[phrase]), say(key)))
+    if say("assessment"):
+        found.append((re.compile("Quality-management( capability)? self-assessment" if lang != "zh" else
+                                 "质量管理能力自评"), say("assessment")))
+    if say("facts"):
+        label = say("facts")
+        found.append((re.compile(r"\b[Vv]eto facts?\b" if lang != "zh" else "否决事实"), label if lang == "zh"
+                      else label[:1].lower() + label[1:]))
+    subject, subjects = say("subject"), say("subjects") or (say("subject") and say("subject") + ("" if lang == "zh" else "s"))
+    if subject and lang == "zh":
+        found.append((re.compile("企业"), subject))
+    elif subject:
+        for old, new in (("companies", subjects), ("company's", f"{subject}'s"), ("company", subject)):
+            found.append((re.compile(rf"\b{old}\b(?! sheet)"), new))   # the sheet keeps its name
+            found.append((re.compile(rf"\b{old[:1].upper() + old[1:]}\b"), new[:1].upper() + new[1:]))
+    return found
+
+
+def use_model_words(model) -> None:
+    """Make every renderer speak ``model``'s words (its subject, report titles, what its facts are called).
+
+    The shipped model declares none: its output stays the tables' own, byte for byte.
+    """
+    words = getattr(model, "words", None) or {}
+    _MODEL_WORDS.set({lang: _subject_substitutions(words, lang) for lang in ("zh", "en")} if words else None)
+
+
+def localise(text: str, lang: str) -> str:
+    """``text`` in the current model's words (unchanged for the shipped model)."""
+    table = _MODEL_WORDS.get()
+    if table and isinstance(text, list):
+        return [localise(line, lang) for line in text]
+    if not table or not isinstance(text, str):
+        return text
+    for pattern, new in table["zh" if lang == "zh" else "en"]:
+        text = pattern.sub(new, text)
+    return text
 
 _WORDS = {
     # explain
