@@ -77,6 +77,9 @@ class QmgradeGroup(click.Group):
             click.echo(f"Error: -:1:1: internal error ({type(error).__name__}: {error}); "
                        f"set QMGRADE_DEBUG=1 for details and please report it", err=True)
             ctx.exit(1)
+        finally:   # a pack's words last for its command only (issue 12)
+            from engine.words import use_model_words
+            use_model_words(None)
 
 
 def _remember_allow_outside(ctx, param, value):
