@@ -296,7 +296,13 @@ def test_uploads_are_limited(tmp_path, model):
     big = io.BytesIO(b"x" * 20_000)
     response = client.post("/new", data={"csrf_token": token, "questionnaire": (big, "big.yaml")},
                            content_type="multipart/form-data")
-    assert response.status_code == 413
+    assert response.status_code == 413 and "larger than" in response.data.decode()
+
+
+def test_a_form_with_too_many_parts_is_refused(local):
+    files = {f"extra-{i}": (io.BytesIO(b"x"), f"{i}.yaml") for i in range(20)}
+    response = local.post("/new", data={"csrf_token": local.token, **files}, content_type="multipart/form-data")
+    assert response.status_code == 413 and "too many files" in response.data.decode()
 
 
 def test_a_zip_with_too_many_files_is_refused(tmp_path, model):

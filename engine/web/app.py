@@ -53,7 +53,8 @@ def create_app(model, db_path: str, *, login: Optional[bool] = None, secure_cook
     store = Store(db_path)
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=store.secret_key(), MAX_CONTENT_LENGTH=limits.request_bytes, MAX_FORM_PARTS=200,
+        SECRET_KEY=store.secret_key(), MAX_CONTENT_LENGTH=limits.request_bytes,
+        MAX_FORM_PARTS=limits.files + 10,     # multipart parts: the upload forms hold a file and a few fields
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure_cookies,
         SESSION_COOKIE_NAME="qmgrade_session", JSON_AS_ASCII=False,
     )
@@ -110,7 +111,10 @@ def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read to
     def http_error(error):
         message = getattr(error, "description", "") or ""
         if error.code == 413:
-            message = f"the upload is larger than {ctx()['limits'].request_bytes // (1024 * 1024)} MB"
+            limit = ctx()["limits"].request_bytes
+            size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+            message = (f"the upload is larger than {size}"
+                       if (request.content_length or 0) > limit else "too many files or fields in one form")
         if wants_json():
             return api_error(message, error.code)
         g.user = current_user()
