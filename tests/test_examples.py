@@ -65,6 +65,32 @@ def test_every_example_file_is_listed_with_its_expected_grade():
     assert files == set(EXPECTED)
 
 
+@pytest.mark.parametrize("sample", ["companies.jsonl", "wide.csv"])
+def test_the_batch_samples_grade_the_companies_as_their_files(runner, sample):
+    by_company = {}
+    for name, expected in EXPECTED.items():
+        company = yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))["company"]["id"]
+        by_company[company] = (expected["level"], expected["barrel"], expected["shortest"])
+    result = runner.invoke(main, ["batch", str(EXAMPLES / "batch" / sample), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    graded = [json.loads(line) for line in result.output.splitlines()]
+    assert [entry["company"]["id"] for entry in graded] == list(by_company)
+    for entry in graded:
+        assert (entry["level"]["rank"], entry["barrel"]["rank"], entry["barrel"]["shortest"]) == \
+            by_company[entry["company"]["id"]], entry["company"]["id"]
+
+
+def test_the_batch_samples_are_made_from_the_example_files(tmp_path):
+    """make_batch.py rewrites exactly the shipped samples: they cannot drift from the examples."""
+    script = EXAMPLES / "batch" / "make_batch.py"
+    done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    for sample in ("companies.jsonl", "wide.csv"):
+        assert (tmp_path / sample).read_bytes() == (EXAMPLES / "batch" / sample).read_bytes(), sample
+    assert (tmp_path / "wide.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # UTF-8 with BOM
+
+
 def test_raising_the_stuck_companys_minimal_fix_reaches_prevention(runner, tmp_path):
     source = EXAMPLES / "stuck-at-assurance-one-stave.yaml"
     data = json.loads(runner.invoke(main, ["assess", str(source), "--format", "json"]).output)
