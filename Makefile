@@ -14,9 +14,11 @@ check-python:
 		echo "Error: qmgrade needs Python 3.11 or 3.12 (durable-rules 2.0.28 does not build on 3.13+); none found on PATH." >&2; \
 		exit 1; fi
 
-$(STAMP): pyproject.toml constraints.txt | check-python
+$(STAMP): pyproject.toml constraints.txt examples/packs/software-delivery/pyproject.toml | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	# the example model pack (issue 12): tests/test_packs.py reaches it through its entry point
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e examples/packs/software-delivery
 	@touch $(STAMP)
 
 demo: $(STAMP)
