@@ -72,7 +72,17 @@ def openapi() -> dict:
                                 body={"type": "string", "description": "JSON Lines of batch results"},
                                 mime="application/x-ndjson"),
             "/api/assessments": _get("The assessments in progress you may see", "—"),
-            "/api/assessments/{ident}": {**_get("One assessment document", "—", [ident])},
+            "/api/assessments/{ident}": {
+                **_get("One assessment document", "—", [ident]),
+                "put": {"summary": "Replace the assessment document (its company id stays)",
+                        "parameters": [ident],
+                        "requestBody": {"required": True,
+                                        "content": {"application/json": {"schema": _ASSESSMENT}}},
+                        "responses": {"200": {"description": "the stored document"},
+                                      "400": {"description": "invalid input",
+                                              "content": {"application/json": {
+                                                  "schema": {"$ref": "#/components/schemas/Error"}}}},
+                                      "404": {"description": "no such assessment you may see"}}}},
             "/api/assessments/{ident}/assess": _get("Grade a stored assessment", "qmgrade assess --format json",
                                                     [ident]),
             "/api/assessments/{ident}/explain": _get("Explain a stored assessment",
