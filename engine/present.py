@@ -1,0 +1,156 @@
+"""How qmgrade shows things to people: one place for every renderer (text, Markdown, HTML, trace, stats).
+
+- **Words**: :func:`word` reads the one zh/en catalogue (the tables of :mod:`engine.words`
+  and :mod:`engine.report`), in the current model's own words (issue 12).
+- **Numbers**: :func:`score` is the one score formatter, :func:`number` the one form of a
+  threshold or key minimum.  The rule (one rule everywhere):
+
+  * a score is *truncated*, never rounded, to two decimals: 0.866 reads ``0.86`` in every
+    format, and 0.797 reads ``0.79``;
+  * a threshold is shown exactly (at least two decimals): 0.8 reads ``0.80``, 0.805 ``0.805``;
+  * given its threshold, a score never reads on the wrong side of it: when the two-decimal
+    form would (only possible for a threshold with more than two decimals), more decimals
+    are shown, up to the six the score is computed to.  So a failing score never prints
+    equal to its threshold, and a met one never prints below it.
+
+- **Levels, ratings, companies**: :func:`level_name` (``3 Assurance``), :func:`level_label`
+  (``3 Assurance (保证级)``), :func:`rating_label` (``largely (0.8)``), :func:`company_title`
+  (``name (id)``).
+- **User text** (a company's name, id, region, industry, evidence references) is escaped for
+  the output it goes into by :func:`for_terminal`, :func:`for_rich`, :func:`for_markdown`,
+  :func:`for_markdown_code` and :func:`for_html`, built on :mod:`engine.textsafe` (control and
+  bidi characters shown visibly, markup printed as written).
+
+>>> score(0.866), score(0.797, threshold=0.8), number(0.8)
+('0.86', '0.79', '0.80')
+>>> score(0.8049, threshold=0.805), score(0.806, threshold=0.805), number(0.805)
+('0.80', '0.806', '0.805')
+>>> for_rich("[/bad] [bold red]Zhejiang")
+'\\\\[/bad] \\\\[bold red]Zhejiang'
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from . import textsafe
+
+__all__ = ["word", "text_of", "score", "number", "percent", "level_name", "level_label", "rating_label",
+           "company_title", "for_terminal", "for_rich", "for_markdown", "for_markdown_code", "for_html"]
+
+_SCALE = 1_000_000          # scores are whole millionths (engine.scoring.SCALE)
+
+
+# -- words ------------------------------------------------------------------------------------------
+def word(key: str, lang: str) -> str:
+    """The label ``key`` in ``lang`` (``zh`` or ``en``) from the one catalogue, in the model's words."""
+    from .words import word as catalogue_word
+    return catalogue_word(key, lang)
+
+
+def text_of(bilingual, lang: str) -> str:
+    """The ``lang`` text of a ``{zh, en}`` mapping (the other language when it has none)."""
+    if not bilingual:
+        return ""
+    return bilingual.get(lang) or bilingual.get("en") or bilingual.get("zh") or ""
+
+
+# -- numbers ----------------------------------------------------------------------------------------
+def _units(value) -> int:
+    return round(float(value) * _SCALE)
+
+
+def _decimals(units: int, places: int) -> str:
+    step = 10 ** (6 - places)
+    whole, frac = divmod(units // step, 10 ** places)
+    return f"{whole}.{frac:0{places}d}"
+
+
+def number(value) -> str:
+    """A threshold or key minimum, exactly, with at least two decimals: ``0.80``, ``1.00``, ``0.805``."""
+    if value is None:
+        return "—"
+    units = _units(value)
+    places = 2
+    while places < 6 and units % 10 ** (6 - places):
+        places += 1
+    return ("-" if units < 0 else "") + _decimals(abs(units), places)
+
+
+def score(value, threshold: Optional[float] = None) -> str:
+    """A score: truncated to two decimals, ``—`` for no score (nothing applicable).
+
+    With ``threshold``, more decimals (up to six) are shown whenever the two-decimal form
+    would read on the other side of the threshold than the score is (see the module rule).
+    """
+    if value is None:
+        return "—"
+    units = _units(value)
+    if units < 0:
+        return "-" + score(-value)
+    limit = None if threshold is None else _units(threshold)
+    for places in range(2, 7):
+        step = 10 ** (6 - places)
+        shown = units // step * step
+        if limit is None or (shown < limit) == (units < limit):
+            return _decimals(units, places)
+    return _decimals(units, 6)
+
+
+def percent(share, places: int = 1) -> str:
+    """A share in [0, 1] as a percentage: ``42.5%``."""
+    return f"{share * 100:.{places}f}%"
+
+
+# -- levels, ratings, companies ---------------------------------------------------------------------
+def level_name(model, rank: int, lang: str) -> str:
+    """A level in one language: ``3 Assurance`` / ``3 保证级``."""
+    from .words import level_name as short_name
+    return short_name(model, rank, lang)
+
+
+def level_label(level: dict, lang: str) -> str:
+    """A level with its name in both languages, as a result dict carries it: ``3 Assurance (保证级)``
+    (``3 保证级（Assurance）`` in zh; one name for a one-language model)."""
+    from .report import level_label as both_names
+    return both_names(level, lang)
+
+
+def rating_label(rating, lang: str, not_rated: bool = False) -> str:
+    """A rating as people say it: ``partial (0.5)``, ``部分满足 (0.5)``, ``n/a`` or ``not rated``."""
+    from .words import rating_label as label
+    return label(rating, lang, not_rated)
+
+
+def company_title(company: Optional[dict], fallback: str = "-") -> str:
+    """A company as its report names it: ``name (id)``, else whichever it has (raw: escape it for the format)."""
+    company = company or {}
+    name, ident = company.get("name"), company.get("id")
+    if name and ident:
+        return f"{name} ({ident})"
+    return str(name or ident or fallback)
+
+
+# -- user text, escaped for the output it goes into -------------------------------------------------
+def for_terminal(value) -> str:
+    """Plain text for a terminal or a text file: control, bidi and format characters shown visibly."""
+    return textsafe.terminal(value)
+
+
+def for_rich(value) -> str:
+    """Text inside rich markup (tables, console.print): visible, and ``[bold]`` or ``[/bad]`` printed as written."""
+    return textsafe.rich_text(value)
+
+
+def for_markdown(value) -> str:
+    """Literal Markdown inline text (one line, safe in a table cell): ``*``, ``<``, ``|``, ``#`` … escaped."""
+    return textsafe.md_text(value)
+
+
+def for_markdown_code(value, in_table: bool = False) -> str:
+    """A Markdown code span showing ``value`` exactly (for ids)."""
+    return textsafe.md_code(value, in_table)
+
+
+def for_html(value) -> str:
+    """Text for an autoescaping HTML template: control and bidi characters visible (Jinja2 escapes ``<&>``)."""
+    return textsafe.html_text(value)
