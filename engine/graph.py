@@ -68,7 +68,8 @@ def render_graph(model, fmt: str = "dot", lang: str = "en") -> str:
                  '  edge [color="#777777"];']
         for rank, aids in groups.items():
             level = model.level(rank)
-            title = f"L{rank} {level.name[lang]}" + (f" ({level.name['zh']})" if lang == "en" else
+            title = f"L{rank} {level.name[lang]}" + ("" if level.name["zh"] == level.name["en"] else
+                                                     f" ({level.name['zh']})" if lang == "en" else
                                                      f"（{level.name['en']}）")
             lines.append(f"  subgraph cluster_L{rank} {{")
             lines.append(f"    label={_dot_quote(title)};")

@@ -206,8 +206,8 @@ def _text(bilingual, lang):
 
 
 def _level_name(level: dict, lang: str) -> str:
-    name = level["name"]
-    return f"{level['rank']} {name['zh']}（{name['en']}）" if lang == "zh" else f"{level['rank']} {name['en']} ({name['zh']})"
+    from .report import level_label   # one form everywhere (a one-language model's name shown once)
+    return level_label(level, lang)
 
 
 def render_text(stats: dict, model=None, lang: str = "en") -> str:
