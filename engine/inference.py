@@ -58,12 +58,21 @@ _counter = itertools.count(1)
 _cache: Dict[Tuple[str, str], "Inference"] = {}
 
 
+_by_model: Dict[int, tuple] = {}   # id(model) -> (model, its Inference): skips hashing the files per company
+
+
 def get_inference(model) -> "Inference":
     """The compiled rules of ``model`` (compiled once per process and fingerprint)."""
+    known = _by_model.get(id(model))
+    if known is not None and known[0] is model and _cache.get(known[2]) is known[1]:
+        return known[1]
     key = (model.path, model.sha256)
     inference = _cache.get(key)
     if inference is None:
         inference = _cache[key] = Inference(model)
+    if len(_by_model) > 64:
+        _by_model.clear()
+    _by_model[id(model)] = (model, inference, key)
     return inference
 
 
