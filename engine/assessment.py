@@ -300,10 +300,11 @@ def _foreign_hint(raw_ratings, model) -> str:
     try:
         from .model import load_model
         from .packs import installed_packs
-        for pack in installed_packs():
-            other = load_model(pack.name)
+        for name in [None] + [pack.name for pack in installed_packs()]:   # the shipped model, then the packs
+            other = load_model(name)
             if other.id != model.id and sum(1 for k in keys if k in other.criteria) * 2 > len(keys):
-                return f"{hint}, {other.id} (run it with --model {pack.name})"
+                how = "without --model" if name is None else f"with --model {name}"
+                return f"{hint}, {other.id} (run it {how})"
     except Exception:   # a broken pack must not hide the hint itself
         pass
     return f"{hint}; run it with --model DIR or --model NAME (qmgrade kb list)"

@@ -174,3 +174,10 @@ def test_kb_import_turns_a_spreadsheet_into_a_pack_that_grades(runner, tmp_path)
     assert graded["level"]["rank"] == 2
     plan = json.loads(run(runner, "roadmap", str(assessment), "--model", str(out), "--format", "json").stdout)
     assert plan["order"] == ["p-3", "d-3"] or sorted(plan["order"]) == ["d-3", "p-3"]
+
+
+def test_the_shipped_models_assessment_under_a_pack_gets_one_hint(runner):
+    result = run(runner, "assess", str(ROOT / "examples" / "level-3-assurance.yaml"), "--model", str(MODEL))
+    assert result.exit_code == 1 and result.stderr.count("Error:") == 1
+    assert "unknown to model software-delivery" in result.stderr
+    assert "qmgrade-default (run it without --model)" in result.stderr
