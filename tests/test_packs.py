@@ -181,3 +181,18 @@ def test_the_shipped_models_assessment_under_a_pack_gets_one_hint(runner):
     assert result.exit_code == 1 and result.stderr.count("Error:") == 1
     assert "unknown to model software-delivery" in result.stderr
     assert "qmgrade-default (run it without --model)" in result.stderr
+
+
+def test_the_questionnaire_workbook_speaks_the_packs_words(runner, tmp_path):
+    from openpyxl import load_workbook
+    book = tmp_path / "q.xlsx"
+    made = run(runner, "template", "--model", str(MODEL), "--format", "xlsx", "--out", str(book))
+    assert made.exit_code == 0, made.output
+    texts = [v for ws in load_workbook(book).worksheets for row in ws.iter_rows(values_only=True)
+             for v in row if isinstance(v, str)]
+    assert any("team id" in t for t in texts)
+    reads_as_the_pack("\n".join(t.replace("company sheet", "") for t in texts if t != "company"))
+    rows = [row for row in load_workbook(book).worksheets[0].iter_rows(values_only=True)]
+    assert rows[0][0] == "criterion" and {r[0] for r in rows[1:]} >= {UUID}
+    graded = run(runner, "assess", str(book), "--model", str(MODEL), "--format", "json")
+    assert graded.exit_code == 0 and json.loads(graded.stdout)["level"]["rank"] == 0
