@@ -205,6 +205,9 @@ def _csv_fields(number: int, raw: bytes, limits: Limits):
     if number == 1 and text.startswith("\ufeff"):
         text = text[1:]
     text = text.rstrip("\r\n")
+    if "\r" in text:
+        return _Unreadable("a carriage return inside the line (lines ending in CR only? save the CSV with "
+                           "ordinary line ends)", text.index("\r") + 1)
     previous = csv.field_size_limit(limits.field_chars)
     try:
         return next(csv.reader([text], strict=True), [])
