@@ -36,7 +36,7 @@ from typing import Callable, List, Optional, Tuple
 __all__ = ["cache_dir", "cached_load", "FORMAT"]
 
 FORMAT = 1          # bump when what is pickled changes shape
-KEEP = 16           # cached models kept per directory (the newest)
+KEEP = 64           # cached models kept per directory (the most recently used)
 _ENGINE = Path(__file__).resolve().parent
 _engine_digest: Optional[str] = None
 
@@ -127,6 +127,10 @@ def cached_load(directory, allow_outside: bool, root: Path, load: Callable, list
             with open(entry, "rb") as stream:
                 fmt, stored_key, stored_stats, model = pickle.load(stream)
             if fmt == FORMAT and stored_key == key and list(model.files) == files and _unchanged(stats):
+                try:
+                    os.utime(entry)   # recently used: pruned last
+                except OSError:
+                    pass
                 return model
         except Exception:  # missing, truncated, from another version: load afresh
             pass
@@ -161,7 +165,7 @@ def _store(where: Path, entry: Path, payload) -> None:
 
 
 def _prune(where: Path) -> None:
-    """Keep the ``KEEP`` newest cached models."""
+    """Keep the ``KEEP`` most recently used cached models."""
     try:
         entries = sorted(where.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     except OSError:

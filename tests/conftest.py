@@ -137,3 +137,12 @@ def tiny_model_dir(tmp_path):
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_model_cache(tmp_path_factory):
+    """The tests' loaded models are cached in a folder of their own, never in the user's ~/.cache (issue 13)."""
+    import os
+    if "QMGRADE_CACHE_DIR" not in os.environ:
+        os.environ["QMGRADE_CACHE_DIR"] = str(tmp_path_factory.mktemp("model-cache"))
+    yield
