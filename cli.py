@@ -51,6 +51,23 @@ class QmgradeGroup(click.Group):
             signal.signal(signal.SIGTERM, _on_sigterm)
         return super().main(*args, **kwargs)
 
+    def format_help_text(self, ctx, formatter):
+        """``qmgrade --model NAME --help`` names that model, its levels and its subject (issue 12)."""
+        named = ctx.meta.get("qmgrade.model") if ctx.parent is None else None
+        if named is None:
+            return super().format_help_text(ctx, formatter)
+        try:
+            model = engine.load_model(named)
+        except QmgradeError:
+            return super().format_help_text(ctx, formatter)
+        subject = (model.words.get("subjects") or model.words.get("subject") or {}).get("en", "companies")
+        levels = " / ".join(f"{lv.rank} {lv.name['en']}" for lv in model.levels)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(f"qmgrade with the model {model.name['en']} ({model.id} {model.version}): grade "
+                                 f"{subject} on the levels {levels}, explain what holds them back (the "
+                                 f"shortest stave sets the level) and plan the way up.")
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)

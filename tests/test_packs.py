@@ -196,3 +196,11 @@ def test_the_questionnaire_workbook_speaks_the_packs_words(runner, tmp_path):
     assert rows[0][0] == "criterion" and {r[0] for r in rows[1:]} >= {UUID}
     graded = run(runner, "assess", str(book), "--model", str(MODEL), "--format", "json")
     assert graded.exit_code == 0 and json.loads(graded.stdout)["level"]["rank"] == 0
+
+
+@needs_install
+def test_help_with_a_pack_names_its_model_and_levels(runner):
+    result = run(runner, "--model", "software-delivery", "--help")
+    assert result.exit_code == 0
+    assert "grade teams on the levels 0 Not yet / 1 Initial" in " ".join(result.stdout.split())
+    reads_as_the_pack(result.stdout.split("Options:")[0])
