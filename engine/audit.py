@@ -34,8 +34,8 @@ from typing import Any, List, Optional, Tuple
 
 import rfc8785
 
-from . import schema
-from .assessment import CANONICAL, Assessment
+from . import present, schema
+from .assessment import Assessment
 from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .report import level_label, text_of, tr
@@ -461,7 +461,6 @@ _WORDS = {
     "not_rated": ("未评分", "not rated"),
 }
 _SEP = {"zh": "，", "en": ", "}
-_RATING_ZH = {"full": "全部满足", "largely": "大部分满足", "partial": "部分满足", "none": "不满足"}
 
 
 def _w(word: str, lang: str, **values) -> str:
@@ -478,8 +477,8 @@ class _Writer:
         self.dims = {d.id: d for d in model.dimensions}
         self.facts = {f.id: f for f in model.facts}
 
-    def ratio(self, value) -> str:
-        return "—" if value is None else f"{value:.2f}"
+    def ratio(self, value, threshold=None) -> str:
+        return present.score(value, threshold)   # the one score rule (issue 10)
 
     def dim(self, ident, seen: set) -> str:
         if ident in seen or ident not in self.dims:
@@ -509,15 +508,12 @@ class _Writer:
                 score = fact.get("score")
                 threshold = self.model.threshold
                 sign = "≥" if score is not None and round(score * 1e6) >= round(threshold * 1e6) else "<"
-                if lang == "zh":
-                    text = f"{where} {tr('score', lang)} {self.ratio(score)} {sign} {tr('threshold', lang)} " \
-                           f"{threshold:.2f}"
-                else:
-                    text = f"{where}: {tr('score', lang)} {self.ratio(score)} {sign} {tr('threshold', lang)} " \
-                           f"{threshold:.2f}"
+                shown = f"{tr('score', lang)} {self.ratio(score, threshold)} {sign} {tr('threshold', lang)} " \
+                        f"{present.number(threshold)}"
+                text = f"{where} {shown}" if lang == "zh" else f"{where}: {shown}"
                 if fact.get("keys_below"):
                     minimum = self.model.key_minimum_for(fact["level"])   # the key minimum of its level
-                    keys = _w("keys_below", lang, n=fact["keys_below"], m=f"{minimum:.2f}",
+                    keys = _w("keys_below", lang, n=fact["keys_below"], m=present.number(minimum),
                               criteria="criterion" if fact["keys_below"] == 1 else "criteria")
                 else:
                     keys = _w("keys_ok", lang)
@@ -566,16 +562,12 @@ class _Writer:
 
     def rating(self, entry: dict) -> str:
         lang = self.lang
-        if entry.get("not_rated"):
-            return f"{_w('not_rated', lang)} (0.00)"
+        if entry.get("not_rated"):   # it counts 0 in the score: the trace says so
+            return f"{present.rating_label(None, lang, not_rated=True)} (0)"
         value = entry.get("rating")
-        if value is None:
-            return tr("na", lang)
-        label = CANONICAL.get(value) if isinstance(value, (int, float)) else None
-        if label:
-            label = _RATING_ZH[label] if lang == "zh" else label
-            return f"{label} ({value:.2f})"
-        return f"{value:.2f}" if isinstance(value, (int, float)) else safe_text(value)
+        if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+            return present.rating_label(value, lang)
+        return safe_text(value)
 
     def criteria_lines(self, fact: dict) -> List[str]:
         lines = []
@@ -597,10 +589,7 @@ def render_text(record: dict, model, lang: str = "en") -> str:
     """The record as a justification a person can follow, firing by firing, in zh or en."""
     writer = _Writer(model, lang)
     out: List[str] = [_w("title", lang)]
-    company = record.get("company") or {}
-    name, ident = company.get("name"), company.get("id")
-    title = f"{safe_text(name)} ({safe_text(ident)})" if name and ident else safe_text(name or ident or "-")
-    out.append(f"{tr('company', lang)}: {title}")
+    out.append(f"{tr('company', lang)}: {present.for_terminal(present.company_title(record.get('company')))}")
     if record.get("assessed_on"):
         out.append(f"{tr('assessed_on', lang)}: {safe_text(record['assessed_on'])}")
     out.append(f"{_w('input', lang)}: {record['input_sha256']}")

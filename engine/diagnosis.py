@@ -17,9 +17,9 @@ from typing import Dict, List, Optional
 from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units
+from . import present
 from .report import cap_sentence
 from .words import coverage_text, criterion_title, level_name, na_above, rating_label, word
-from .report import safe_text
 
 __all__ = ["explain", "check_rank", "criterion_entry", "addressed_by", "render_explain", "fact_summary",
            "red_flag_lines", "cap_relation"]
@@ -213,8 +213,7 @@ def render_explain(result: dict, model, lang: str = "en", rules: bool = False) -
     (``explain --rules``), for auditors.
     """
     lines: List[str] = []
-    company = result.get("company") or {}
-    title = safe_text(company.get("name") or company.get("id") or "-")
+    title = present.for_terminal(present.company_title(result.get("company")))
     rank = result["level"]["rank"]
     lines.append(f"{word('explain_title', lang)}: {title}")
     provisional = f" — {word('provisional', lang)}" if result.get("provisional") else ""
@@ -304,13 +303,14 @@ def _why_not_lines(result: dict, model, lang: str) -> List[str]:
         for cap in why["caps"]:
             lines.append(f"    {cap_sentence(cap, model, lang)}")
     for cell in why["failing"]:
-        score = "—" if cell["score"] is None else f"{cell['score']:.2f}"
+        score = present.score(cell["score"], cell["threshold"])   # the one score rule (issue 10)
+        threshold = present.number(cell["threshold"])
         dim = _dim_name(model, cell["dimension"], lang)
         if lang == "zh":
-            head = f"{dim} 的 L{cell['level']} 要求未满足：得分 {score}，阈值 {cell['threshold']:.2f}"
+            head = f"{dim} 的 L{cell['level']} 要求未满足：得分 {score}，阈值 {threshold}"
         else:
             head = (f"{dim} does not meet level {cell['level']}: it scores {score} against the threshold "
-                    f"{cell['threshold']:.2f}")
+                    f"{threshold}")
         if cell["reason"] == "key" or cell["keys_below"]:
             head += "，且有关键条款低于最低要求" if lang == "zh" else ", and a key criterion is below its minimum"
         lines.append(f"  {head}{_stop(lang)}")
@@ -318,10 +318,10 @@ def _why_not_lines(result: dict, model, lang: str) -> List[str]:
             rating = rating_label(key["rating"], lang, key.get("not_rated", False))
             if lang == "zh":
                 lines.append(f"    ! 关键条款 {criterion_title(model, key['criterion'], lang)} 评为 {rating}，"
-                             f"低于关键最低分 {cell['key_minimum']:.2f}")
+                             f"低于关键最低分 {present.number(cell['key_minimum'])}")
             else:
                 lines.append(f"    ! key criterion {criterion_title(model, key['criterion'], lang)} is rated "
-                             f"{rating}, below the key minimum {cell['key_minimum']:.2f}")
+                             f"{rating}, below the key minimum {present.number(cell['key_minimum'])}")
         names = ("；" if lang == "zh" else "; ").join(criterion_title(model, c, lang) for c in cell["minimal_fix"])
         lines.append(f"    {word('to_meet_it', lang)}: {names}")
     fix = why["minimal_fix"]

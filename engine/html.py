@@ -19,12 +19,13 @@ from typing import Dict, List, Optional
 import jinja2
 import markupsafe
 
+from . import present
 from .diagnosis import explain
 from .graph import LEVEL_COLOURS, LEVEL_BORDERS
 from .grading import Grade, grade
 from .report import cap_sentence
 from .roadmap import plan_roadmap
-from .textsafe import html_text, visible
+from .textsafe import html_text
 from .diagnosis import _holds_sentences, cap_relation
 from .gantt import gantt_charts
 from .words import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
@@ -215,10 +216,12 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "lang": lang, "focus": focus, "w": lambda key: word(key, lang),
         "level_name": lambda r: level_name(model, r, lang),
         "rating": lambda value, not_rated=False: rating_label(value, lang, not_rated),
+        # issue 10: the one score rule (truncated; a failing score never reads as its threshold)
+        "score": present.score, "number": present.number,
         "title": word({"assess": "report_assess", "explain": "report_explain",
                        "roadmap": "report_roadmap"}[focus], lang),
-        "company": company, "company_name": visible(company.get("name") or company.get("id") or "—"),
-        "company_extra": [(k, visible(company[k])) for k in ("id", "industry", "region") if company.get(k)],
+        "company": company, "company_name": present.for_html(company.get("name") or company.get("id") or "—", one_line=True),
+        "company_extra": [(k, present.for_html(company[k], one_line=True)) for k in ("id", "industry", "region") if company.get(k)],
         "assessed_on": result.get("assessed_on"),
         "model": {"id": model.id, "version": model.version, "name": model.name[lang], "sha256": model.sha256},
         "input_sha256": assessment.sha256, "version": _package_version(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import List
 
+from . import present
 from .diagnosis import fact_summary
 from .textsafe import md_code, md_text
 from .report import cap_sentence
@@ -49,8 +50,8 @@ def _dim(model, dimension: str, lang: str) -> str:
     return f"{escape(model.dimensions_by_id[dimension].name[lang])} ({code(dimension)})"
 
 
-def _score(score) -> str:
-    return "—" if score is None else f"{score:.2f}"
+def _score(score, threshold=None) -> str:
+    return present.score(score, threshold)   # the one score rule (issue 10)
 
 
 def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
@@ -70,7 +71,7 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
         cells = []
         for k in model.criteria_ranks:
             met = row.get("met", {}).get(str(k))
-            cells.append(f"{_score(row['scores'][str(k)])} {'✓' if met else '✗'}")
+            cells.append(f"{_score(row['scores'][str(k)], model.threshold)} {'✓' if met else '✗'}")
         short = " \\*" if row["id"] in barrel["shortest"] else ""
         stave = str(row["level"])
         if row.get("applicable_to") is not None and row["applicable_to"] < top:
@@ -159,8 +160,8 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
             keys = "; ".join(f"{_crit(model, k['criterion'], lang)} "
                              f"({escape(rating_label(k['rating'], lang, k.get('not_rated', False)))})"
                              for k in cell["keys_below"]) or "—"
-            lines.append(f"| {_dim(model, cell['dimension'], lang)} | {cell['level']} | {_score(cell['score'])} | "
-                         f"{cell['threshold']:.2f} | {keys} | {'; '.join(_crit(model, c, lang) for c in cell['minimal_fix'])} |")
+            lines.append(f"| {_dim(model, cell['dimension'], lang)} | {cell['level']} | {_score(cell['score'], cell['threshold'])} | "
+                         f"{present.number(cell['threshold'])} | {keys} | {'; '.join(_crit(model, c, lang) for c in cell['minimal_fix'])} |")
         lines.append("")
     lines.append(f"### {word('minimal_fix', lang)} ({len(why['minimal_fix'])})")
     lines.append("")

@@ -151,6 +151,10 @@ def for_markdown_code(value, in_table: bool = False) -> str:
     return textsafe.md_code(value, in_table)
 
 
-def for_html(value) -> str:
-    """Text for an autoescaping HTML template: control and bidi characters visible (Jinja2 escapes ``<&>``)."""
-    return textsafe.html_text(value)
+def for_html(value, one_line: bool = False) -> str:
+    """Text for an autoescaping HTML template: control and bidi characters visible (Jinja2 escapes ``<&>``).
+
+    Prose keeps its new lines and tabs (white space in HTML); a ``one_line`` value (a company's
+    name, id, region) shows them as ``\\n``, as every other format does.
+    """
+    return textsafe.visible(value) if one_line else textsafe.html_text(value)

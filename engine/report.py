@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import math
 from typing import List
 
 from .textsafe import terminal
@@ -100,20 +99,17 @@ def _console() -> "Console":
                    legacy_windows=False, emoji=False, highlight=False, soft_wrap=False)
 
 
-def _fmt_score(score) -> str:
-    # truncate, never round up: 0.799 must not print as 0.80 beside a ✗
-    return "—" if score is None else f"{math.floor(score * 100 + 1e-9) / 100:.2f}"
+def _fmt_score(score, threshold=None) -> str:
+    from .present import score as shown   # the one score rule (issue 10): truncated, never read as met
+    return shown(score, threshold)
 
 
 def render_assess(result: dict, model, lang: str = "en") -> str:
     """The assess result as a report a quality manager reads."""
     console = _console()
     out: List[str] = []
-    company = result.get("company") or {}
-    title = safe_text(company.get("name") or company.get("id") or "-")
-    if company.get("id") and company.get("name"):
-        title = f"{safe_text(company['name'])} ({safe_text(company['id'])})"
-    out.append(f"{tr('company', lang)}: {title}")
+    from . import present
+    out.append(f"{tr('company', lang)}: {present.for_terminal(present.company_title(result.get('company')))}")
     if result.get("assessed_on"):
         out.append(f"{tr('assessed_on', lang)}: {safe_text(result['assessed_on'])}")
     out.append(f"{tr('model', lang)}: {result['model']['id']} {result['model']['version']}")
@@ -154,7 +150,7 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
         for k in model.criteria_ranks:
             score = row["scores"][str(k)]
             ok = row.get("met", {}).get(str(k))
-            marks.append(f"{_fmt_score(score)} {'✓' if ok else '✗'}")
+            marks.append(f"{_fmt_score(score, model.threshold)} {'✓' if ok else '✗'}")
         label = f"{text_of(dims[row['id']].name, lang)} ({row['id']})"
         short = "*" if barrel and row["id"] in barrel["shortest"] else ""
         stave = str(row["level"])
@@ -188,9 +184,10 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
                 row = next(r for r in result["dimensions"] if r["id"] == blocker["dimension"])
                 score = row["scores"][str(blocker["level"])]
                 lines.append(f"    {text_of(dims[cell[0]].name, lang)} L{cell[1]}: {tr('score', lang)} "
-                             f"{_fmt_score(score)} / {tr('threshold', lang)} {model.threshold:.2f}")
+                             f"{_fmt_score(score, model.threshold)} / {tr('threshold', lang)} "
+                             f"{present.number(model.threshold)}")
             criterion = model.criteria[blocker["criterion"]]
-            rating = tr("not_rated_mark", lang) if blocker.get("not_rated") else f"{blocker['rating']:.2f}"
+            rating = present.rating_label(blocker["rating"], lang, blocker.get("not_rated", False))
             key = f" [{tr('key', lang)}]" if criterion.key else ""
             lines.append(f"      - {criterion.id}{key} ({rating}): {text_of(criterion.text, lang)}")
         fix = nxt["minimal_fix"]

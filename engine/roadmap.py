@@ -52,6 +52,7 @@ from .errors import ModelError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units, score_cell, score_cells
 from .words import criterion_title, effort_words, level_name, month_text, rating_label, word
+from . import present
 from .report import cap_sentence, safe_text, text_of
 
 __all__ = ["plan_roadmap", "done_actions", "in_place_actions", "render_roadmap", "dependency_cycle",
@@ -590,8 +591,7 @@ def _action_lines(model, entry: dict, n: int, lang: str) -> List[str]:
 def render_roadmap(plan: dict, model, lang: str = "en") -> str:
     """The roadmap as text for people (deterministic, no colour): red flags first, then milestone by milestone."""
     lines: List[str] = []
-    company = plan.get("company") or {}
-    title = safe_text(company.get("name") or company.get("id") or "-")
+    title = present.for_terminal(present.company_title(plan.get("company")))
     lines.append(f"{word('roadmap_title', lang)}: {title}")
     lines.append(f"{word('from', lang)}: {level_name(model, plan['from'], lang)} → "
                  f"{word('to', lang)}: {level_name(model, plan['target'], lang)}")

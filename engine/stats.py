@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Dict, List, Optional
 
 from .errors import InputError, Problem
+from .present import for_rich, for_terminal, percent
 from .report import pick
 
 __all__ = ["summarize", "Tally", "read_results", "render_text", "render_html", "TOP"]
@@ -225,7 +226,7 @@ def render_text(stats: dict, model=None, lang: str = "en") -> str:
     if stats.get("provisional"):
         lines.append(f"{_tr('provisional', lang)}: {stats['provisional']} — {_tr('provisional_note', lang)}")
     for m in stats["models"]:
-        lines.append(f"{_tr('model', lang)}: {m['id']} {m['version']} ({m['companies']})")
+        lines.append(f"{_tr('model', lang)}: {for_terminal(m['id'])} {for_terminal(m['version'])} ({m['companies']})")
     console.print("\n".join(lines), markup=False)
     console.print()
 
@@ -236,7 +237,7 @@ def render_text(stats: dict, model=None, lang: str = "en") -> str:
     table.add_column("")
     for level in stats["levels"]:
         bar = "█" * round(level["share"] * 40)
-        table.add_row(_level_name(level, lang), str(level["count"]), f"{level['share'] * 100:.1f}%", bar)
+        table.add_row(for_rich(_level_name(level, lang)), str(level["count"]), percent(level["share"]), bar)
     console.print(table)
 
     for key, word in (("by_region", "region"), ("by_industry", "industry")):
@@ -250,7 +251,8 @@ def render_text(stats: dict, model=None, lang: str = "en") -> str:
         for level in stats["levels"]:
             table.add_column(f"L{level['rank']}", justify="right")
         for row in rows:
-            table.add_row(row[word] or _tr("unknown", lang), str(row["companies"]),
+            # the region and industry are the users' own text: [/bad] prints as written (issue 10)
+            table.add_row(for_rich(row[word]) if row[word] else _tr("unknown", lang), str(row["companies"]),
                           *[str(row["levels"][str(level["rank"])]) for level in stats["levels"]])
         console.print(table)
 
@@ -268,8 +270,8 @@ def render_text(stats: dict, model=None, lang: str = "en") -> str:
         table.add_column(_tr("share", lang), justify="right")
         table.add_column("", overflow="fold")
         for row in rows:
-            table.add_row(row[field], str(row["count"]), f"{row['share'] * 100:.1f}%",
-                          _text(names.get(row[field]), lang))
+            table.add_row(for_rich(row[field]), str(row["count"]), percent(row["share"]),
+                          for_rich(_text(names.get(row[field]), lang)))
         console.print(table)
     text = console.file.getvalue()
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import List, Optional, Sequence
 
 from .errors import QmgradeError
-from .report import pick, safe_text
+from . import present
+from .report import pick
 from .words import criterion_title, level_name
 
 __all__ = ["trend", "render_trend"]
@@ -147,19 +148,15 @@ def _tr(key: str, lang: str) -> str:
 
 
 def _rating_text(value, lang: str, not_rated: bool = False) -> str:
-    from .words import rating_label
-    return rating_label(value, lang, not_rated)
+    return present.rating_label(value, lang, not_rated)
 
 
 def render_trend(data: dict, model, lang: str = "en") -> str:
     """The trend as text for people: the rounds, then one line per change."""
-    company = data["company"]
-    name = safe_text(company.get("name") or "")
-    ident = safe_text(company.get("id") or "")
-    title = f"{name} ({ident})" if name else ident
+    title = present.for_terminal(present.company_title(data["company"], fallback=""))
     lines = [f"{_tr('history', lang)}: {title}", ""]
     for index, entry in enumerate(data["rounds"], 1):
-        date = entry["assessed_on"] or _tr("undated", lang)
+        date = present.for_terminal(entry["assessed_on"]) if entry["assessed_on"] else _tr("undated", lang)
         lines.append(f"  {_tr('round', lang)} {index}  {date}  {_tr('Level', lang)} "
                      f"{level_name(model, entry['level']['rank'], lang) if entry['level']['rank'] <= model.top_rank else entry['level']['rank']}"
                      f"  {_tr('Barrel', lang)} {entry['barrel']['rank']}  "

@@ -87,12 +87,12 @@ def test_the_text_reads_as_a_justification_in_english(runner, model_dir, assessm
     at = lines.index("  12. cell-met: Dimension alpha (alpha) L2: score 1.00 ≥ threshold 0.80, key criteria all met"
                      " → met")
     assert lines[at + 1:at + 3] == [
-        "       - alpha-2-1: full (1.00); evidence: QM manual v3 §4.4; audit report 2026",
-        "       - alpha-2-2: full (1.00)"]
+        "       - alpha-2-1: full (1); evidence: QM manual v3 §4.4; audit report 2026",
+        "       - alpha-2-2: full (1)"]
     assert "  13. key-gate: Dimension beta (beta) L3: score 0.75 < threshold 0.80, 1 key criterion below the key " \
            "minimum 0.80 → not met" in lines
-    assert "       - beta-3-1 [key]: partial (0.50)" in lines
-    assert "       - alpha-3-2: not rated (0.00)" in lines
+    assert "       - beta-3-1 [key]: partial (0.5)" in lines
+    assert "       - alpha-3-2: not rated (0)" in lines
     assert "       - gamma-2-2: n/a" in lines
     assert "  1. cap-recall: Product recall in the last 3 years (product_recall_3y) = true → level capped at " \
            "2 Inspection (检验级)" in lines
@@ -108,7 +108,7 @@ def test_the_text_reads_as_a_justification_in_chinese(runner, model_dir, assessm
     lines = result.output.splitlines()
     assert lines[0] == "qmgrade 审核追溯记录"
     assert "  12. cell-met: 维度alpha (alpha) L2 得分 1.00 ≥ 阈值 0.80，关键条款均达标 → 满足" in lines
-    assert "       - alpha-2-1: 全部满足 (1.00)；证据：QM manual v3 §4.4; audit report 2026" in lines
+    assert "       - alpha-2-1: 全部满足 (1)；证据：QM manual v3 §4.4; audit report 2026" in lines
     assert "  13. key-gate: 维度beta (beta) L3 得分 0.75 < 阈值 0.80，1 项关键条款低于关键最低分 0.80 → 未满足" in lines
     assert "  26. company-level: 木桶等级 2 → 企业等级 2 检验级（Inspection）" in lines
     assert "等级: 2 检验级（Inspection）" in lines
