@@ -54,7 +54,9 @@ def create_app(model, db_path: str, *, login: Optional[bool] = None, secure_cook
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=store.secret_key(), MAX_CONTENT_LENGTH=limits.request_bytes,
-        MAX_FORM_PARTS=limits.files + 10,     # multipart parts: the upload forms hold a file and a few fields
+        # multipart parts: an upload form holds its files and a few fields; a stave's form two per criterion
+        MAX_FORM_PARTS=limits.files + 10 + 2 * max((len([c for c in model.criteria.values() if c.dimension == d])
+                                                    for d in model.dimension_ids), default=0),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure_cookies,
         SESSION_COOKIE_NAME="qmgrade_session", JSON_AS_ASCII=False,
     )

@@ -6,7 +6,7 @@
     var status = document.getElementById("autosave-status");
     var timer = null;
     function send() {
-      var body = new FormData(form);
+      var body = new URLSearchParams(new FormData(form));   // the same fields a Save click sends
       body.set("go", "save");
       fetch(form.action || window.location.pathname, {
         method: "POST", body: body, credentials: "same-origin", headers: {"X-Autosave": "1"}
