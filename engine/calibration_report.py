@@ -9,6 +9,7 @@ from typing import List
 
 from rich.cells import cell_len
 
+from . import present
 from .report import pick, safe_text
 
 __all__ = ["render_calibration_text", "render_calibration_markdown"]
@@ -52,8 +53,7 @@ def _w(key: str, lang: str, **kw) -> str:
 
 
 def _level(model, rank: int, lang: str) -> str:
-    level = model.level(rank)
-    return f"{rank} {level.name['zh'] if lang == 'zh' else level.name['en']}"
+    return present.level_name(model, rank, lang)
 
 
 def _change(entry: dict, lang: str) -> str:
@@ -127,19 +127,19 @@ def render_calibration_text(data: dict, model, lang: str = "en") -> str:
 
 
 def _md(text) -> str:
-    return safe_text(str(text)).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+    return present.for_markdown(text)
 
 
 def render_calibration_markdown(data: dict, model, lang: str = "en") -> str:
     """The calibration as Markdown (tables for the companies and their sensitivity)."""
-    code = lambda s: f"`{s}`"  # noqa: E731
+    code = present.for_markdown_code
     lines = [f"# {_md(_header(data, lang))}", ""]
     lines.append(f"| {_w('company', lang)} | {_w('kind', lang)} | {_w('expected', lang)} | {_w('graded', lang)} | "
                  f"| {_w('shortest', lang)} |")
     lines.append("|---|---|---|---|---|---|")
     for company in data["companies"]:
-        capped = f" ({_w('capped', lang)}: {', '.join(code(c) for c in company['caps'])})" if company["caps"] else ""
-        lines.append(f"| {code(company['id'])} | {_md(company['kind'] or '')} | {company['expected']} | "
+        capped = f" ({_w('capped', lang)}: {', '.join(code(c, True) for c in company['caps'])})" if company["caps"] else ""
+        lines.append(f"| {code(company['id'], True)} | {_md(company['kind'] or '')} | {company['expected']} | "
                      f"{company['graded']} | {'✓' if company['agrees'] else '✗'} | "
                      f"{', '.join(company['shortest'])}{capped} |")
     lines.append("")
