@@ -142,6 +142,7 @@ def test_company_journey_in_chromium(browser, server, model, tmp_path):
     level = browser.find_element(By.ID, "company-level")
     assert level.get_attribute("data-rank") == "2" and "检验级" in level.text
     assert browser.find_elements(By.CSS_SELECTOR, "#roadmap .milestones li")       # the roadmap is there
+    assert _unlabelled_controls(browser) == []
     _shot(browser, shots, "2-result")
 
     # what-if in place: a level-2 key criterion falls to none, the level drops, nothing is saved
@@ -173,6 +174,7 @@ def test_bureau_journey_in_chromium(browser, server, model, tmp_path):
     lines.append('{"company": {"id": "b-bad"}, "ratings": {"nope": "full"}}')
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
     browser.get(server + "/bureau/batch?lang=en")
+    assert _unlabelled_controls(browser) == []
     browser.find_element(By.ID, "batch-file").send_keys(str(batch))
     browser.find_element(By.ID, "batch-go").click()
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#batch-status[data-status="done"]'), timeout=60)
