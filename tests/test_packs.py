@@ -204,3 +204,44 @@ def test_help_with_a_pack_names_its_model_and_levels(runner):
     assert result.exit_code == 0
     assert "grade teams on the levels 0 Not yet / 1 Initial" in " ".join(result.stdout.split())
     reads_as_the_pack(result.stdout.split("Options:")[0])
+
+
+def test_kb_import_reads_an_xlsx_table_with_uuids_and_level_one(runner, tmp_path):
+    import uuid
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ID", "Dimension", "Level", "Title", "Text", "Key"])
+    ids = [str(uuid.UUID(int=n + 1)) for n in range(12)]
+    for n, ident in enumerate(ids):
+        sheet.append([ident, ["Hygiene", "Traceability"][n % 2], n // 4 + 1, f"Practice {n}",
+                      f"The site does practice {n}.", "yes" if n % 4 < 2 else ""])
+    path = tmp_path / "food.xlsx"
+    book.save(path)
+    out = tmp_path / "food"
+    made = run(runner, "kb", "import", str(path), "--id", "food-safety", "--out", str(out))
+    assert made.exit_code == 0, made.output
+    validated = run(runner, "kb", "validate", "--model", str(out))
+    assert validated.exit_code == 0, validated.output
+    assert "(L1-L3)" in validated.stdout and "(missing-evidence)" in validated.stderr
+    assessment = tmp_path / "site.yaml"
+    assessment.write_text(yaml.safe_dump({"ratings": {i: "full" for i in ids[:4]}}), encoding="utf-8")
+    graded = json.loads(run(runner, "assess", str(assessment), "--model", str(out), "--format", "json").stdout)
+    assert graded["level"]["rank"] == 1 and graded["level"]["id"] == "initial"
+
+
+def test_a_bad_criteria_table_names_its_line(runner, tmp_path):
+    criteria = tmp_path / "c.csv"
+    criteria.write_text("id,dimension,level,text\na,d,2,x\nb,d,seven,y\n", encoding="utf-8")
+    result = run(runner, "kb", "import", str(criteria), "--id", "m", "--out", str(tmp_path / "m"))
+    assert result.exit_code == 1
+    assert f"Error: {criteria}:3:1: level 'seven' of 'b' is not 1..5" in result.stderr
+
+
+@needs_install
+def test_batch_statistics_speak_the_packs_words(runner, tmp_path):
+    result = run(runner, "--model", "software-delivery", "batch", str(PACK / "assessments"), "--summary",
+                 "--out", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "Teams: 2" in result.stdout and "0 Not yet " in result.stdout
+    reads_as_the_pack(result.stdout)
