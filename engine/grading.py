@@ -221,6 +221,11 @@ class Grade:
     def not_rated(self) -> List[str]:
         return [c for c in self.model.criteria if c not in self.assessment.ratings]
 
+    def to_json(self, trace: bool = True) -> str:
+        """The text ``qmgrade assess --format json`` prints (``--no-trace``: ``trace=False``)."""
+        from .export import dumps
+        return dumps(self.as_dict(trace=trace))
+
     def as_dict(self, trace: bool = True) -> dict:
         model = self.model
         result = {
