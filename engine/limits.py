@@ -43,7 +43,7 @@ DEFAULT = Limits()
 
 def capped(problems: List[Problem], limit: int = MAX_PROBLEMS) -> List[Problem]:
     """The first ``limit`` problems, then one line saying how many more there are."""
-    if len(problems) <= limit:
+    if len(problems) <= limit or problems[-1].code == "more":   # short, or capped already
         return problems
     last = problems[limit - 1]
     more = len(problems) - limit

@@ -153,17 +153,34 @@ def test_a_200_mb_class_json_line_is_an_error_entry_read_in_bounded_memory(hosti
     assert peak < PEAK_MB
 
 
-def test_200000_unknown_ids_list_100_problems_quickly(hostile):
+def test_unknown_ids_list_100_problems_with_suggestions_then_a_count(hostile):
     root, model_dir, model = hostile
-    path = root / "unknown.json"
-    path.write_text(json.dumps({"company": {"id": "u"}, "ratings": {f"zz-{i}": "full" for i in range(200_000)}}),
-                    encoding="utf-8")
-    code, out, err, peak = measured("assess", path, "--model", model_dir, timeout=120)
+    big_dir = build_model(root / "big-model", per_cell=25)       # 300 criteria
+    big = engine.load_model(big_dir)
+    ratings = {criterion: "full" for criterion in big.criteria}  # a real assessment with 250 typos
+    ratings.update({f"{criterion}x": "full" for criterion in list(big.criteria)[:250]})
+    path = root / "typos.json"
+    path.write_text(json.dumps({"company": {"id": "u"}, "ratings": ratings}), encoding="utf-8")
+    code, out, err, peak = measured("assess", path, "--model", big_dir, timeout=120)
     lines = err.splitlines()
     assert code == 1 and out == ""
     assert len(lines) == 101
-    assert lines[0] == f"Error: {path}:1:38: unknown criterion 'zz-0' (unknown-id)"
-    assert re.fullmatch(rf"Error: {re.escape(str(path))}:1:\d+: … and 199,900 more problems \(more\)", lines[-1])
+    first = list(big.criteria)[0]
+    assert re.fullmatch(rf"Error: {re.escape(str(path))}:1:\d+: unknown criterion '{first}x'; did you mean "
+                        rf"'{first}'\? \(unknown-id\)", lines[0])
+    assert all("did you mean" in line for line in lines[:100])
+    assert re.fullmatch(rf"Error: {re.escape(str(path))}:1:\d+: … and 150 more problems \(more\)", lines[-1])
+    assert peak < PEAK_MB
+
+
+def test_200000_unknown_ids_are_refused_before_parsing(hostile):
+    root, model_dir, model = hostile
+    path = root / "unknown200k.json"
+    path.write_text(json.dumps({"company": {"id": "u"}, "ratings": {f"zz-{i}": "full" for i in range(200_000)}}),
+                    encoding="utf-8")
+    code, out, err, peak = measured("assess", path, "--model", model_dir, timeout=120)
+    assert (code, out) == (1, "")
+    assert err == f"Error: {path}:1:1: document has more than 200,000 items (about 600,006); refused\n"
     assert peak < PEAK_MB
 
 
