@@ -76,6 +76,8 @@ def _header(model_id: str, name: str, languages, floor: int, top: int) -> dict:
 
 def _target(directory) -> Path:
     target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise InputError(Problem(str(directory), 1, 1, "is a file: a new model needs a folder", "output"))
     if target.exists() and any(target.iterdir()):
         raise InputError(Problem(str(directory), 1, 1, "is not empty: a new model needs an empty or new folder",
                                  "output"))
@@ -106,8 +108,21 @@ def init_model(directory, model_id: str, name: str, languages=("en",), floor: in
 
 # -- the flat interchange format ----------------------------------------------------------
 def read_table(path) -> List[dict]:
-    """Rows of a CSV or XLSX table as dicts keyed by the lower-cased header; each with its ``_line``."""
-    path = str(path)
+    """Rows of a CSV or XLSX table as dicts keyed by the lower-cased header; each with its ``_line``.
+
+    Raises
+    ------
+    InputError when the file is not a readable CSV (UTF-8) or XLSX table.
+    """
+    import zipfile
+    try:
+        return _read_table(str(path))
+    except (OSError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(Problem(str(path), 1, 1, f"not a readable CSV (UTF-8) or XLSX table "
+                                                  f"({type(exc).__name__}: {str(exc)[:80]})")) from None
+
+
+def _read_table(path: str) -> List[dict]:
     rows: List[dict] = []
     if path.lower().endswith((".xlsx", ".xlsm")):
         import openpyxl
