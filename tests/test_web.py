@@ -149,7 +149,11 @@ def test_downloads_are_the_cli_reports(local, model, tmp_path):
         response = local.get(f"/a/{ident}/download/{kind}")
         assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
         cli = CliRunner().invoke(main, [*args, str(path), "--format", "json"])
-        assert json.loads(response.data) == json.loads(cli.output), kind
+        assert response.data.decode() == cli.output, kind           # the very bytes the CLI prints
+    record = tmp_path / "trace.json"
+    record.write_bytes(local.get(f"/a/{ident}/download/trace.json").data)
+    verified = CliRunner().invoke(main, ["trace", "verify", str(record), str(path)])
+    assert verified.exit_code == 0 and verified.output.startswith("OK:"), verified.output
     html = local.get(f"/a/{ident}/download/report.html?lang=en")
     cli = CliRunner().invoke(main, ["assess", str(path), "--format", "html", "--lang", "en"])
     assert html.data.decode() == cli.output

@@ -296,7 +296,7 @@ def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read to
             elif kind == "roadmap.json":
                 body, mime = dumps(service.roadmap(model, assessment)), "application/json"
             elif kind == "trace.json":
-                body, mime = dumps(service.trace(model, assessment)), "application/json"
+                body, mime = service.trace_json_text(model, assessment), "application/json"
             elif kind == "trace.txt":
                 body, mime = service.trace_text(model, assessment, lang), "text/plain"
             elif kind == "questionnaire.yaml":

@@ -118,6 +118,13 @@ def trace(model, assessment) -> dict:
         return json.loads(audit.render_json(audit.make_record(model, assessment)))
 
 
+def trace_json_text(model, assessment) -> str:
+    """The bytes ``qmgrade trace FILE --format json`` prints (a record to keep and verify)."""
+    from engine import audit
+    with engine_turn():
+        return audit.render_json(audit.make_record(model, assessment))
+
+
 def trace_text(model, assessment, lang: str) -> str:
     from engine import audit
     with engine_turn():
