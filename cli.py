@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 import engine
+from engine import api
 from engine.errors import Problem, QmgradeError, suggestion
 from engine import safeio
 from engine.export import dumps, model_to_dict, write_atomic
@@ -154,9 +155,8 @@ def protected(extra=()):
 
 def load(model_dir):
     ctx = click.get_current_context(silent=True)
-    model = engine.load_model(model_dir, allow_outside=bool(ctx and ctx.meta.get("qmgrade.allow_outside")))
-    from engine.words import use_model_words
-    use_model_words(model)   # every report speaks the model's words (its subject, titles, fact labels)
+    # api.load_model: every report then speaks the model's words (its subject, titles, fact labels)
+    model = api.load_model(model_dir, allow_outside=bool(ctx and ctx.meta.get("qmgrade.allow_outside")))
     if ctx is not None and ctx.params.get("lang") and ctx.params["lang"] not in model.languages:
         source = ctx.get_parameter_source("lang")
         if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
@@ -172,7 +172,7 @@ def load(model_dir):
 
 def read_assessment_noted(file, model):
     """Read an assessment; its notes (e.g. read through the model's supersedes map) go to stderr."""
-    assessment = engine.read_assessment(file, model)
+    assessment = api.read_assessment(file, model)
     for note in getattr(assessment, "notes", ()):
         click.echo(note, err=True)
     return assessment
@@ -270,7 +270,7 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path, require_complete):
     scores, blockers and minimal fix, roadmap to the next level) that prints on A4."""
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
-    graded = engine.grade(model, assessment)
+    graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
     result = graded.as_dict(trace=trace)
     from engine.report import render_assess
@@ -561,7 +561,7 @@ def trace_record(file, model_dir, fmt, lang, out, key_file):
         private_key = load_private_key(key_file)
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
-    record = audit.make_record(model, assessment)
+    record = api.trace(model, assessment)
     if private_key is not None:
         record = audit.sign_record(record, private_key)
     if fmt == "json":
@@ -646,12 +646,12 @@ def explain(file, level, show_rules, require_complete, model_dir, fmt, lang, out
 
     A level N at or below the company's level is reported as reached; N outside the
     model's levels is an error (exit 1)."""
-    from engine.diagnosis import explain as explain_level, render_explain
+    from engine.diagnosis import render_explain
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
-    graded = engine.grade(model, assessment)
+    graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
-    result = explain_level(model, assessment, level=level, graded=graded)
+    result = api.explain(model, assessment, level=level, graded=graded)
     render = (lambda data, m, lg: render_explain(data, m, lg, rules=True)) if show_rules else render_explain
     emit_report("explain", fmt, result, render, lang, out, file, model, assessment, graded, rank=level)
 
@@ -673,12 +673,12 @@ def roadmap(file, target, require_complete, model_dir, fmt, lang, out):
     A target at or below the company's level gives an empty plan and says so (exit 0);
     a target outside the model's levels is an error (exit 1).  When a cap rule holds
     the company, the plan lists the caps, which no action lifts."""
-    from engine.roadmap import plan_roadmap, render_roadmap
+    from engine.roadmap import render_roadmap
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
-    graded = engine.grade(model, assessment)
+    graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
-    plan = plan_roadmap(model, assessment, target=target, graded=graded)
+    plan = api.roadmap(model, assessment, target=target, graded=graded)
     emit_report("roadmap", fmt, plan, render_roadmap, lang, out, file, model, assessment, graded, rank=target)
 
 
@@ -699,10 +699,10 @@ def whatif(file, settings, model_dir, fmt, lang, out, trace):
     Example:
       qmgrade whatif examples/stuck-at-assurance-one-stave.yaml \\
         --set supplier-4-ppap=full --set supplier-4-supply-risk=full"""
-    from engine.whatif import render_whatif, whatif as what_if
+    from engine.whatif import render_whatif
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
-    result = what_if(model, assessment, settings, trace=trace)
+    result = api.whatif(model, assessment, settings, trace=trace)
     if fmt == "json":
         emit(dumps(result), out, [file])
     else:

@@ -44,6 +44,7 @@ class Assessment:
     path: str = "-"
     profile_na: tuple = ()          # criteria the company's profile made na (not rated in the file)
     migration: Any = None           # engine.migrate.Migration when read through model.supersedes
+    version_note: Optional[str] = None   # the file names another version of the model (issue 12)
 
     @property
     def profile(self) -> Optional[str]:
@@ -54,7 +55,8 @@ class Assessment:
     @property
     def notes(self) -> List[str]:
         """Lines a front end prints on stderr (never in the report itself)."""
-        return [self.migration.note(self.path)] if self.migration is not None else []
+        notes = [self.version_note] if self.version_note else []
+        return notes + ([self.migration.note(self.path)] if self.migration is not None else [])
 
     def canonical(self) -> dict:
         """Key-order-free form, the basis of the input hash."""
@@ -266,8 +268,13 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
         ratings[ident] = NA
     company = _company(data.get("company") or {})
     assessed_on = data.get("assessed_on")
+    named = data.get("model") if isinstance(data.get("model"), dict) else {}
+    note = None
+    if named.get("version") is not None and str(named["version"]) != model.version:
+        note = (f"note: {path} was written for {model.id} {named['version']}; graded with {model.id} "
+                f"{model.version}")
     return Assessment(company, None if assessed_on is None else str(assessed_on), ratings, evidence, facts, path,
-                      profile_na, migration)
+                      profile_na, migration, note)
 
 
 def _check_model_named(data, path, model) -> None:

@@ -245,3 +245,14 @@ def test_batch_statistics_speak_the_packs_words(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Teams: 2" in result.stdout and "0 Not yet " in result.stdout
     reads_as_the_pack(result.stdout)
+
+
+def test_an_assessment_of_another_version_of_the_model_is_graded_with_a_note(runner, tmp_path):
+    data = yaml.safe_load(TEAM.read_text(encoding="utf-8"))
+    data["model"]["version"] = "0.9.0"
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = run(runner, "assess", str(path), "--model", str(MODEL), "--format", "json")
+    assert result.exit_code == 0
+    assert f"note: {path} was written for software-delivery 0.9.0; graded with software-delivery 1.0.0" in result.stderr
+    assert json.loads(result.stdout)["level"]["rank"] == 2
