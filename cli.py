@@ -439,7 +439,7 @@ def init(directory, model_id, name, languages, level_one_criteria, from_default)
         reason = (getattr(exc, "strerror", None) or "a file could not be copied").lower()
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             reason = "a part of the path is a file, not a folder"
-        raise engine.InputError(Problem(directory, 1, 1, f"cannot write: {reason}", "output")) from None
+        raise engine.InputError(Problem(directory, 1, 1, f"cannot write: {reason}")) from None
     if model_id:   # --from-default: the shipped content under the new model's id and name
         header = Path(directory) / "knowledge" / "model.yaml"
         text = header.read_text(encoding="utf-8").replace("id: qmgrade-default", f"id: {model_id}", 1)
@@ -769,12 +769,21 @@ def template(model_dir, fmt, lang, out):
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the summary.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="Also append every graded assessment to this history database (SQLite).")
+@click.option("--max-line-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.line_bytes, show_default=True,
+              help="Longest JSON Lines or CSV line; a longer line is an error entry.")
+@click.option("--max-field-size", type=click.IntRange(min=1), default=DEFAULT_LIMITS.field_chars,
+              show_default=True, help="Longest CSV field (characters); a longer one is an error entry.")
+@click.option("--max-xlsx-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.xlsx_bytes,
+              show_default=True, help="Largest uncompressed size of an XLSX workbook.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=DEFAULT_LIMITS.rows, show_default=True,
+              help="Most rows of an XLSX worksheet.")
 @click.option("--require-complete", is_flag=True, expose_value=False,
               callback=lambda ctx, param, value: ctx.meta.__setitem__("require_complete", value),
               help="A company with fewer applicable criteria rated than the model's min_coverage (a "
                    "provisional grade) becomes an error entry.")
 @click.pass_context
-def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path):
+def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path, max_line_bytes,
+          max_field_size, max_xlsx_bytes, max_rows):
     """Grade many companies: INPUT is a folder of YAML/JSON assessments, JSON Lines
     (.jsonl), or the wide CSV/XLSX layout of survey tools (company_id, company_name,
     industry, region, assessed_on, then one column per criterion id).
@@ -784,7 +793,8 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
     from engine.batch import AtomicOutput, open_source, run_batch
     from engine.stats import Tally, render_text
     model = load(model_dir)
-    source = open_source(input_path, model)
+    limits = Limits(line_bytes=max_line_bytes, field_chars=max_field_size, xlsx_bytes=max_xlsx_bytes, rows=max_rows)
+    source = open_source(input_path, model, limits)
     tally = Tally() if summary else None
     failures = []
     unstored = [0]        # graded, but without a company id to store under
