@@ -38,7 +38,8 @@ from . import present, schema
 from .assessment import Assessment
 from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
-from .report import level_label, text_of, tr
+from .present import level_label, text_of
+from .report import tr
 from .yamlio import load_text, read_text
 from .report import safe_text
 

@@ -18,8 +18,8 @@ from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units
 from . import present
-from .report import cap_sentence
-from .words import coverage_text, criterion_title, level_name, na_above, rating_label, word
+from .present import cap_sentence
+from .present import coverage_text, criterion_title, level_name, na_above, rating_label, word
 
 __all__ = ["explain", "check_rank", "criterion_entry", "addressed_by", "render_explain", "fact_summary",
            "red_flag_lines", "cap_relation"]

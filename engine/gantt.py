@@ -9,10 +9,10 @@ can first be claimed.
 """
 from __future__ import annotations
 
-import unicodedata
 from typing import Dict, List, Optional
 
-from .words import level_name, word
+from .present import level_name, word
+from .present import fit
 
 __all__ = ["gantt_charts", "WIDTH"]
 
@@ -22,19 +22,6 @@ ROW_H = 22
 HEAD_H = 34
 FOOT_H = 22
 MIN_BAR = 3
-
-
-def _width(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def _fit(text: str, units: int) -> str:
-    total = 0
-    for index, char in enumerate(text):
-        total += _width(char)
-        if total > units:
-            return text[:max(index - 1, 0)].rstrip() + "…"
-    return text
 
 
 def _month_label(assessed_on: Optional[str], months: int) -> str:
@@ -77,7 +64,7 @@ def gantt_charts(model, plan: dict, lang: str) -> List[dict]:
             lead_w = max(0.0, x(entry["months"]) - lead_x)
             mode = word(f"mode_{entry['mode']}", lang)
             rows.append({
-                "y": y, "label": _fit(f"{entry['name'][lang]}", 34 if lang == "zh" else 38),
+                "y": y, "label": fit(f"{entry['name'][lang]}", 34 if lang == "zh" else 38),
                 "mode": mode, "mode_key": entry["mode"],
                 "work_x": work_x, "work_w": round(work_w, 1), "lead_x": round(lead_x, 1), "lead_w": round(lead_w, 1),
                 "title": f"{mode}: {entry['name'][lang]} ({aid}) — {word('earliest', lang)} "

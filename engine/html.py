@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import unicodedata
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -20,15 +19,16 @@ import jinja2
 import markupsafe
 
 from . import present
+from .present import char_width as _width, fit
 from .diagnosis import explain
 from .graph import LEVEL_COLOURS, LEVEL_BORDERS
 from .grading import Grade, grade
-from .report import cap_sentence
+from .present import cap_sentence
 from .roadmap import plan_roadmap
 from .textsafe import html_text
 from .diagnosis import _holds_sentences, cap_relation
 from .gantt import gantt_charts
-from .words import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
+from .present import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
                     word)
 
 __all__ = ["render_html", "radar_geometry", "graph_layout", "fit"]
@@ -49,20 +49,6 @@ def _shown(value):
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
         return html_text(value)
     return value
-
-
-def _width(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def fit(text: str, units: int) -> str:
-    """``text`` cut to about ``units`` half-width characters (CJK count 2), with an ellipsis."""
-    total = 0
-    for index, char in enumerate(text):
-        total += _width(char)
-        if total > units:
-            return text[:max(index - 1, 0)].rstrip() + "…"
-    return text
 
 
 def _wrap(text: str, units: int, lines: int = 2) -> List[str]:

@@ -11,8 +11,8 @@ from typing import List
 from . import present
 from .diagnosis import fact_summary
 from .textsafe import md_code, md_text
-from .report import cap_sentence
-from .words import coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label, word
+from .present import cap_sentence
+from .present import coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label, word
 
 __all__ = ["escape", "render_assess_markdown", "render_explain_markdown", "render_roadmap_markdown"]
 

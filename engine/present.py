@@ -30,28 +30,22 @@
 """
 from __future__ import annotations
 
+import unicodedata
 from typing import Optional
 
 from . import textsafe
+# The one catalogue: the words' tables (engine/words.py, engine/report.py) and their formatters, used by
+# every renderer from here.  level_name: ``3 Assurance``; level_label: ``3 Assurance (保证级)`` from a
+# result's level object; rating_label: ``partial (0.5)``, ``n/a``, ``not rated``.
+from .report import cap_sentence, level_label, text_of
+from .words import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
+                    word)
 
 __all__ = ["word", "text_of", "score", "number", "percent", "level_name", "level_label", "rating_label",
-           "company_title", "for_terminal", "for_rich", "for_markdown", "for_markdown_code", "for_html"]
+           "criterion_title", "coverage_text", "effort_words", "month_text", "na_above", "cap_sentence",
+           "company_title", "char_width", "fit", "for_terminal", "for_rich", "for_markdown", "for_markdown_code", "for_html"]
 
 _SCALE = 1_000_000          # scores are whole millionths (engine.scoring.SCALE)
-
-
-# -- words ------------------------------------------------------------------------------------------
-def word(key: str, lang: str) -> str:
-    """The label ``key`` in ``lang`` (``zh`` or ``en``) from the one catalogue, in the model's words."""
-    from .words import word as catalogue_word
-    return catalogue_word(key, lang)
-
-
-def text_of(bilingual, lang: str) -> str:
-    """The ``lang`` text of a ``{zh, en}`` mapping (the other language when it has none)."""
-    if not bilingual:
-        return ""
-    return bilingual.get(lang) or bilingual.get("en") or bilingual.get("zh") or ""
 
 
 # -- numbers ----------------------------------------------------------------------------------------
@@ -101,26 +95,7 @@ def percent(share, places: int = 1) -> str:
     return f"{share * 100:.{places}f}%"
 
 
-# -- levels, ratings, companies ---------------------------------------------------------------------
-def level_name(model, rank: int, lang: str) -> str:
-    """A level in one language: ``3 Assurance`` / ``3 保证级``."""
-    from .words import level_name as short_name
-    return short_name(model, rank, lang)
-
-
-def level_label(level: dict, lang: str) -> str:
-    """A level with its name in both languages, as a result dict carries it: ``3 Assurance (保证级)``
-    (``3 保证级（Assurance）`` in zh; one name for a one-language model)."""
-    from .report import level_label as both_names
-    return both_names(level, lang)
-
-
-def rating_label(rating, lang: str, not_rated: bool = False) -> str:
-    """A rating as people say it: ``partial (0.5)``, ``部分满足 (0.5)``, ``n/a`` or ``not rated``."""
-    from .words import rating_label as label
-    return label(rating, lang, not_rated)
-
-
+# -- companies -------------------------------------------------------------------------------------
 def company_title(company: Optional[dict], fallback: str = "-") -> str:
     """A company as its report names it: ``name (id)``, else whichever it has (raw: escape it for the format)."""
     company = company or {}
@@ -128,6 +103,26 @@ def company_title(company: Optional[dict], fallback: str = "-") -> str:
     if name and ident:
         return f"{name} ({ident})"
     return str(name or ident or fallback)
+
+
+# -- widths ------------------------------------------------------------------------------------------
+def char_width(char: str) -> int:
+    """Columns a character takes: 2 for East Asian wide and full-width characters, else 1."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def fit(text: str, units: int) -> str:
+    """``text`` cut to about ``units`` half-width characters (CJK count 2), with an ellipsis.
+
+    >>> fit("质量管理能力评估", 8), fit("quality", 8)
+    ('质量管…', 'quality')
+    """
+    total = 0
+    for index, char in enumerate(text):
+        total += char_width(char)
+        if total > units:
+            return text[:max(index - 1, 0)].rstrip() + "…"
+    return text
 
 
 # -- user text, escaped for the output it goes into -------------------------------------------------

@@ -51,7 +51,7 @@ from .diagnosis import check_rank, criterion_entry
 from .errors import ModelError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units, score_cell, score_cells
-from .words import criterion_title, effort_words, level_name, month_text, rating_label, word
+from .present import criterion_title, effort_words, level_name, month_text, rating_label, word
 from . import present
 from .report import cap_sentence, safe_text, text_of
 

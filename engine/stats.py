@@ -207,7 +207,7 @@ def _text(bilingual, lang):
 
 
 def _level_name(level: dict, lang: str) -> str:
-    from .report import level_label   # one form everywhere (a one-language model's name shown once)
+    from .present import level_label   # one form everywhere (a one-language model's name shown once)
     return level_label(level, lang)
 
 

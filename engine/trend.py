@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence
 from .errors import QmgradeError
 from . import present
 from .report import pick
-from .words import criterion_title, level_name
+from .present import criterion_title, level_name
 
 __all__ = ["trend", "render_trend"]
 

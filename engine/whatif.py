@@ -12,8 +12,8 @@ from .assessment import CANONICAL, parse_rating
 from .assessment import _na_allowed as na_allowed
 from .errors import InputError, Problem, suggestion
 from .grading import grade
-from .report import cap_sentence
-from .words import coverage_text, criterion_title, level_name, rating_label, word
+from .present import cap_sentence
+from .present import coverage_text, criterion_title, level_name, rating_label, word
 
 __all__ = ["parse_settings", "whatif", "render_whatif"]
 
