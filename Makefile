@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # `make bench` (3-5 minutes on an idle 2-core machine); `make bench BENCH_ARGS=--quick` for a smaller run;
-# `make bench BENCH_ARGS="--code /tmp/old-tree --model knowledge-copy"` to measure another source tree.
+# `make bench BENCH_ARGS="--code /tmp/old-tree --model /tmp/model-copy"` to measure another source tree.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py $(BENCH_ARGS)
 
