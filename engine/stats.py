@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Dict, List, Optional
 
 from .errors import InputError, Problem
-from .present import for_rich, for_terminal, percent
+from .present import for_html, for_rich, for_terminal, percent
 from .report import pick
 
 __all__ = ["summarize", "Tally", "read_results", "render_text", "render_html", "TOP"]
@@ -294,9 +294,15 @@ def render_html(stats: dict, model=None, lang: str = "en") -> str:
     """A self-contained HTML page: tables and inline SVG bar charts (Jinja2, autoescaped)."""
     import jinja2
 
+    import markupsafe
+
+    def shown(value):   # a region or industry is the users' text: control and bidi characters visible (issue 10)
+        return for_html(value, one_line=True) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) \
+            else value
+
     env = jinja2.Environment(loader=jinja2.PackageLoader("engine", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, finalize=shown)
     dims, crits = _names(model)
 
     def dim_label(row):

@@ -110,3 +110,15 @@ def test_stats_and_batch_summary_print_a_markup_region_as_written(runner, model_
     assert stats.exit_code == 0, stats.output
     assert len(re.findall(r"^ \[/bad\] +1 ", stats.output, re.M)) == 2
     _no_raw_controls(stats.output)
+
+
+def test_stats_show_control_characters_in_a_region_visibly_in_text_and_html(runner, model_dir, scored, tmp_path):
+    results = tmp_path / "r.jsonl"
+    assert run(runner, "batch", scored, "--model", model_dir, "--out", results).exit_code == 0
+    line = json.loads(results.read_text(encoding="utf-8"))
+    line["company"]["region"] = "\x1b[31mRed\u202eX"
+    results.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    for fmt in ("text", "html"):
+        out = run(runner, "stats", results, "--model", model_dir, "--format", fmt).output
+        _no_raw_controls(out)
+        assert "\\x1b[31mRed\\u202eX" in out
