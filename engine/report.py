@@ -70,8 +70,8 @@ def text_of(bilingual, lang: str) -> str:
 
 def cap_sentence(cap: dict, model, lang: str) -> str:
     """When a cap lifts, in plain words (issue 9): ``capped at 3 Assurance until 2028-06-01: <reason>``."""
-    level = model.level(cap["level"])
-    name = f"{level.rank} {level.name['zh'] if lang == 'zh' else level.name['en']}"
+    from .words import level_name   # the one level formatter (issue 10)
+    name = level_name(model, cap["level"], lang)
     reason = safe_text(text_of(cap["reason"], lang)) if cap.get("reason") else cap["rule"]
     since = cap.get("since")
     if lang == "zh":
