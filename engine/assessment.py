@@ -2,7 +2,8 @@
 
 Accepted rating labels (CONTRACT §2): ``full`` / ``largely`` / ``partial`` /
 ``none`` / ``na`` and their Chinese forms 全部满足 / 大部分满足 / 部分满足 /
-不满足 / 不适用, or a number in [0, 1].  Every problem of a file is reported at
+不满足 / 不适用 (and the usual checklist words 满足, 基本满足, 符合, 基本符合,
+部分符合, 不符合), a number in [0, 1] or a percentage (``80%``).  Every problem of a file is reported at
 once, each with its line, column and the id it concerns.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -18,7 +20,7 @@ from .limits import MAX_PROBLEMS, capped
 from .errors import InputError, Problem, did_you_mean, suggestion
 from .yamlio import load_file, position, value_position
 
-__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "read_assessment", "assessment_from_data", "NA",
+__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "fact_value", "input_kind", "read_assessment", "assessment_from_data", "NA",
            "profile_object", "apply_model_rules"]
 
 SCALE = 1_000_000
@@ -28,7 +30,17 @@ RATING_LABELS: Dict[str, Optional[float]] = {
     "full": 1.0, "largely": 0.8, "partial": 0.5, "none": 0.0, "na": NA,
     "全部满足": 1.0, "大部分满足": 0.8, "部分满足": 0.5, "不满足": 0.0, "不适用": NA,
 }
-_ALIASES = {"n/a": "na", "not applicable": "na", "not_applicable": "na"}
+_ALIASES = {"n/a": "na", "not applicable": "na", "not_applicable": "na",
+            # the usual words of Chinese audit checklists (issue 10): 满足 / 基本满足 / 符合 ...
+            "满足": "全部满足", "完全满足": "全部满足", "基本满足": "大部分满足",
+            "符合": "全部满足", "完全符合": "全部满足", "基本符合": "大部分满足", "大部分符合": "大部分满足",
+            "部分符合": "部分满足", "不符合": "不满足"}
+_NEGATION = re.compile(r"[不无没未非否]|\b(?:not|no|non|never)(?:\b|_)|n't")
+ACCEPTED = ("full, largely, partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] "
+            "or a percentage such as 80%")
+# yes/no words of a boolean fact, in every input (YAML, JSON, XLSX, CSV)
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "有", "t"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "无", "f"})
 CANONICAL = {1.0: "full", 0.8: "largely", 0.5: "partial", 0.0: "none"}
 
 
@@ -105,23 +117,83 @@ def parse_rating(value: Any) -> Optional[float]:
         return rounded
     if isinstance(value, str):
         label = value.strip()
-        lowered = _ALIASES.get(label.lower(), label.lower())
+        lowered = label.lower()
+        lowered = _ALIASES.get(lowered, lowered)
         if lowered in RATING_LABELS:
             return RATING_LABELS[lowered]
-        if label in RATING_LABELS:
-            return RATING_LABELS[label]
+        if label.endswith(("%", "％")):   # "80%" is 0.8
+            return _percentage(value, label[:-1].strip())
         try:
             number = float(label)
         except ValueError:
-            hint = did_you_mean(lowered, [k for k in RATING_LABELS if k.isascii()]) or did_you_mean(
-                label, RATING_LABELS)
+            hint = _rating_hint(lowered)
             suffix = f"; did you mean {hint!r}?" if hint else ""
-            raise ValueError(f"unknown rating {value!r}{suffix} (use full, largely, partial, none, na, "
-                             f"全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1])") from None
+            raise ValueError(f"unknown rating {value!r}{suffix} (use {ACCEPTED})") from None
         return parse_rating(number)
     if value is None:
         raise ValueError("empty rating (use na for not applicable, or leave the criterion out)")
     raise ValueError(f"a {type(value).__name__} is not a rating")
+
+
+def _percentage(value: str, digits: str) -> Optional[float]:
+    try:
+        number = float(digits)
+    except ValueError:
+        raise ValueError(f"unknown rating {value!r} (a percentage is a number followed by %, e.g. 80%)") from None
+    if not math.isfinite(number) or not 0 <= number <= 100:
+        raise ValueError(f"rating {value!r} is out of range: percentages must lie in [0%, 100%]")
+    try:
+        return parse_rating(round(number / 100, 12))
+    except ValueError:
+        raise ValueError(f"rating {value!r} is finer than the rating precision of 0.0001% (four decimals of "
+                         f"a percentage)") from None
+
+
+def _negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def _rating_hint(label: str) -> Optional[str]:
+    """The accepted label closest to ``label`` — never one of the opposite meaning.
+
+    ``满足`` is close to ``不满足`` and ``applicable`` to ``not applicable``: a
+    suggestion whose negation differs from the label's is no suggestion at all.
+    """
+    known = list(RATING_LABELS) + list(_ALIASES)
+    for pool in ([k for k in known if k.isascii()], known):
+        hint = did_you_mean(label, pool)
+        if hint is not None and _negated(hint) == _negated(label):
+            return hint
+    return None
+
+
+def fact_value(kind: str, value: Any) -> Any:
+    """A cell (XLSX, CSV) or a word as a fact of type ``kind``; raises ValueError."""
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise ValueError(f"{value!r} is not a boolean (use true/false, yes/no, 是/否, 1/0)")
+    if kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+        return int(number) if number.is_integer() and "." not in str(value) else number
+    if kind == "record":   # issue 9: dated events do not fit one cell
+        raise ValueError("a list of dated events does not fit in one cell: give it in a YAML or JSON assessment")
+    if kind == "date":
+        day = _iso_date(value.date() if hasattr(value, "date") else value)
+        if day is None:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+        return day
+    return str(value)
 
 
 def _scalar_text(value: Any) -> Any:
@@ -179,9 +251,9 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
                                         "bad-rating"))
             continue
         if key not in criteria:
-            if not problems and _foreign(raw_ratings, criteria):   # another model's assessment: one hint
-                raise InputError(Problem(path, *position(raw_ratings, criterion_id), _foreign_hint(
-                    raw_ratings, model), "wrong-model"))
+            hint = _foreign_hint(raw_ratings, model) if not problems and _foreign(raw_ratings, criteria) else None
+            if hint:   # another model's assessment: one hint, not an error per criterion
+                raise InputError(Problem(path, *position(raw_ratings, criterion_id), hint, "wrong-model"))
             suffix = suggestion(key, criteria) if len(problems) < MAX_PROBLEMS else ""   # difflib is slow
             problems.append(Problem(path, *position(raw_ratings, criterion_id),
                                     f"unknown criterion {key!r}{suffix}", "unknown-id"))
@@ -233,6 +305,8 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
             else:
                 facts[key] = day
             continue
+        if kind == "boolean" and isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+            value = value.strip().lower() in TRUE_WORDS   # 是/否, yes/no, true/false as written in JSON
         ok = ((kind == "boolean" and isinstance(value, bool))
               or (kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool)
                   and math.isfinite(value))
@@ -299,8 +373,8 @@ def _foreign(raw_ratings, criteria) -> bool:
     return len(keys) >= 3 and unknown * 2 > len(keys)
 
 
-def _foreign_hint(raw_ratings, model) -> str:
-    """Which model the ratings belong to, when an installed pack knows them."""
+def _foreign_hint(raw_ratings, model) -> Optional[str]:
+    """Which model the ratings belong to (the shipped one or an installed pack), or None when it cannot tell."""
     keys = {str(k) for k in raw_ratings}
     unknown = sum(1 for k in keys if k not in model.criteria)
     hint = f"{unknown} of {len(keys)} rated criteria are unknown to model {model.id}: this assessment is of another model"
@@ -314,6 +388,8 @@ def _foreign_hint(raw_ratings, model) -> str:
                 return f"{hint}, {other.id} (run it {how})"
     except Exception:   # a broken pack must not hide the hint itself
         pass
+    if len(keys) < 10 or unknown * 10 < len(keys) * 9:
+        return None   # a few typos, or no model that knows them: each unknown id is reported with its place
     return f"{hint}; run it with --model DIR or --model NAME (qmgrade kb list)"
 
 
@@ -493,9 +569,109 @@ def _corrupt_workbook_errors() -> tuple:
 _CORRUPT_WORKBOOK = _corrupt_workbook_errors()
 
 
+_USE = "qmgrade reads YAML or JSON assessments and the XLSX questionnaire that qmgrade template writes"
+_MAGIC = (   # (leading bytes, what the file is): named, never parsed as YAML (issue 10)
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Office file (.xls or .doc): open it in Excel or WPS and "
+                                          "save it as .xlsx"),
+    (b"\x89PNG\r\n\x1a\n", "an image (PNG)"),
+    (b"\xff\xd8\xff", "an image (JPEG)"),
+    (b"GIF87a", "an image (GIF)"),
+    (b"GIF89a", "an image (GIF)"),
+    (b"II*\x00", "an image (TIFF)"),
+    (b"MM\x00*", "an image (TIFF)"),
+    (b"BM", None),   # a bitmap only with its header size below
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"BZh", None),
+    (b"{\\rtf", "a Word document (RTF)"),
+    (b"\x7fELF", "a program"),
+)
+_ZIP_PARTS = (("word/", "a Word document (.docx)"), ("ppt/", "a PowerPoint presentation (.pptx)"))
+_ODF = {"application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (.ods): save it as .xlsx",
+        "application/vnd.oasis.opendocument.text": "an OpenDocument text (.odt)"}
+
+
+def _describe_zip(path: str) -> Optional[str]:
+    """None for an XLSX workbook; else what the zip archive is."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
+                return None
+            for prefix, what in _ZIP_PARTS:
+                if any(n.startswith(prefix) for n in names):
+                    return what
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 200:
+                kind = archive.read("mimetype").decode("ascii", "replace").strip()
+                if kind in _ODF:
+                    return _ODF[kind]
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
+        return "a damaged zip archive"
+    return "a zip archive that is not an XLSX workbook"
+
+
+def input_kind(path: str) -> str:
+    """What an assessment file holds, from its first bytes (and name): ``"xlsx"`` or ``"text"`` (YAML/JSON).
+
+    Raises
+    ------
+    InputError naming what the file is when qmgrade cannot read it as an
+    assessment: a Word document, a PDF, an image, a zip that is not a
+    workbook, a CSV or JSON Lines file (those are ``qmgrade batch`` inputs).
+    A missing file or a folder is left to the reader, which says so.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return "xlsx" if path.lower().endswith((".xlsx", ".xlsm")) else "text"
+    what = None
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        what = _describe_zip(path)
+        if what is None:
+            return "xlsx"
+    else:
+        for magic, name in _MAGIC:
+            if head.startswith(magic):
+                what = name or (_bitmap(head) if magic == b"BM" else "a bzip2 archive")
+                break
+    if what is None and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower().startswith((b"<!doctype html", b"<html")):
+        what = "a web page (HTML)"
+    if what is not None:
+        what, _, advice = what.partition(": ")
+        advice = f": {advice}" if advice else f"; {_USE}"
+        raise InputError(Problem(path, 1, 1, f"this is {what}, not an assessment{advice}", "file-type"))
+    lowered = path.lower()
+    if lowered.endswith((".xlsx", ".xlsm")):
+        raise InputError(Problem(path, 1, 1, "not an XLSX workbook (not a zip archive): save it from Excel or WPS "
+                                             "as .xlsx", "file-type"))
+    first = head.split(b"\n", 1)[0].lower()
+    if lowered.endswith((".csv", ".tsv")) or (b"company_id" in first and any(d in first for d in (b",", b";", b"\t"))):
+        raise InputError(Problem(path, 1, 1, "this is a CSV file: use `qmgrade batch` (one row per company, one "
+                                             "column per criterion id) to grade it", "file-type"))
+    if lowered.endswith((".jsonl", ".ndjson")):
+        raise InputError(Problem(path, 1, 1, "this is a JSON Lines file (one assessment a line): use `qmgrade "
+                                             "batch` to grade it", "file-type"))
+    return "text"
+
+
+def _bitmap(head: bytes) -> Optional[str]:
+    return "an image (BMP)" if len(head) >= 18 and head[14:18] in (b"\x0c\x00\x00\x00", b"(\x00\x00\x00",
+                                                                       b"|\x00\x00\x00", b"l\x00\x00\x00") else None
+
+
 def read_assessment(path: str, model) -> Assessment:
-    """Read an assessment file (YAML, JSON; XLSX when openpyxl's reader is available)."""
-    if path.lower().endswith((".xlsx", ".xlsm")):
+    """Read an assessment file (YAML, JSON, or the XLSX questionnaire — told apart by its first bytes).
+
+    Raises
+    ------
+    InputError with every problem; a file of another kind (a Word document,
+    a PDF, a CSV, ...) is named as such (:func:`input_kind`).
+    """
+    if input_kind(path) == "xlsx":
         from .spreadsheet import read_questionnaire  # optional: issue 5
         try:
             return read_questionnaire(path, model)

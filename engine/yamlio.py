@@ -258,15 +258,12 @@ def _reject_constant(name):
 def _load_json(text: str, path: str, error) -> Any:
     problems: List[Problem] = []
 
+    repeated = []
+
     def pairs(items):
-        out = LocDict()
-        for key, value in items:
-            if key in out:
-                needle = json.dumps(key, ensure_ascii=False)
-                first = text.find(needle)   # the repeat is (most often) the next occurrence
-                line, col = position_of_text(text, needle, first + 1 if first >= 0 else 0)
-                problems.append(Problem(path, line, col, f"duplicate key {key!r}", "duplicate-key"))
-            out[key] = value
+        out = LocDict(items)
+        if len(out) != len(items):
+            repeated.append(True)   # where: found by walking the tokens once parsing is done
         return out
 
     def number(literal):
@@ -286,6 +283,8 @@ def _load_json(text: str, path: str, error) -> Any:
         raise error(Problem(path, 1, 1, f"malformed JSON: {message}")) from None
     except RecursionError:
         raise error(Problem(path, 1, 1, "document nested too deeply")) from None
+    if repeated:
+        problems.extend(_duplicate_keys(text, path))
     if _SURROGATE_ESCAPE.search(text):
         problems.extend(_lone_surrogates(data, text, path))
     if problems:
@@ -330,48 +329,92 @@ def position_of_text(text: str, needle: str, start: int = 0) -> Tuple[int, int]:
     return (line, col)
 
 
-def _locate_json(data: Any, text: str) -> None:
-    """Give JSON mappings key positions by finding each key's text, in document order.
+# JSON tokens: strings, the six structural characters, and the bare literals (numbers, true, false, null)
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
-    One forward pass: each key is searched from where the previous one was
-    found (and lines are counted incrementally), so 200,000 keys cost one
-    scan of the text, not 200,000.
-    """
-    cursor, line, line_start = 0, 1, 0
 
-    def locate(needle: str) -> Tuple[int, int]:
-        nonlocal cursor, line, line_start
-        index = text.find(needle, cursor)
-        if index < 0:
-            return (1, 1)
+def _json_tokens(text: str):
+    """(offset, token, line, col) of every JSON token, lines counted incrementally (one pass)."""
+    line, line_start, cursor = 1, 0, 0
+    for match in _JSON_TOKEN.finditer(text):
+        index = match.start()
         newlines = text.count("\n", cursor, index)
         if newlines:
             line += newlines
             line_start = text.rfind("\n", cursor, index) + 1
-        cursor = index + len(needle)
-        return (line, index - line_start + 1)
+        cursor = index
+        yield match.group(), line, index - line_start + 1
 
-    stack = [iter([data])]   # iterators, so keys are met in the order they are written
-    while stack:
-        item = next(stack[-1], _DONE)
-        if item is _DONE:
+
+def _key_text(token: str) -> str:
+    return token[1:-1] if "\\" not in token else json.loads(token)
+
+
+def _duplicate_keys(text: str, path: str) -> List[Problem]:
+    """Each repeated key of a JSON object, where it repeats."""
+    problems: List[Problem] = []
+    stack: list = []   # frames [keys seen (None for a list), expecting a key]
+    for token, line, col in _json_tokens(text):
+        first = token[0]
+        if first in "{[":
+            stack.append([set() if first == "{" else None, first == "{"])
+        elif first in "}]":
             stack.pop()
-        elif isinstance(item, LocDict):
-            stack.append(_keyed(item, locate))
-        elif isinstance(item, list):
-            stack.append(iter(item))
+        elif first == "," and stack and stack[-1][0] is not None:
+            stack[-1][1] = True
+        elif first == '"' and stack and stack[-1][1]:
+            stack[-1][1] = False
+            key = _key_text(token)
+            if key in stack[-1][0]:
+                problems.append(Problem(path, line, col, f"duplicate key {key!r}", "duplicate-key"))
+            stack[-1][0].add(key)
+    return problems
 
 
-_DONE = object()
+def _locate_json(data: Any, text: str) -> None:
+    """Give JSON mappings the exact position of each key and each value, walking the text's tokens.
 
+    A position-tracking pass over valid JSON (``json.loads`` has accepted
+    it): each token is matched to the value it builds, so a key is found where
+    it is written — never at an earlier string that happens to read the same.
+    One pass over the text, however many keys.
+    """
+    stack: list = []   # frames [container, key (mappings) or index (lists), expecting a key]
 
-def _keyed(mapping: "LocDict", locate):
-    """The values of ``mapping`` in order, recording each key's position as it is reached."""
-    for key, value in mapping.items():
-        pos = locate(json.dumps(key, ensure_ascii=False))
-        mapping.key_pos[key] = pos
-        mapping.value_pos[key] = pos
-        yield value
+    def here() -> Any:
+        return stack[-1][0][stack[-1][1]] if stack else data
+
+    def mark_value(line: int, col: int) -> None:
+        if stack and isinstance(stack[-1][0], LocDict):
+            stack[-1][0].value_pos[stack[-1][1]] = (line, col)
+
+    for token, line, col in _json_tokens(text):
+        first = token[0]
+        if first in "{[":
+            child = here()
+            mark_value(line, col)
+            if isinstance(child, LocDict):
+                child.pos = (line, col)
+            stack.append([child, None if first == "{" else 0, first == "{"])
+        elif first in "}]":
+            stack.pop()
+            if not stack:
+                return
+        elif first == ",":
+            frame = stack[-1]
+            if isinstance(frame[0], dict):
+                frame[2] = True
+            else:
+                frame[1] += 1
+        elif first == ":":
+            continue
+        elif first == '"' and stack and stack[-1][2]:
+            frame = stack[-1]
+            frame[1], frame[2] = _key_text(token), False
+            if isinstance(frame[0], LocDict):
+                frame[0].key_pos[frame[1]] = (line, col)
+        else:
+            mark_value(line, col)
 
 
 def read_text(path: str, error=InputError) -> str:

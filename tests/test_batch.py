@@ -59,9 +59,10 @@ def test_4000_json_lines_with_a_bad_record_in_the_middle(runner, tmp_path):
 
     assert result.exit_code == 1
     bad_line = bad_index + 1
-    col = lines[bad_index].index(f'"{first}"') + 1
+    col = lines[bad_index].index('"ful"', lines[bad_index].index(f'"{first}"')) + 1   # the rating, as in YAML
     message = (f"{source}:{bad_line}:{col}: {first}: unknown rating 'ful'; did you mean 'full'? (use full, largely, "
-               f"partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)")
+               f"partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage "
+               f"such as 80%) (bad-rating)")
     assert result.stderr == (f"Error: {message}\n"
                              f"Error: 1 of 4000 records failed (error entries in the results)\n")
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -167,7 +168,8 @@ def test_csv_summary_format(runner, model_dir, tmp_path):
     result = run(runner, "batch", wide, "--model", model_dir, "--format", "csv")
     assert result.exit_code == 1
     message = (f"{wide}:3:9: gamma-2-2: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, "
-               f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)")
+               f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage such as "
+               f"80%) (bad-rating)")
     assert result.stdout == (
         "company_id,company_name,industry,region,assessed_on,level_rank,level_id,barrel,shortest,alpha,beta,gamma,error\n"
         "a1,甲厂,,浙江,,2,inspection,2,alpha;beta;gamma,2,2,2,\n"
@@ -197,7 +199,7 @@ def test_bad_records_of_every_kind_become_error_entries(runner, model_dir, tmp_p
         '{"company": {"id": "broken"}, "ratings": {\n'
         '[1, 2]\n'
         '{"company": {"id": "dup"}, "ratings": {"alpha-2-1": "full", "alpha-2-1": "none"}}\n'
-        '{"company": {"id": "typo"}, "ratings": {"alpah-2-1": "full"}, "facts": {"product_recall_3y": "yes"}}\n'
+        '{"company": {"id": "typo"}, "ratings": {"alpah-2-1": "full"}, "facts": {"product_recall_3y": "maybe"}}\n'
         '{"company": {"id": "nan"}, "ratings": {"alpha-2-1": 1e999}}\n',
         encoding="utf-8")
     result = run(runner, "batch", source, "--model", model_dir, "--jobs", 2)
@@ -215,7 +217,8 @@ def test_bad_records_of_every_kind_become_error_entries(runner, model_dir, tmp_p
     typo = source.read_text(encoding="utf-8").splitlines()[4]
     assert entries[4]["errors"] == [
         f"{source}:5:{typo.index('alpah') }: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? (unknown-id)",
-        f"{source}:5:{typo.index('product_')}: fact 'product_recall_3y' must be a boolean, found 'yes' (fact-type)"]
+        f"{source}:5:{typo.index('maybe')}: fact 'product_recall_3y' must be a boolean, found 'maybe' "
+        f"(fact-type)"]
     assert entries[5]["error"].startswith(f"{source}:6:")
     assert result.stderr.endswith("Error: 5 of 6 records failed (error entries in the results)\n")
 
@@ -231,7 +234,7 @@ def test_a_folder_is_read_in_file_name_order_and_a_bad_file_is_an_entry(runner, 
     assert result.exit_code == 1
     entries = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["company"]["id"] for e in entries] == ["a", "b", "c"]
-    assert entries[2]["error"] == (f"{folder / 'c.json'}:1:38: alpha-2-1: rating 2 is out of range: numbers must "
+    assert entries[2]["error"] == (f"{folder / 'c.json'}:1:51: alpha-2-1: rating 2 is out of range: numbers must "
                                    f"lie in [0, 1] (bad-rating)")
 
 
@@ -336,7 +339,8 @@ def test_a_bad_cell_of_a_wide_xlsx_names_the_sheet_and_cell(runner, model_dir, t
     path = tmp_path / "w.xlsx"
     assert second["errors"] == [
         f"{path}:3:3: survey!C3: alpha-2-1: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, "
-        f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)",
+        f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage such as 80%) "
+        f"(bad-rating)",
         f"{path}:3:4: survey!D3: fact 'product_recall_3y': 'maybe' is not a boolean (use true/false, yes/no, 是/否, "
         f"1/0) (fact-type)"]
 

@@ -59,7 +59,7 @@ def test_json_input_is_accepted(runner, model_dir, model, tmp_path):
      "{path}:2:3: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? (unknown-id)"),
     ("ratings:\n  alpha-2-1: ful\n",
      "{path}:2:14: alpha-2-1: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, none, na, "
-     "全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)"),
+     "全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage such as 80%) (bad-rating)"),
     ("ratings:\n  alpha-2-1: 1.5\n",
      "{path}:2:14: alpha-2-1: rating 1.5 is out of range: numbers must lie in [0, 1] (bad-rating)"),
     ("ratings:\n  alpha-2-1: true\n",
@@ -98,7 +98,8 @@ def test_a_binary_file(runner, model_dir, tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     result = run(runner, "assess", path, "--model", model_dir)
     assert result.exit_code == 1
-    assert result.output == f"Error: {path}:1:1: not a text file (binary content)\n"
+    assert result.output == (f"Error: {path}:1:1: this is an image (PNG), not an assessment; qmgrade reads YAML or "
+                             f"JSON assessments and the XLSX questionnaire that qmgrade template writes (file-type)\n")
 
 
 def test_not_utf8(runner, model_dir, tmp_path):

@@ -169,7 +169,8 @@ def alias_bomb(levels=9, width=9) -> str:
      "{path}:1:1: malformed YAML: unacceptable character #x0007: control characters are not allowed"),
     ("binary.yaml", "\x89PNG\r\n\x1a\n\x00\x00", "{path}:1:1: not a text file (binary content)"),
     ("utf16.yaml", None, "{path}:1:1: not a text file (binary content)"),
-    ("bad.xlsx", "not a zip at all", "{path}:1:1: not an XLSX workbook (BadZipFile: File is not a zip file)"),
+    ("bad.xlsx", "not a zip at all", "{path}:1:1: not an XLSX workbook (not a zip archive): save it from Excel or WPS "
+                                     "as .xlsx (file-type)"),
 ])
 def test_dangerous_input_is_refused_with_a_clear_message(runner, model_dir, tmp_path, name, content, message):
     path = tmp_path / name

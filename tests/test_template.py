@@ -128,7 +128,8 @@ def test_xlsx_errors_name_the_sheet_and_cell(runner, model_dir, model, tmp_path)
     assert result.exit_code == 1
     assert result.output == (
         f"Error: {xlsx}:2:10: questionnaire!J2: alpha-2-1: unknown rating 'ful'; did you mean 'full'? (use full, "
-        f"largely, partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)\n"
+        f"largely, partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage "
+        f"such as 80%) (bad-rating)\n"
         f"Error: {xlsx}:{beta_row}:10: questionnaire!J{beta_row}: beta-2-1: rating 1.5 is out of range: numbers "
         f"must lie in [0, 1] (bad-rating)\n"
         f"Error: {xlsx}:{last + 1}:1: questionnaire!A{last + 1}: unknown criterion 'alpah-2-1'; did you mean "

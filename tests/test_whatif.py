@@ -57,7 +57,7 @@ def test_bad_settings_are_errors_with_did_you_mean(runner, model_dir, model, tmp
         "Error: --set:1:1: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? (unknown-id)\n"
         "Error: --set:2:1: 'beta-2-1' is not ID=RATING (e.g. qms-3-internal-audit=full)\n"
         "Error: --set:3:1: gamma-2-1: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, none, "
-        "na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用 or a number in [0, 1]) (bad-rating)\n"
+        "na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage such as 80%) (bad-rating)\n"
         "Error: --set:4:1: gamma-2-2: rating 1.5 is out of range: numbers must lie in [0, 1] (bad-rating)\n"
         "Error: --set:6:1: criterion 'alpha-2-2' is set twice\n")
     missing = run(runner, "whatif", path, "--model", model_dir)
