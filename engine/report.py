@@ -84,6 +84,8 @@ def cap_sentence(cap: dict, model, lang: str) -> str:
 
 
 def level_label(level: dict, lang: str) -> str:
+    """A result's level object in both languages: ``3 Assurance (保证级)``, ``3 保证级（Assurance）`` (one name
+    for a one-language model)."""
     name = level["name"]
     if name["zh"] == name["en"]:   # a one-language model (issue 12)
         return f"{level['rank']} {name['en']}"

@@ -122,3 +122,9 @@ def test_stats_show_control_characters_in_a_region_visibly_in_text_and_html(runn
         out = run(runner, "stats", results, "--model", model_dir, "--format", fmt).output
         _no_raw_controls(out)
         assert "\\x1b[31mRed\\u202eX" in out
+
+
+def test_the_documented_examples_run():
+    import doctest
+    result = doctest.testmod(present)
+    assert result.attempted >= 4 and result.failed == 0
