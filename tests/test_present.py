@@ -128,3 +128,12 @@ def test_the_documented_examples_run():
     import doctest
     result = doctest.testmod(present)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_history_names_a_hostile_company_literally(runner, model_dir, scored, tmp_path):
+    db = tmp_path / "h.sqlite"
+    assert run(runner, "assess", scored, "--model", model_dir, "--db", db).exit_code == 0
+    out = run(runner, "history", "c-[/bad]", "--db", db, "--model", model_dir).output
+    _no_raw_controls(out)
+    assert out.startswith("History: [bold red]Zhejiang [/bad] <script>alert(1)</script>\\n```x``` \\x1b[31m "
+                          "\\u202eevil (c-[/bad])\n")
