@@ -2,7 +2,8 @@
 
 The front door: each command loads, calls one engine function, formats, and
 turns an engine error into ``Error: path:line:col: message`` with exit 1.
-Exit codes: 0 success, 1 invalid input or model, 2 usage error.
+Exit codes: 0 success, 1 invalid input or model, 2 usage error (an option's value too:
+``--target 9`` on a five-level model prints ``Error: --target: ...``).
 """
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ class QmgradeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QmgradeError as error:
+            if error.problems and all(problem.is_option for problem in error.problems):   # a usage error
+                numbered = {problem.path for problem in error.problems if problem.line > 1}
+                for problem in capped(error.problems):
+                    click.echo(f"Error: {problem.option_text(problem.path in numbered)}", err=True)
+                ctx.exit(2)
             for problem in capped(error.problems):   # 200,000 unknown ids print 100 lines and a count
                 click.echo(f"Error: {problem}", err=True)
             ctx.exit(1)
@@ -645,7 +651,7 @@ def explain(file, level, show_rules, require_complete, model_dir, fmt, lang, out
     minimum, caps that fired, and the minimal fix with the evidence each criterion needs.
 
     A level N at or below the company's level is reported as reached; N outside the
-    model's levels is an error (exit 1)."""
+    model's levels is a usage error (exit 2)."""
     from engine.diagnosis import render_explain
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
@@ -671,7 +677,7 @@ def roadmap(file, target, require_complete, model_dir, fmt, lang, out):
     level can first be claimed.  Actions that clear red flags are listed apart.
 
     A target at or below the company's level gives an empty plan and says so (exit 0);
-    a target outside the model's levels is an error (exit 1).  When a cap rule holds
+    a target outside the model's levels is a usage error (exit 2).  When a cap rule holds
     the company, the plan lists the caps, which no action lifts."""
     from engine.roadmap import render_roadmap
     model = load(model_dir)

@@ -2,7 +2,9 @@
 
 Every error that reaches a user carries where it happened (``path``, ``line``,
 ``col``, 1-based) and, for unknown ids, the nearest known name.  The CLI
-prints ``Error: path:line:col: message`` and exits 1.
+prints ``Error: path:line:col: message`` and exits 1 — or, for a problem in a
+command-line option (``path`` is the option's name), ``Error: --option:
+message`` and exits 2, a usage error.
 """
 from __future__ import annotations
 
@@ -48,6 +50,18 @@ class Problem:
     def __str__(self) -> str:
         suffix = f" ({self.code})" if self.code else ""
         return f"{self.path}:{self.line}:{self.col}: {self.message}{suffix}"
+
+    @property
+    def is_option(self) -> bool:
+        """The problem is in a command-line option, not a file: ``path`` names the option (``--target``) and
+        ``line`` which occurrence of it (the 2nd ``--set``).  The command line reports it as a usage error."""
+        return self.path.startswith("--")
+
+    def option_text(self, numbered: bool = False) -> str:
+        """``--target: message`` (``--set #2: message`` when ``numbered``) — no file position to fake."""
+        suffix = f" ({self.code})" if self.code else ""
+        where = f"{self.path} #{self.line}" if numbered else self.path
+        return f"{where}: {self.message}{suffix}"
 
 
 class QmgradeError(Exception):

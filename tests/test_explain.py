@@ -134,8 +134,8 @@ def test_a_level_already_reached_and_the_top_level(runner, model_dir, model, tmp
 def test_a_level_outside_the_model_is_an_error(runner, model_dir, model, tmp_path, level):
     path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 3))
     result = run(runner, "explain", path, "--model", model_dir, "--level", level)
-    assert result.exit_code == 1
-    assert result.output == (f"Error: --level:1:1: level {level} is out of range: the model's levels are 1..5 "
+    assert result.exit_code == 2   # a usage error (issue 10)
+    assert result.output == (f"Error: --level: level {level} is out of range: the model's levels are 1..5 "
                              f"(1 experience, 2 inspection, 3 assurance, 4 prevention, 5 excellence)\n")
 
 

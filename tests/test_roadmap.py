@@ -179,8 +179,8 @@ def test_a_target_further_up_and_a_target_already_reached(runner, model_dir, mod
 def test_a_target_outside_the_model_is_an_error(runner, model_dir, model, tmp_path, target):
     path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2))
     result = run(runner, "roadmap", path, "--model", model_dir, "--target", target)
-    assert result.exit_code == 1
-    assert result.output.startswith(f"Error: --target:1:1: level {target} is out of range: the model's levels are 1..5")
+    assert result.exit_code == 2   # a usage error (issue 10)
+    assert result.output.startswith(f"Error: --target: level {target} is out of range: the model's levels are 1..5")
 
 
 def test_a_cap_is_listed_and_no_action_lifts_it(runner, model_dir, model, tmp_path):

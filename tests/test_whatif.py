@@ -52,14 +52,14 @@ def test_bad_settings_are_errors_with_did_you_mean(runner, model_dir, model, tmp
     result = run(runner, "whatif", path, "--model", model_dir, "--set", "alpah-2-1=full", "--set", "beta-2-1",
                  "--set", "gamma-2-1=ful", "--set", "gamma-2-2=1.5", "--set", "alpha-2-2=full",
                  "--set", "alpha-2-2=none")
-    assert result.exit_code == 1
+    assert result.exit_code == 2   # option values: a usage error (issue 10)
     assert result.output == (
-        "Error: --set:1:1: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? (unknown-id)\n"
-        "Error: --set:2:1: 'beta-2-1' is not ID=RATING (e.g. qms-3-internal-audit=full)\n"
-        "Error: --set:3:1: gamma-2-1: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, none, "
+        "Error: --set #1: unknown criterion 'alpah-2-1'; did you mean 'alpha-2-1'? (unknown-id)\n"
+        "Error: --set #2: 'beta-2-1' is not ID=RATING (e.g. qms-3-internal-audit=full)\n"
+        "Error: --set #3: gamma-2-1: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, none, "
         "na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage such as 80%) (bad-rating)\n"
-        "Error: --set:4:1: gamma-2-2: rating 1.5 is out of range: numbers must lie in [0, 1] (bad-rating)\n"
-        "Error: --set:6:1: criterion 'alpha-2-2' is set twice\n")
+        "Error: --set #4: gamma-2-2: rating 1.5 is out of range: numbers must lie in [0, 1] (bad-rating)\n"
+        "Error: --set #6: criterion 'alpha-2-2' is set twice\n")
     missing = run(runner, "whatif", path, "--model", model_dir)
     assert missing.exit_code == 2 and "Missing option '--set'" in missing.output
 
