@@ -61,8 +61,8 @@ def load_model(path_or_name: Optional[PathLike] = None, allow_outside: bool = Fa
     Examples
     --------
     >>> model = load_model()
-    >>> model.version
-    '2.0.0'
+    >>> model.id
+    'qmgrade-default'
     >>> [level.rank for level in model.levels]
     [1, 2, 3, 4, 5]
     """
