@@ -256,7 +256,8 @@ def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
     finally:
         workbook.close()
     lowered = {h.strip().lower() for h in header}
-    if "criterion" in lowered and "company_id" not in lowered:
+    from .spreadsheet import questionnaire_columns   # a questionnaire's header may be Chinese (--lang zh)
+    if "criterion" in questionnaire_columns(header) and "company_id" not in lowered:
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
     plan = _header_plan(path, header, model, lambda col: (1, col, f"{title}!{_cell(1, col)}: "))
     plan["sheet"] = title

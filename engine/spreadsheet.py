@@ -2,17 +2,20 @@
 
 Workbook layout (CONTRACT §5, "Spreadsheets"):
 
-- first sheet ``questionnaire``: a header row with the columns
-  ``criterion``, ``dimension``, ``level``, ``key``, ``weight``, the texts
-  ``text_zh`` / ``text_en``, the auditor's evidence guidance ``guidance_zh`` /
-  ``guidance_en``, then ``rating`` (a drop-down of the rating labels, English
-  and Chinese; a number in [0, 1] is accepted too) and ``evidence`` (free
-  text, one reference per line); one row per criterion, in model order.
-  When the model has rating anchors, the columns ``anchor_full``,
-  ``anchor_largely``, ``anchor_partial``, ``anchor_none`` follow (what each
-  rating looks like, in the chosen language).
-  Only ``criterion``, ``rating`` and ``evidence`` are read back; a blank
-  rating is *not rated*.
+- first sheet ``questionnaire``: a header row, then one row per criterion, in
+  model order.  Left to right: ``criterion`` (the id), the criterion's text in
+  the chosen language, ``rating`` (a drop-down of the rating labels, English
+  and Chinese; a number in [0, 1] or a percentage is accepted too) and
+  ``evidence`` (free text, one reference per line) beside it, ``key``, the
+  auditor's evidence guidance; when the model has rating anchors,
+  ``anchor_full`` … ``anchor_none`` (what each rating looks like); then
+  ``dimension``, ``level``, ``weight`` and the text and guidance in the other
+  language.  With ``--lang zh`` the header is in Chinese (准则编号, 准则, 评分,
+  证据, …, :data:`HEADERS_ZH`) and a key criterion reads 是/否; the ids in the
+  criterion column stay as they are.  Only ``criterion``, ``rating`` and
+  ``evidence`` are read back, found by their English or Chinese header in
+  any column (workbooks of the earlier layout, rating after the texts, read
+  the same); a blank rating is *not rated*.
 - sheet ``company``: ``key`` / ``value`` rows ``id``, ``name``, ``industry``,
   ``region``, ``assessed_on``, ``profile`` (when the model has profiles) and
   one row per model fact (blank = not given).
@@ -36,6 +39,7 @@ from .schema import ANCHOR_RATINGS
 from .errors import InputError, Problem, suggestion
 
 __all__ = ["template_workbook", "template_yaml", "read_questionnaire", "open_workbook", "QUESTIONNAIRE_COLUMNS",
+           "questionnaire_columns", "HEADERS_ZH",
            "RATING_CHOICES"]
 
 QUESTIONNAIRE_COLUMNS = ("criterion", "dimension", "level", "key", "weight", "text_zh", "text_en",
@@ -43,6 +47,13 @@ QUESTIONNAIRE_COLUMNS = ("criterion", "dimension", "level", "key", "weight", "te
 COMPANY_KEYS = ("id", "name", "industry", "region", "assessed_on", "profile")
 RATING_CHOICES = {"en": ["full", "largely", "partial", "none", "na", "全部满足", "大部分满足", "部分满足", "不满足", "不适用"],
                   "zh": ["全部满足", "大部分满足", "部分满足", "不满足", "不适用", "full", "largely", "partial", "none", "na"]}
+# The header in Chinese (--lang zh); the reader accepts these and the machine names alike, in any order.
+HEADERS_ZH = {"criterion": "准则编号", "dimension": "维度", "level": "级别", "key": "关键准则", "weight": "权重",
+              "text_zh": "准则", "text_en": "准则（英文）", "guidance_zh": "证据指引", "guidance_en": "证据指引（英文）",
+              "rating": "评分", "evidence": "证据", "anchor_full": "全部满足时", "anchor_largely": "大部分满足时",
+              "anchor_partial": "部分满足时", "anchor_none": "不满足时"}
+_COLUMN_OF = {**{label: name for name, label in HEADERS_ZH.items()}, **{name: name for name in HEADERS_ZH}}
+COMPANY_HEADER = {"en": ["key", "value", "note"], "zh": ["项目", "填写", "说明"]}
 _FIXED_TIME = "2000-01-01T00:00:00Z"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -63,12 +74,12 @@ _WORDS = {
     "fact": ("近三年事实（填 是/否，留空=否）", "veto fact (yes/no; blank = default)"),
     "instructions": (
         ["质量管理能力分级自评问卷",
-         "1. 在 questionnaire 表的 rating 列为每条准则选择评分：全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用，"
-         "或填 0 到 1 之间的数；留空表示未评分（按 0 计分）。",
-         "2. 在 evidence 列填写证据（文件名、记录编号），每行一条。",
+         "1. 在 questionnaire 表的“评分”列为每条准则选择评分：全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用，"
+         "或填 0 到 1 之间的数（或百分数，如 80%）；留空表示未评分（按 0 计分）。",
+         "2. 在“证据”列填写证据（文件名、记录编号），每行一条。",
          "3. 在 company 表填写企业编号、名称、行业、地区、评估日期，以及近三年的否决事实（是/否）。",
          "4. 保存后运行：qmgrade assess 本文件.xlsx",
-         "请勿修改 criterion 列和表头。"],
+         "请勿修改“准则编号”列和表头。"],
         ["Quality-management capability self-assessment questionnaire",
          "1. In the questionnaire sheet, rate each criterion in the rating column: full / largely / partial / "
          "none / na (or 全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用, or a number in [0, 1]); blank = not rated "
@@ -84,6 +95,17 @@ _WORDS = {
 def _tr(word: str, lang: str):
     from .report import pick   # in the model's own words (issue 12)
     return pick(_WORDS[word], lang)
+
+
+def questionnaire_columns(header) -> Dict[str, int]:
+    """``{machine name: 0-based index}`` of a questionnaire header row, English or Chinese (the first of each)."""
+    columns: Dict[str, int] = {}
+    for index, value in enumerate(header):
+        text = str(value).strip() if value is not None else ""
+        name = _COLUMN_OF.get(text, _COLUMN_OF.get(text.lower()))
+        if name and name not in columns:
+            columns[name] = index
+    return columns
 
 
 def _cell_ref(row: int, col: int) -> str:
@@ -104,13 +126,14 @@ def template_workbook(model, lang: str = "en") -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "questionnaire"
-    text_cols = ("text_zh", "text_en", "guidance_zh", "guidance_en") if lang == "zh" else \
-        ("text_en", "text_zh", "guidance_en", "guidance_zh")
+    other = "en" if lang == "zh" else "zh"
     # what each rating looks like, when the model says so
     with_anchors = any(c.anchors for c in model.criteria.values())
     anchor_cols = [f"anchor_{rating}" for rating in ANCHOR_RATINGS] if with_anchors else []
-    columns = ["criterion", "dimension", "level", "key", "weight", *text_cols, "rating", "evidence", *anchor_cols]
-    sheet.append(columns)
+    # the rating beside the criterion's text: what the assessor reads, rates and cites, left to right
+    columns = ["criterion", f"text_{lang}", "rating", "evidence", "key", f"guidance_{lang}", *anchor_cols,
+               "dimension", "level", "weight", f"text_{other}", f"guidance_{other}"]
+    sheet.append([HEADERS_ZH[name] for name in columns] if lang == "zh" else columns)
     bold = Font(bold=True)
     for cell in sheet[1]:
         cell.font = bold
@@ -122,9 +145,11 @@ def template_workbook(model, lang: str = "en") -> bytes:
                  "guidance_zh": (criterion.evidence or {}).get("zh", ""),
                  "guidance_en": (criterion.evidence or {}).get("en", "")}
         anchors = criterion.anchors or {}
-        sheet.append([criterion.id, criterion.dimension, criterion.level, bool(criterion.key),
-                      criterion.weight, *[texts[c] for c in text_cols], None, None,
-                      *[anchors[r][lang] if r in anchors else None for r in ANCHOR_RATINGS if with_anchors]])
+        values = {"criterion": criterion.id, "dimension": criterion.dimension, "level": criterion.level,
+                  "key": ("是" if criterion.key else "否") if lang == "zh" else bool(criterion.key),
+                  "weight": criterion.weight, "rating": None, "evidence": None, **texts,
+                  **{f"anchor_{r}": anchors[r][lang] if r in anchors else None for r in ANCHOR_RATINGS}}
+        sheet.append([values[name] for name in columns])
     last = sheet.max_row
     rating_col = columns.index("rating") + 1
     letter = _cell_ref(1, rating_col)[:-1]
@@ -148,7 +173,7 @@ def template_workbook(model, lang: str = "en") -> bytes:
     sheet.freeze_panes = "B2"
 
     company = book.create_sheet("company")
-    company.append(["key", "value", "note"])
+    company.append(COMPANY_HEADER["zh" if lang == "zh" else "en"])
     for cell in company[1]:
         cell.font = bold
     for key in COMPANY_KEYS:
@@ -414,12 +439,9 @@ def read_questionnaire(path: str, model, limits=None) -> Assessment:
         rows = sheet.iter_rows(values_only=True)
         number = 0
         for number, row in enumerate(rows, 1):
-            names = [str(v).strip().lower() if v is not None else "" for v in row]
-            if "criterion" in names:
-                header_row = number
-                for index, name in enumerate(names):
-                    if name and name not in columns:
-                        columns[name] = index
+            found = questionnaire_columns(row)   # English or Chinese names, any order (older layouts too)
+            if "criterion" in found:
+                header_row, columns = number, found
                 break
             if number >= 10:
                 break
@@ -473,7 +495,7 @@ def read_questionnaire(path: str, model, limits=None) -> Assessment:
                 if _blank(key):
                     continue
                 key = str(key).strip()
-                if number == 1 and key.lower() == "key":
+                if number == 1 and key.lower() in ("key", COMPANY_HEADER["zh"][0]):
                     continue
                 value = row[1] if len(row) > 1 else None
                 if key in first_row:   # the last row must not silently win (a 是 corrected to 否 below it)

@@ -25,16 +25,16 @@ def test_the_xlsx_template_has_the_contract_layout(runner, model_dir, model, tmp
     assert book.sheetnames == ["questionnaire", "company", "instructions"]
     sheet = book["questionnaire"]
     header = [cell.value for cell in sheet[1]]
-    assert header == ["criterion", "dimension", "level", "key", "weight", "text_en", "text_zh", "guidance_en",
-                      "guidance_zh", "rating", "evidence"]
+    assert header == ["criterion", "text_en", "rating", "evidence", "key", "guidance_en", "dimension", "level",
+                      "weight", "text_zh", "guidance_zh"]   # the rating beside the text (issue 10)
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [row[0] for row in rows] == list(model.criteria)
-    assert rows[0][:9] == ("alpha-2-1", "alpha", 2, False, 1, "Criterion alpha-2-1", "条款 alpha-2-1",
-                           "Evidence for alpha-2-1", "证据 alpha-2-1")
+    assert rows[0] == ("alpha-2-1", "Criterion alpha-2-1", None, None, False, "Evidence for alpha-2-1", "alpha", 2, 1,
+                       "条款 alpha-2-1", "证据 alpha-2-1")
     validation, = sheet.data_validations.dataValidation
     assert validation.type == "list"
     assert validation.formula1 == '"full,largely,partial,none,na,全部满足,大部分满足,部分满足,不满足,不适用"'
-    assert str(validation.sqref) == f"J2:J{len(rows) + 1}"
+    assert str(validation.sqref) == f"C2:C{len(rows) + 1}"
     company = [row[:2] for row in book["company"].iter_rows(values_only=True)]
     assert company == [("key", "value"), ("id", None), ("name", None), ("industry", None), ("region", None),
                        ("assessed_on", None), ("product_recall_3y", None)]
@@ -45,7 +45,9 @@ def test_the_template_is_the_same_bytes_every_time_and_chinese_first_in_zh(runne
     second = template(runner, model_dir, tmp_path / "b.xlsx", "--lang", "zh").read_bytes()
     assert first == second
     sheet = load_workbook(tmp_path / "a.xlsx")["questionnaire"]
-    assert [c.value for c in sheet[1]][5:9] == ["text_zh", "text_en", "guidance_zh", "guidance_en"]
+    assert [c.value for c in sheet[1]] == ["准则编号", "准则", "评分", "证据", "关键准则", "证据指引", "维度", "级别", "权重",
+                                           "准则（英文）", "证据指引（英文）"]   # Chinese headers (issue 10)
+    assert [c.value for c in sheet["A"]][1:3] == ["alpha-2-1", "alpha-2-2"]   # the ids stay machine-readable
     assert sheet.data_validations.dataValidation[0].formula1.startswith('"全部满足,大部分满足')
     binary = run(runner, "template", "--model", model_dir)        # not a terminal: the bytes go to stdout
     assert binary.exit_code == 0 and binary.stdout_bytes[:2] == b"PK"
@@ -115,8 +117,7 @@ def test_an_excel_date_and_numeric_id_are_read_as_text_and_numbers(runner, model
 
 def test_xlsx_errors_name_the_sheet_and_cell(runner, model_dir, model, tmp_path):
     xlsx = fill(template(runner, model_dir, tmp_path / "q.xlsx"), model, {"alpha-2-1": "ful", "beta-2-1": 1.5},
-                extra_rows=[["alpah-2-1", None, None, None, None, None, None, None, None, "full"],
-                            ["gamma-2-1", None, None, None, None, None, None, None, None, "full"]],
+                extra_rows=[["alpah-2-1", None, "full"], ["gamma-2-1", None, "full"]],
                 company={"nmae": "x"}, facts={"product_recall_3y": "maybe"})
     book = load_workbook(xlsx)
     book["company"].append(["nmae", "x"])
@@ -127,10 +128,10 @@ def test_xlsx_errors_name_the_sheet_and_cell(runner, model_dir, model, tmp_path)
     result = run(runner, "assess", xlsx, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: {xlsx}:2:10: questionnaire!J2: alpha-2-1: unknown rating 'ful'; did you mean 'full'? (use full, "
+        f"Error: {xlsx}:2:3: questionnaire!C2: alpha-2-1: unknown rating 'ful'; did you mean 'full'? (use full, "
         f"largely, partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage "
         f"such as 80%) (bad-rating)\n"
-        f"Error: {xlsx}:{beta_row}:10: questionnaire!J{beta_row}: beta-2-1: rating 1.5 is out of range: numbers "
+        f"Error: {xlsx}:{beta_row}:3: questionnaire!C{beta_row}: beta-2-1: rating 1.5 is out of range: numbers "
         f"must lie in [0, 1] (bad-rating)\n"
         f"Error: {xlsx}:{last + 1}:1: questionnaire!A{last + 1}: unknown criterion 'alpah-2-1'; did you mean "
         f"'alpha-2-1'? (unknown-id)\n"

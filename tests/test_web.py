@@ -180,7 +180,9 @@ def test_upload_a_filled_xlsx_questionnaire_formulas_are_not_run(local, model):
     ident = _start(local)
     book = load_workbook(io.BytesIO(local.get(f"/a/{ident}/download/template.xlsx").data))
     sheet, company = book["questionnaire"], book["company"]
-    header = [cell.value for cell in sheet[1]]
+    from engine.spreadsheet import questionnaire_columns
+    header = questionnaire_columns(cell.value for cell in sheet[1])   # the headers are Chinese in zh (issue 10)
+    header = [name for name, _ in sorted(header.items(), key=lambda item: item[1])]
     rating, criterion = header.index("rating") + 1, header.index("criterion") + 1
     rows = list(range(2, sheet.max_row + 1))
     for row in rows:
