@@ -1,21 +1,28 @@
 """Model packs: models installed as Python packages that register themselves (issue 12).
 
 A pack is a distribution with an entry point in the group ``qmgrade.models``;
-its name is what ``--model NAME`` accepts, its value names the model directory
-(``knowledge/`` and ``rules/``): a string or path, a callable returning one, or
-a module whose folder holds the model::
+its name is what ``--model NAME`` accepts, its value names the package folder
+that holds the model (``knowledge/`` and ``rules/``), or whose ``model/``
+subfolder does::
 
     [project.entry-points."qmgrade.models"]
-    software-delivery = "qmgrade_pack_software_delivery:MODEL_DIR"
+    software-delivery = "qmgrade_pack_software_delivery.model"
 
-``--model`` still takes a directory; a value that is not an existing directory
-is looked up as a pack name.
+No pack code is imported or run: the installed distributions' metadata
+(``*.dist-info/entry_points.txt`` on ``sys.path``) is read as data, and the
+folder is found on ``sys.path`` (or, for an editable install, in the project
+folder its ``direct_url.json`` names).  ``--model`` still takes a directory; a
+value that is not an existing directory is looked up as a pack name.
 """
 from __future__ import annotations
 
+import configparser
+import json
 import os
+import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
+from urllib.parse import unquote, urlparse
 
 from .errors import ModelError, Problem, suggestion
 
@@ -25,44 +32,80 @@ GROUP = "qmgrade.models"
 
 
 class Pack:
-    """An installed pack: its entry point name, distribution and version."""
+    """An installed pack: its entry point name and value, distribution, version and where to look."""
 
-    def __init__(self, entry_point):
-        self.entry_point = entry_point
-        self.name = entry_point.name
-        dist = getattr(entry_point, "dist", None)
-        self.distribution = dist.metadata["Name"] if dist is not None else ""
-        self.version = dist.version if dist is not None else ""
+    def __init__(self, name: str, value: str, distribution: str, version: str, roots: List[Path]):
+        self.name, self.value, self.distribution, self.version = name, value, distribution, version
+        self.roots = roots
 
     def path(self) -> Path:
         """The model directory the pack names.
 
         Raises
         ------
-        ModelError when the entry point cannot be loaded or names no model directory.
+        ModelError when no folder of that name holding a model is found.
         """
-        try:
-            value = self.entry_point.load()
-        except Exception as exc:   # a broken plug-in is the pack's fault: say so, no traceback
-            raise ModelError(Problem(self.name, 1, 1, f"pack {self.name!r} ({self.distribution}) does not load: "
-                                                      f"{type(exc).__name__}: {exc}", "pack")) from None
-        if callable(value):
-            value = value()
-        if hasattr(value, "__file__"):   # a module: its folder
-            value = Path(value.__file__).parent
-        path = Path(os.fspath(value))
-        if not (path / "knowledge").is_dir():
-            raise ModelError(Problem(self.name, 1, 1, f"pack {self.name!r} ({self.distribution}) names "
-                                                      f"{path}, which is not a model directory", "pack"))
-        return path
+        parts = self.value.split(":", 1)[0].strip().split(".")
+        for root in self.roots:
+            folder = root.joinpath(*parts)
+            for candidate in (folder, folder / "model"):
+                if (candidate / "knowledge").is_dir():
+                    return candidate
+        raise ModelError(Problem(self.name, 1, 1, f"pack {self.name!r} ({self.distribution}) names "
+                                                  f"{self.value!r}, but no such folder holds a model "
+                                                  f"(knowledge/ and rules/)", "pack"))
+
+
+def _metadata(dist_info: Path) -> Dict[str, str]:
+    found = {}
+    try:
+        for line in (dist_info / "METADATA").read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            found.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return found
+
+
+def _editable_roots(dist_info: Path) -> List[Path]:
+    try:
+        url = json.loads((dist_info / "direct_url.json").read_text(encoding="utf-8")).get("url", "")
+    except (OSError, ValueError, AttributeError):
+        return []
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        return []
+    project = Path(unquote(parsed.path))
+    return [project, project / "src"]
 
 
 def installed_packs() -> List[Pack]:
-    """Every installed pack, sorted by name (the same order on every machine)."""
-    from importlib.metadata import entry_points
-    seen = {}
-    for entry_point in entry_points(group=GROUP):
-        seen.setdefault(entry_point.name, Pack(entry_point))
+    """Every installed pack, sorted by name (the first on ``sys.path`` wins a name)."""
+    seen: Dict[str, Pack] = {}
+    search = [Path(p) for p in sys.path if p and os.path.isdir(p)]
+    for entry in search:
+        try:
+            infos = sorted(p for p in entry.iterdir() if p.name.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+        for info in infos:
+            points = info / "entry_points.txt"
+            if not points.is_file():
+                continue
+            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+            parser.optionxform = str
+            try:
+                parser.read(points, encoding="utf-8")
+            except (configparser.Error, UnicodeDecodeError):
+                continue
+            if not parser.has_section(GROUP):
+                continue
+            meta = _metadata(info)
+            roots = search + _editable_roots(info)
+            for name, value in parser.items(GROUP):
+                seen.setdefault(name, Pack(name, value, meta.get("Name", info.name), meta.get("Version", ""), roots))
     return [seen[name] for name in sorted(seen)]
 
 
