@@ -15,6 +15,10 @@ def model_to_dict(model) -> dict:
                   **({"description": dict(model.description)} if model.description else {}),
                   **({"supersedes": {"version": model.supersedes["version"],
                                      "criteria": dict(model.supersedes["criteria"])}} if model.supersedes else {}),
+                  # a model's own languages, words and floor (issue 12), when not the shipped defaults
+                  **({"languages": list(model.languages)} if tuple(model.languages) != ("zh", "en") else {}),
+                  **({"words": {k: dict(v) for k, v in model.words.items()}} if model.words else {}),
+                  **({"floor": model.floor} if model.floor != 1 else {}),
                   "sha256": model.sha256},
         "method": {"threshold": model.threshold, "key_minimum": model.key_minimum,
                    "key_minimum_by_level": {str(k): model.key_minimum_for(k)
@@ -37,7 +41,8 @@ def model_to_dict(model) -> dict:
                       "text": dict(c.text), "evidence": dict(c.evidence) if c.evidence else None, "sources": [dict(s) for s in c.sources],
                       "na_allowed": c.na_allowed,
                       "red_flag": c.red_flag,
-                      **({"anchors": {r: dict(t) for r, t in c.anchors.items()}} if c.anchors else {})}
+                      **({"anchors": {r: dict(t) for r, t in c.anchors.items()}} if c.anchors else {}),
+                      **({"title": dict(c.title)} if c.title else {})}
                      for c in model.criteria.values()],
         "actions": [{"id": a.id, "name": dict(a.name), "addresses": list(a.addresses),
                      "depends_on": list(a.depends_on), "effort": a.effort,

@@ -256,3 +256,14 @@ def test_an_assessment_of_another_version_of_the_model_is_graded_with_a_note(run
     assert result.exit_code == 0
     assert f"note: {path} was written for software-delivery 0.9.0; graded with software-delivery 1.0.0" in result.stderr
     assert json.loads(result.stdout)["level"]["rank"] == 2
+
+
+def test_kb_export_gives_the_packs_languages_words_floor_and_titles(runner):
+    data = json.loads(run(runner, "kb", "export", "--model", str(MODEL)).stdout)
+    assert data["model"]["languages"] == ["en"] and data["model"]["floor"] == 0
+    assert data["model"]["words"]["subject"]["en"] == "team"
+    assert [lv["rank"] for lv in data["levels"]] == [0, 1, 2, 3, 4, 5]
+    titled = {c["id"]: c["title"]["en"] for c in data["criteria"] if "title" in c}
+    assert titled[UUID] == "Blameless postmortems"
+    shipped = json.loads(run(runner, "kb", "export").stdout)["model"]
+    assert "languages" not in shipped and "floor" not in shipped and "words" not in shipped
