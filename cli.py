@@ -758,6 +758,21 @@ def template(model_dir, fmt, lang, out):
         emit(template_yaml(model, lang), out)
 
 
+def _csv_encoding(name):
+    """``--encoding``: a codec Python knows that reads lines as bytes do (UTF-16 does not); a usage error else."""
+    if name is None:
+        return None
+    import codecs
+    try:
+        codec = codecs.lookup(name).name
+        ascii_safe = "company_id,\n".encode(codec) == b"company_id,\n"
+    except (LookupError, UnicodeError):
+        raise click.BadParameter(f"unknown encoding {name!r} (e.g. utf-8, gb18030, gbk, big5)") from None
+    if not ascii_safe:
+        raise click.BadParameter(f"{name!r} is not read line by line: save the CSV as UTF-8 or GB18030")
+    return codec
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @model_option
@@ -783,16 +798,24 @@ def template(model_dir, fmt, lang, out):
               show_default=True, help="Largest uncompressed size of an XLSX workbook.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=DEFAULT_LIMITS.rows, show_default=True,
               help="Most rows of an XLSX worksheet.")
+@click.option("--encoding", default=None, metavar="NAME", callback=lambda ctx, param, value: _csv_encoding(value),
+              help="Text encoding of CSV input, e.g. gb18030 (default: UTF-8 with or without a BOM, else GB18030, "
+                   "as Excel and WPS save in China).")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Begin --format csv output with a byte-order mark, so that Excel shows Chinese names right.")
 @click.option("--require-complete", is_flag=True, expose_value=False,
               callback=lambda ctx, param, value: ctx.meta.__setitem__("require_complete", value),
               help="A company with fewer applicable criteria rated than the model's min_coverage (a "
                    "provisional grade) becomes an error entry.")
 @click.pass_context
 def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_path, max_line_bytes,
-          max_field_size, max_xlsx_bytes, max_rows):
-    """Grade many companies: INPUT is a folder of YAML/JSON assessments, JSON Lines
-    (.jsonl), or the wide CSV/XLSX layout of survey tools (company_id, company_name,
-    industry, region, assessed_on, then one column per criterion id).
+          max_field_size, max_xlsx_bytes, max_rows, encoding, bom):
+    """Grade many companies: INPUT is a folder, JSON Lines (.jsonl), or the wide CSV/XLSX
+    layout of survey tools (company_id, company_name, industry, region, assessed_on, then
+    one column per criterion id).  A folder is read file by file — YAML/JSON assessments,
+    XLSX questionnaires, JSON Lines, wide CSV/XLSX — and every file it skips is named on
+    standard error.  CSV may be UTF-8 (with or without a BOM) or GB18030, delimited by
+    commas, semicolons or tabs.
 
     Results come in input order. A bad record becomes an error entry and the batch
     goes on; the exit code is 1 when any record failed."""
@@ -800,7 +823,9 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
     from engine.stats import Tally, render_text
     model = load(model_dir)
     limits = Limits(line_bytes=max_line_bytes, field_chars=max_field_size, xlsx_bytes=max_xlsx_bytes, rows=max_rows)
-    source = open_source(input_path, model, limits)
+    source = open_source(input_path, model, limits, encoding=encoding)
+    for skipped, why in source.skipped:   # nothing in a folder vanishes silently (issue 10)
+        click.echo(f"Note: skipped {skipped}: {why}", err=True)
     tally = Tally() if summary else None
     failures = []
     unstored = [0]        # graded, but without a company id to store under
@@ -829,12 +854,12 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
                     task = progress.add_task("grading", total=source.total or None)
                     report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                        sink=stream.write, on_result=on_result, with_db=bool(db_path),
-                                       require_complete=ctx.meta.get("require_complete", False),
+                                       require_complete=ctx.meta.get("require_complete", False), bom=bom,
                                        on_progress=lambda units: progress.advance(task, units))
             else:
                 report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                    sink=stream.write, on_result=on_result, with_db=bool(db_path),
-                                   require_complete=ctx.meta.get("require_complete", False))
+                                   require_complete=ctx.meta.get("require_complete", False), bom=bom)
         if history is not None:   # the rows go in only together with the finished results
             history.commit()
     finally:

@@ -20,7 +20,8 @@ from .limits import MAX_PROBLEMS, capped
 from .errors import InputError, Problem, did_you_mean, suggestion
 from .yamlio import load_file, position, value_position
 
-__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "fact_value", "input_kind", "read_assessment", "assessment_from_data", "NA",
+__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "fact_value", "input_kind", "read_assessment",
+           "assessment_from_data", "NA",
            "profile_object", "apply_model_rules"]
 
 SCALE = 1_000_000

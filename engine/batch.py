@@ -2,15 +2,19 @@
 
 Inputs (CONTRACT §4, §5):
 
-- a folder of YAML / JSON assessments (and filled XLSX questionnaires), in
-  sorted file-name order;
+- a folder, in sorted file-name order: every YAML / JSON assessment, filled
+  XLSX questionnaire, JSON Lines file and wide CSV / XLSX table in it (a file
+  that cannot be read as a whole is one error entry; the files it does not
+  read are listed in ``Source.skipped``, and the command line names them);
 - JSON Lines (``.jsonl`` / ``.ndjson``): one assessment object per line,
   blank lines skipped;
 - the *wide* layout of survey tools, CSV or XLSX: one row per company, columns
   ``company_id``, ``company_name`` and optionally ``industry``, ``region``,
   ``assessed_on``, then one column per criterion id holding its rating; a
   column named after a model fact (e.g. ``product_recall_3y``) holds that
-  fact (``true``/``false``, ``yes``/``no``, ``是``/``否``, ``1``/``0``);
+  fact (``true``/``false``, ``yes``/``no``, ``是``/``否``, ``1``/``0``).  A CSV
+  is read as UTF-8 (with or without a BOM), else GB18030 (``encoding`` forces
+  one), its delimiter a comma, semicolon or tab, judged from the header;
 - a single assessment file or questionnaire (a batch of one).
 
 Each record becomes one result in input order: the ``assess`` object
@@ -47,7 +51,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from . import safeio
 from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
-from .assessment import apply_model_rules
+from .assessment import apply_model_rules, fact_value as _fact_value, input_kind
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
 from .textsafe import csv_cell, json_text
@@ -55,14 +59,16 @@ from .limits import DEFAULT, MAX_PROBLEMS, Limits, capped
 from .stats import summarize
 from .yamlio import load_file, load_text
 
-__all__ = ["run_batch", "BatchReport", "AtomicOutput", "open_source", "Source", "COMPANY_COLUMNS", "csv_header", "csv_row",
-           "FILE_SUFFIXES"]
+__all__ = ["run_batch", "BatchReport", "AtomicOutput", "open_source", "Source", "COMPANY_COLUMNS", "csv_header",
+           "csv_row", "FILE_SUFFIXES", "FOLDER_SUFFIXES", "CsvDialect", "sniff_encoding", "sniff_delimiter"]
 
 COMPANY_COLUMNS = ("company_id", "company_name", "industry", "region", "assessed_on")
 _COMPANY_KEYS = {"company_id": "id", "company_name": "name", "industry": "industry", "region": "region"}
 FILE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")
-_TRUE = {"true", "yes", "y", "1", "是", "有", "t"}
-_FALSE = {"false", "no", "n", "0", "否", "无", "f"}
+# what a folder holds that batch reads: assessments, questionnaires, JSON Lines and wide tables (issue 10)
+FOLDER_SUFFIXES = FILE_SUFFIXES + (".jsonl", ".ndjson", ".csv", ".tsv")
+SNIFF_BYTES = 1 << 20   # a CSV's encoding is judged from its first MiB
+DELIMITERS = (",", ";", "\t")
 CHUNK = 64          # records per task sent to a worker
 IN_FLIGHT = 4       # chunks queued per worker
 CHUNK_BYTES = 1 << 20   # ... and at most about this much input per chunk (memory stays flat on long lines)
@@ -103,47 +109,124 @@ class Source:
         self._records = records
         self.context = context          # what every record of this source needs (the wide header)
         self.inputs = list(inputs) or [path]
+        self.skipped: List[Tuple[str, str]] = []   # (file, why) a folder holds but batch does not read
 
     def records(self) -> Iterator[tuple]:
         """(item, progress units) pairs, lazily."""
         return self._records()
 
 
-def open_source(path: str, model, limits: Limits = DEFAULT) -> Source:
+def open_source(path: str, model, limits: Limits = DEFAULT, encoding: Optional[str] = None) -> Source:
     """Recognise the input and check its header; records are read later, lazily.
+
+    ``encoding`` forces the text encoding of CSV input (default: UTF-8, with
+    or without a BOM, else GB18030 — what Excel and WPS save in China).
 
     Raises
     ------
     InputError when the input does not exist, is of no known kind, is empty,
-    or (wide layout) has a header with unknown or duplicate columns.
+    or (wide layout) has a header with unknown or duplicate columns.  A folder
+    is read file by file: a bad file becomes an error entry, and the files it
+    does not read are listed in ``source.skipped``.
     """
     target = Path(path)
     if not target.exists():
         raise InputError(Problem(path, 1, 1, "no such file or directory"))
     if target.is_dir():
-        try:
-            files = sorted((p for p in target.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES
-                            and not p.name.startswith((".", "~$"))), key=lambda p: p.name)
-        except OSError as exc:
-            raise InputError(Problem(path, 1, 1, f"cannot read: {(exc.strerror or '').lower()}")) from None
-        if not files:
-            raise InputError(Problem(path, 1, 1, "no assessments here (expected *.yaml, *.yml, *.json or "
-                                                 "*.xlsx files)"))
-        names = [str(p) for p in files]
-        return Source(path, "files", len(names), lambda: ((name, 1) for name in names), inputs=names)
+        return _folder_source(path, target, model, limits, encoding)
     suffix = target.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return Source(path, "jsonl", target.stat().st_size, lambda: _jsonl_records(path, limits))
-    if suffix == ".csv":
-        header = _csv_header(path, limits)
+    if suffix in (".csv", ".tsv"):
+        dialect, header = _csv_header(path, limits, encoding)
         plan = _header_plan(path, header, model, lambda col: (1, col, ""))
-        return Source(path, "wide", target.stat().st_size, lambda: _csv_records(path, limits), context=plan)
+        return Source(path, "wide", target.stat().st_size, lambda: _csv_records(path, limits, dialect),
+                      context=plan)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_source(path, model, limits)
     if suffix in (".yaml", ".yml", ".json"):
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
     raise InputError(Problem(path, 1, 1, f"unknown input {target.name!r}: expected a folder, JSON Lines "
                                          f"(.jsonl), CSV, XLSX, YAML or JSON"))
+
+
+def _folder_source(path: str, target: Path, model, limits: Limits, encoding: Optional[str]) -> Source:
+    """Every file of the folder batch can read, in file-name order; the others listed as skipped."""
+    try:
+        entries = sorted(target.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise InputError(Problem(path, 1, 1, f"cannot read: {(exc.strerror or '').lower()}")) from None
+    names, skipped = [], []
+    for entry in entries:
+        why = _skip_reason(entry)
+        if why:
+            skipped.append((str(entry), why))
+        else:
+            names.append(str(entry))
+    if not names:
+        others = f"; skipped {len(skipped)} other file(s)" if skipped else ""
+        raise InputError(Problem(path, 1, 1, f"no assessments here (expected *.yaml, *.yml, *.json, *.xlsx, "
+                                             f"*.jsonl or *.csv files{others})"))
+    source = Source(path, "mixed", len(names), lambda: _folder_records(names, model, limits, encoding),
+                    inputs=names)
+    source.skipped = skipped
+    return source
+
+
+def _skip_reason(entry: Path) -> Optional[str]:
+    """Why batch does not read this folder entry (None: it does)."""
+    if entry.is_dir():
+        return "a folder (batch reads the files of one folder, not its subfolders)"
+    if entry.name.startswith("~$"):
+        return "a lock file of an open Excel or WPS workbook"
+    if entry.name.startswith("."):
+        return "a hidden file"
+    if not entry.is_file():
+        return "not a regular file"
+    if entry.suffix.lower() in FOLDER_SUFFIXES:
+        return None
+    try:
+        input_kind(str(entry))
+    except InputError as error:   # named: a Word document, a PDF, an image ...
+        message = error.problems[0].message
+        return message.split(", not an assessment")[0].replace("this is ", "", 1)
+    return f"not an input batch reads ({entry.suffix or 'no extension'}: expected .yaml, .yml, .json, .xlsx, " \
+           f".jsonl or .csv)"
+
+
+def _folder_records(names: List[str], model, limits: Limits, encoding: Optional[str]) -> Iterator[tuple]:
+    """(("files"|"jsonl"|"wide"|"failed", context, item), progress) for every record of every file.
+
+    A file that cannot be read as a whole (a wide table with a bad header, a
+    workbook too large) is one ``failed`` record, and the batch goes on.
+    """
+    for name in names:
+        units = 1
+        try:
+            for kind, context, records in _file_records(name, model, limits, encoding):
+                for item, _ in records:
+                    yield (kind, context, item), units
+                    units = 0
+        except InputError as error:
+            yield ("failed", name, error.problems), units
+            units = 0
+        if units:   # a file without records still counts as done
+            yield None, units
+
+
+def _file_records(name: str, model, limits: Limits, encoding: Optional[str]):
+    suffix = Path(name).suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        yield "jsonl", name, _jsonl_records(name, limits)
+    elif suffix in (".csv", ".tsv"):
+        dialect, header = _csv_header(name, limits, encoding)
+        plan = _header_plan(name, header, model, lambda col: (1, col, ""))
+        yield "wide", plan, _csv_records(name, limits, dialect)
+    elif suffix in (".xlsx", ".xlsm") and input_kind(name) == "xlsx":
+        source = _xlsx_source(name, model, limits)
+        yield source.kind, source.context, source.records()
+    else:   # YAML, JSON (and a file named .xlsx that is not a workbook: its record says what it is)
+        yield "files", None, iter([(name, 1)])
 
 
 class _Unreadable:
@@ -189,7 +272,50 @@ def _jsonl_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
                 yield ((number, raw), size)
 
 
-def _csv_fields(number: int, raw: bytes, limits: Limits):
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: its text encoding and its field delimiter."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    forced: bool = False   # --encoding named the encoding
+
+
+_UTF8_CHAR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """``"utf-8"`` or ``"gb18030"`` for the first bytes of a CSV file.
+
+    UTF-8 (with or without a BOM) when the sample is UTF-8, or mostly is (a
+    UTF-8 file with a stray byte stays UTF-8, so that line is named as an
+    error); GB18030 — the superset of GBK and GB2312 that Excel and WPS write
+    on Chinese Windows — when the sample reads as GB18030 and not as UTF-8.
+    """
+    import codecs
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = sample.decode("utf-8", "replace")
+    if len(_UTF8_CHAR.findall(sample)) > text.count("\ufffd"):
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "utf-8"
+    return "gb18030"
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a header line: comma, semicolon or tab, whichever splits it most (comma on a tie)."""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _csv_fields(number: int, raw: bytes, limits: Limits, dialect: CsvDialect = CsvDialect()):
     """One physical CSV line as its fields, or an :class:`_Unreadable` saying what is wrong with it.
 
     A record of the wide layout is one line: a quoted field that runs past the
@@ -198,10 +324,12 @@ def _csv_fields(number: int, raw: bytes, limits: Limits):
     if isinstance(raw, _Unreadable):
         return raw
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(dialect.encoding)
     except UnicodeDecodeError as exc:
-        return _Unreadable(f"not UTF-8 text (byte {exc.start + 1} of the line; save the CSV as UTF-8)",
-                           exc.start + 1, "encoding")
+        name = "UTF-8" if dialect.encoding == "utf-8" else dialect.encoding.upper()
+        advice = "save the CSV as UTF-8" if dialect.encoding == "utf-8" and not dialect.forced else \
+            "is --encoding right?" if dialect.forced else "save the CSV as UTF-8, or give its encoding with --encoding"
+        return _Unreadable(f"not {name} text (byte {exc.start + 1} of the line; {advice})", exc.start + 1, "encoding")
     if number == 1 and text.startswith("\ufeff"):
         text = text[1:]
     text = text.rstrip("\r\n")
@@ -210,7 +338,7 @@ def _csv_fields(number: int, raw: bytes, limits: Limits):
                            "ordinary line ends)", text.index("\r") + 1)
     previous = csv.field_size_limit(limits.field_chars)
     try:
-        return next(csv.reader([text], strict=True), [])
+        return next(csv.reader([text], strict=True, delimiter=dialect.delimiter), [])
     except csv.Error as exc:
         message = str(exc)
         if "field larger than field limit" in message:
@@ -223,22 +351,37 @@ def _csv_fields(number: int, raw: bytes, limits: Limits):
         csv.field_size_limit(previous)
 
 
-def _csv_header(path: str, limits: Limits = DEFAULT) -> List[str]:
+def _csv_dialect(path: str, encoding: Optional[str] = None) -> CsvDialect:
+    """The encoding (``encoding``, else sniffed from the first MiB) and the delimiter (from the header)."""
+    with _open_binary(path) as handle:
+        sample = handle.read(SNIFF_BYTES)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding is None:
+        raise InputError(Problem(path, 1, 1, "this CSV is UTF-16 text (Excel's \"Unicode text\"): save it as "
+                                             "\"CSV UTF-8\" (or give --encoding utf-16)", "encoding"))
+    chosen = encoding or ("utf-8" if sample.startswith(b"\xef\xbb\xbf") else sniff_encoding(sample))
+    first = sample.split(b"\n", 1)[0]
+    header = first.decode(chosen, "replace")
+    delimiter = "\t" if path.lower().endswith(".tsv") else sniff_delimiter(header)
+    return CsvDialect(chosen, delimiter, encoding is not None)
+
+
+def _csv_header(path: str, limits: Limits = DEFAULT, encoding: Optional[str] = None) -> Tuple[CsvDialect, List[str]]:
+    dialect = _csv_dialect(path, encoding)
     with _open_binary(path) as handle:
         for number, raw, _ in _lines(handle, limits.line_bytes):
-            fields = _csv_fields(number, raw, limits)
+            fields = _csv_fields(number, raw, limits, dialect)
             if isinstance(fields, _Unreadable):
                 raise InputError(Problem(path, number, fields.col, f"header: {fields.message}", fields.code))
-            return fields
+            return dialect, fields
     raise InputError(Problem(path, 1, 1, "empty CSV: expected a header row with company_id and criterion ids"))
 
 
-def _csv_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
+def _csv_records(path: str, limits: Limits = DEFAULT, dialect: CsvDialect = CsvDialect()) -> Iterator[tuple]:
     with _open_binary(path) as handle:
         lines = _lines(handle, limits.line_bytes)
         next(lines, None)   # the header
         for number, raw, size in lines:
-            fields = _csv_fields(number, raw, limits)
+            fields = _csv_fields(number, raw, limits, dialect)
             if isinstance(fields, _Unreadable) or any(cell.strip() for cell in fields):
                 yield ((number, fields), size)
 
@@ -388,56 +531,31 @@ def _jsonl_assessment(path: str, item, model) -> Tuple[Optional[Assessment], Opt
             return assessment_from_data(data, path, model), _company_of(data), []
         except (ValueError, QmgradeError, RecursionError):
             pass
+    located = None
     try:
         located = load_text(text, path, InputError, json_mode=True)
         assessment = assessment_from_data(located, path, model)
-    except QmgradeError as error:
-        return None, _company_of(data), _shift(error, number)
+    except QmgradeError as error:   # the company, when the line could be read (issue 10)
+        return None, _company_of(located if located is not None else data), _shift(error, number)
     return assessment, _company_of(located), []  # pragma: no cover - the fast path agrees
 
 
 def _file_assessment(path: str, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:
-    if path.lower().endswith((".xlsx", ".xlsm")):
+    try:
+        kind = input_kind(path)   # a Word document or a PDF in the folder is named, not parsed
+    except QmgradeError as error:
+        return None, None, error.problems
+    if kind == "xlsx":
         try:
             return read_assessment(path, model), None, []
-        except QmgradeError as error:
-            return None, None, error.problems
+        except QmgradeError as error:   # the company sheet's id and name, when they could be read
+            return None, getattr(error, "company", None), error.problems
     data = None
     try:
         data = load_file(path, InputError)
         return assessment_from_data(data, path, model), _company_of(data), []
     except QmgradeError as error:
         return None, _company_of(data), error.problems
-
-
-def _fact_value(kind: str, value):
-    """A wide-layout cell as a fact of type ``kind``; raises ValueError."""
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"{value!r} is not a boolean (use true/false, yes/no, 是/否, 1/0)")
-    if kind == "number":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
-        return int(number) if number.is_integer() and "." not in str(value) else number
-    if kind == "record":   # issue 9: dated events do not fit one cell
-        raise ValueError("a list of dated events does not fit in one cell: give it in a YAML or JSON assessment")
-    if kind == "date":
-        from .assessment import _iso_date
-        day = _iso_date(value.date() if hasattr(value, "date") else value)
-        if day is None:
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
-        return day
-    return str(value)
 
 
 def _wide_text(value):
@@ -576,8 +694,13 @@ def _grade_chunk(task) -> list:
 def _grade_one(kind: str, context, item) -> tuple:
     """One record → (output text, summary for the statistics, database row or None)."""
     model = _worker["model"]
+    if kind == "mixed":   # a folder: each record says what it is
+        kind, context, item = item
+    company = None
     try:
-        if kind == "files":
+        if kind == "failed":   # a folder's file that could not be read as a whole
+            assessment, problems = None, item
+        elif kind == "files":
             assessment, company, problems = _file_assessment(item, model)
         elif kind == "jsonl":
             assessment, company, problems = _jsonl_assessment(context, item, model)
@@ -679,8 +802,10 @@ class AtomicOutput:
 def _chunks(source: Source) -> Iterator[tuple]:
     items, units = [], 0
     for item, size in source.records():
-        items.append(item)
         units += size
+        if item is None:   # progress only (a folder's file without records)
+            continue
+        items.append(item)
         if len(items) >= CHUNK or units >= CHUNK_BYTES:
             yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
             items, units = [], 0
@@ -705,7 +830,7 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = None, fmt: str = "jsonl",
               trace: bool = False, sink: Callable[[str], None], on_result: Optional[Callable] = None,
               on_progress: Optional[Callable[[int], None]] = None, with_db: bool = False,
-              require_complete: bool = False) -> BatchReport:
+              require_complete: bool = False, bom: bool = False) -> BatchReport:
     """Grade every record of ``source`` and hand each output line to ``sink``, in input order.
 
     Parameters
@@ -717,6 +842,9 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
     fmt : {"jsonl", "csv"}
         One ``assess`` object (or error entry) per line, or the CSV summary
         (whose header is written first).
+    bom : bool
+        Begin CSV output with a byte-order mark, so that Excel opens it as
+        UTF-8 and Chinese names read right (the command line's default).
     on_result : callable(summary, db_row), optional
         Called for each record with its statistics summary
         (:func:`engine.stats.summarize`) and, when ``with_db``, the history
@@ -738,7 +866,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
     options = {"trace": trace, "format": fmt, "db": with_db, "require_complete": require_complete}
     report = BatchReport()
     if fmt == "csv":
-        sink(csv_header(model))
+        sink(("\ufeff" if bom else "") + csv_header(model))
 
     def deliver(outcomes, units):
         for text, summary, row in outcomes:

@@ -34,7 +34,7 @@ import re
 import zipfile
 from typing import Any, Dict, List, Optional
 
-from .assessment import Assessment, apply_model_rules, parse_rating, _scalar_text
+from .assessment import Assessment, apply_model_rules, fact_value as _fact_value, parse_rating, _scalar_text
 from .schema import ANCHOR_RATINGS
 from .errors import InputError, Problem, suggestion
 
@@ -422,8 +422,6 @@ def read_questionnaire(path: str, model, limits=None) -> Assessment:
     criterion, an unknown rating, a duplicate row, an unknown company key or
     a fact of the wrong type; or when the workbook has no questionnaire header.
     """
-    from .batch import _fact_value
-
     book = open_workbook(path, limits)
     problems: List[Problem] = []
     try:
@@ -522,10 +520,14 @@ def read_questionnaire(path: str, model, limits=None) -> Assessment:
                     problem(number, 1, f"unknown key {key!r}{suffix}", "unknown-id")
     finally:
         book.close()
-    if problems:
-        raise InputError(problems)
     row_of = company_rows.get("profile", 1)
-    return apply_model_rules(
-        Assessment(company, assessed_on, ratings, evidence, facts, path), model,
-        lambda cid: (seen.get(cid, 1), r_col + 1, f"{first_title}!{_cell_ref(seen.get(cid, 1), r_col + 1)}: "),
-        lambda: (row_of, 2, f"company!{_cell_ref(row_of, 2)}: "))
+    try:
+        if problems:
+            raise InputError(problems)
+        return apply_model_rules(
+            Assessment(company, assessed_on, ratings, evidence, facts, path), model,
+            lambda cid: (seen.get(cid, 1), r_col + 1, f"{first_title}!{_cell_ref(seen.get(cid, 1), r_col + 1)}: "),
+            lambda: (row_of, 2, f"company!{_cell_ref(row_of, 2)}: "))
+    except InputError as error:   # batch's error entry keeps the company it could read (issue 10)
+        error.company = {k: company[k] for k in ("id", "name", "industry", "region") if k in company} or None
+        raise

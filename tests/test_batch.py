@@ -170,8 +170,9 @@ def test_csv_summary_format(runner, model_dir, tmp_path):
     message = (f"{wide}:3:9: gamma-2-2: unknown rating 'ful'; did you mean 'full'? (use full, largely, partial, "
                f"none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] or a percentage such as "
                f"80%) (bad-rating)")
-    assert result.stdout == (
-        "company_id,company_name,industry,region,assessed_on,level_rank,level_id,barrel,shortest,alpha,beta,gamma,error\n"
+    assert result.stdout == (   # a byte-order mark first, so that Excel reads the Chinese names right (issue 10)
+        "\ufeffcompany_id,company_name,industry,region,assessed_on,level_rank,level_id,barrel,shortest,alpha,beta,gamma,"
+        "error\n"
         "a1,甲厂,,浙江,,2,inspection,2,alpha;beta;gamma,2,2,2,\n"
         f"a2,\"乙厂, 有限公司\",,,,,,,,,,,\"{message}\"\n")
 
@@ -266,7 +267,8 @@ def test_out_is_written_atomically_and_never_over_an_input(runner, model_dir, tm
 
 @pytest.mark.parametrize("name, content, message", [
     ("nothing.jsonl", None, "{path}:1:1: no such file or directory"),
-    ("empty", "dir", "{path}:1:1: no assessments here (expected *.yaml, *.yml, *.json or *.xlsx files)"),
+    ("empty", "dir", "{path}:1:1: no assessments here (expected *.yaml, *.yml, *.json, *.xlsx, *.jsonl or *.csv "
+                     "files)"),
     ("data.parquet", "x", "{path}:1:1: unknown input 'data.parquet': expected a folder, JSON Lines (.jsonl), CSV, "
                           "XLSX, YAML or JSON"),
     ("empty.csv", "", "{path}:1:1: empty CSV: expected a header row with company_id and criterion ids"),
