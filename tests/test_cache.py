@@ -131,3 +131,16 @@ def test_processes_filling_the_cache_at_once_agree(tmp_path, cache):
     assert not list(cache.glob(".model-*"))
     uncached = subprocess.run(command, capture_output=True, env={**env, "QMGRADE_NO_CACHE": "1"}, timeout=600)
     assert uncached.stdout == outputs[0][0]
+
+
+def test_a_cache_folder_others_can_write_to_is_never_read(tmp_path, cache, monkeypatch):
+    """The cache holds pickles: one planted by another user must never be unpickled."""
+    directory = build_model(tmp_path / "m")
+    engine.load_model(directory)
+    assert len(list(cache.glob("model-*.pickle"))) == 1
+    os.chmod(cache, 0o777)
+    calls = []
+    real = model_module._load_model
+    monkeypatch.setattr(model_module, "_load_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    engine.load_model(directory)
+    assert calls == [1]            # parsed afresh: the world-writable folder was not trusted

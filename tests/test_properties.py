@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.assessment import assessment_from_data, parse_rating
+from engine.assessment import _na_allowed, assessment_from_data, parse_rating
 from conftest import build_model
 
 PROPERTY = settings(max_examples=120, deadline=None, derandomize=True,
@@ -47,9 +47,12 @@ def default():
 def ratings_for(draw, model):
     """Ratings spread over every level: each stave is mostly met up to a drawn level, anything above."""
     stands = {d.id: draw(st.integers(1, model.top_rank)) for d in model.dimensions}
+    na_ok = _na_allowed(model)   # from model 2.0 on, na only where the criterion allows it
     ratings = {}
     for cid, criterion in model.criteria.items():
         value = draw(HIGH if criterion.level <= stands[criterion.dimension] else ANY)
+        if value in ("na", "不适用") and not na_ok(cid):
+            value = "none"
         if value is not UNRATED:
             ratings[cid] = value
     return ratings
@@ -64,7 +67,7 @@ def grade(model, ratings, facts=None):
 
 def oracle_level(model, ratings) -> int:
     """CONTRACT §3 written independently of the engine: the barrel level, in exact fractions."""
-    threshold, key_minimum = Fraction(str(model.threshold)), Fraction(str(model.key_minimum))
+    threshold = Fraction(str(model.threshold))
     values = {cid: (None if parse_rating(v) is None else Fraction(str(parse_rating(v))))
               for cid, v in ratings.items()}
     levels = []
@@ -76,7 +79,7 @@ def oracle_level(model, ratings) -> int:
             weight = sum(Fraction(str(c.weight)) for c, _ in applicable)
             met = not applicable or (
                 sum(Fraction(str(c.weight)) * r for c, r in applicable) >= threshold * weight
-                and all(r >= key_minimum for c, r in applicable if c.key))
+                and all(r >= Fraction(str(model.key_minimum_for(k))) for c, r in applicable if c.key))
             if not met:
                 break
             level = k
