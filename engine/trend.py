@@ -39,6 +39,36 @@ def _regrade(entry: dict, model) -> Optional[dict]:
         return None
 
 
+def _same_model(entry: dict, model) -> bool:
+    stored = entry.get("model") or {}
+    return (stored.get("id"), stored.get("version")) == (model.id, model.version)
+
+
+def _mapped_ratings(entry: dict, model) -> dict:
+    """The round's ratings under the current model's ids: an earlier version's ids go through ``supersedes``.
+
+    A removed criterion is dropped; when several old ids became one, the lowest rating is kept
+    (as ``qmgrade migrate`` does).
+    """
+    ratings = (entry.get("assessment") or {}).get("ratings") or {}
+    stored = entry.get("model") or {}
+    supersedes = getattr(model, "supersedes", None) or {}
+    if _same_model(entry, model) or stored.get("id") != model.id \
+            or supersedes.get("version") != stored.get("version"):
+        return dict(ratings)
+    moved = supersedes.get("criteria") or {}
+    out: dict = {}
+    for criterion, rating in ratings.items():
+        target = moved.get(criterion, criterion) if criterion in moved else criterion
+        if target is None:
+            continue
+        if target in out and out[target] is not None and rating is not None:
+            out[target] = min(out[target], rating)
+        else:
+            out[target] = rating if target not in out else out[target]
+    return out
+
+
 def _rating(ratings: dict, criterion: str) -> Optional[float]:
     """0.0 when not rated, None for na."""
     return ratings.get(criterion, 0.0)
@@ -56,7 +86,11 @@ def trend(rounds: Sequence[dict], model) -> dict:
     """
     out_rounds, results = [], []
     for entry in rounds:
-        regraded = _regrade(entry, model)
+        # A round graded under another version of the model keeps the level it was given then: re-grading it
+        # here would count every criterion that version did not have as not rated.
+        stored = entry.get("model") or {}
+        other_version = stored.get("id") == model.id and stored.get("version") != model.version
+        regraded = None if other_version else _regrade(entry, model)
         result = regraded or entry["result"]
         results.append(result)
         out_rounds.append({
@@ -69,8 +103,13 @@ def trend(rounds: Sequence[dict], model) -> dict:
     changes = []
     for i in range(1, len(rounds)):
         before, after = out_rounds[i - 1], out_rounds[i]
-        ratings_before = rounds[i - 1]["assessment"].get("ratings") or {}
-        ratings_after = rounds[i]["assessment"].get("ratings") or {}
+        ratings_before = _mapped_ratings(rounds[i - 1], model)
+        ratings_after = _mapped_ratings(rounds[i], model)
+        versions = (before["model"].get("version"), after["model"].get("version"))
+        shared = None
+        if versions[0] != versions[1]:
+            # Rounds graded under different model versions are compared on the criteria they share.
+            shared = set(ratings_before) & set(ratings_after) & set(model.criteria)
         staves = [{"dimension": dim, "from": before["dimensions"].get(dim), "to": level}
                   for dim, level in after["dimensions"].items() if before["dimensions"].get(dim) != level]
         staves += [{"dimension": dim, "from": old, "to": None}
@@ -78,7 +117,8 @@ def trend(rounds: Sequence[dict], model) -> dict:
         still = _still_blocking(before, results[i], model)
         cleared = [c for c in before["blockers"] if c not in still]
         worse = []
-        for criterion in sorted(set(ratings_before) | set(ratings_after),
+        compared = shared if shared is not None else set(ratings_before) | set(ratings_after)
+        for criterion in sorted(compared,
                                 key=lambda c: (list(model.criteria).index(c) if c in model.criteria else 10 ** 6, c)):
             old, new = _rating(ratings_before, criterion), _rating(ratings_after, criterion)
             if old is not None and new is not None and new < old:
@@ -98,6 +138,8 @@ def trend(rounds: Sequence[dict], model) -> dict:
             "blockers_remaining": still,
             "worse": worse,
             "actions_done": done,
+            **({"models": {"from": versions[0], "to": versions[1]}, "shared_criteria": len(shared)}
+               if shared is not None else {}),
         })
     latest = rounds[-1]
     company = dict(latest["result"].get("company") or {"id": latest["company_id"]})
@@ -140,6 +182,8 @@ _WORDS = {
     "one_round": ("只有一轮评估，尚无变化可比。", "Only one round: no changes to compare yet."),
     "stored": ("（按存储结果，当前模型无法重新评级）", "(as stored: the current model cannot re-grade it)"),
     "not_rated": ("未评", "not rated"),
+    "versions": ("两轮按不同模型版本评级（{a} → {b}），只比较两者共有的 {n} 条准则",
+                 "graded under different model versions ({a} → {b}): compared on the {n} criteria they share"),
 }
 
 
@@ -170,6 +214,9 @@ def render_trend(data: dict, model, lang: str = "en") -> str:
         b = change["to"]["assessed_on"] or _tr("undated", lang)
         lines += ["", f"{_tr('round', lang)} {index - 1} → {index} ({a} → {b}):"]
         items = []
+        if "models" in change:
+            items.append(_tr("versions", lang).format(a=change["models"]["from"], b=change["models"]["to"],
+                                                       n=change["shared_criteria"]))
         if change["level"]["from"] != change["level"]["to"]:
             items.append(f"{_tr('level', lang)} {change['level']['from']} → {change['level']['to']}")
         if change["barrel"]["from"] != change["barrel"]["to"]:

@@ -50,3 +50,39 @@ def test_one_line_per_change(runner, model_dir, three_rounds):
     assert "  worse: Criterion beta-3-2 (beta-3-2) largely (0.8) → partial (0.5)\n" in text
     zh = run(runner, "history", "acme", "--db", three_rounds, "--model", model_dir, "--lang", "zh").stdout
     assert "  变差: 条款 alpha-2-1 (alpha-2-1) 全部满足 (1) → 大部分满足 (0.8)\n" in zh
+
+
+def test_rounds_under_different_model_versions_are_compared_on_the_criteria_they_share(runner, tmp_path):
+    """Issue 9: a round graded under 0.1 keeps its level; the change is compared on the shared criteria."""
+    import yaml
+    import engine
+    from conftest import build_model
+
+    old_dir = build_model(tmp_path / "v1")
+    new_dir = build_model(tmp_path / "v2")
+    header = new_dir / "knowledge" / "model.yaml"
+    document = yaml.safe_load(header.read_text(encoding="utf-8"))
+    document["model"]["version"] = "0.2"
+    document["model"]["supersedes"] = {"version": "0.1", "criteria": {"alpha-2-1": "alpha-2-9"}}
+    header.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    for name in ("criteria.yaml", "actions.yaml"):
+        path = new_dir / "knowledge" / name
+        path.write_text(path.read_text(encoding="utf-8").replace("alpha-2-1", "alpha-2-9"), encoding="utf-8")
+    old, new = engine.load_model(old_dir), engine.load_model(new_dir)
+    db = tmp_path / "h.sqlite"
+    first = ratings_up_to(old, 3)
+    second = dict(ratings_up_to(new, 3), **{"alpha-2-9": "largely", "beta-2-2": "partial"})
+    for n, (ratings, day, model_dir) in enumerate(((first, "2025-05-01", old_dir), (second, "2026-05-01", new_dir))):
+        path = write_assessment(tmp_path / f"r{n}.yaml", ratings, company={"id": "acme", "name": "某某机械"})
+        path.write_text(path.read_text(encoding="utf-8") + f"assessed_on: {day}\n", encoding="utf-8")
+        assert run(runner, "assess", path, "--model", model_dir, "--db", db).exit_code == 0
+    data = json.loads(run(runner, "history", "acme", "--db", db, "--model", new_dir, "--format", "json").stdout)
+    assert [r["regraded"] for r in data["rounds"]] == [False, True]      # the 0.1 round keeps its level
+    change = data["changes"][0]
+    assert change["models"] == {"from": "0.1", "to": "0.2"}
+    assert change["shared_criteria"] == len(new.criteria)               # every 0.2 criterion had a 0.1 rating
+    assert change["worse"] == [{"criterion": "alpha-2-9", "from": 1.0, "to": 0.8},   # alpha-2-1 under 0.1
+                               {"criterion": "beta-2-2", "from": 1.0, "to": 0.5}]
+    text = run(runner, "history", "acme", "--db", db, "--model", new_dir).stdout
+    assert ("graded under different model versions (0.1 → 0.2): compared on the "
+            f"{len(new.criteria)} criteria they share") in text
