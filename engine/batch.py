@@ -232,8 +232,9 @@ def _file_records(name: str, model, limits: Limits, encoding: Optional[str]):
 class _Unreadable:
     """A line that cannot become a record: too long, not UTF-8, or malformed CSV (an error entry, not a stop)."""
 
-    def __init__(self, message: str, col: int = 1, code: str = "malformed"):
+    def __init__(self, message: str, col: int = 1, code: str = "malformed", fields: Optional[List[str]] = None):
         self.message, self.col, self.code = message, col, code
+        self.fields = fields   # what could be read of the line anyway (its company id, for the error entry)
 
 
 def _open_binary(path: str):
@@ -329,7 +330,8 @@ def _csv_fields(number: int, raw: bytes, limits: Limits, dialect: CsvDialect = C
         name = "UTF-8" if dialect.encoding == "utf-8" else dialect.encoding.upper()
         advice = "save the CSV as UTF-8" if dialect.encoding == "utf-8" and not dialect.forced else \
             "is --encoding right?" if dialect.forced else "save the CSV as UTF-8, or give its encoding with --encoding"
-        return _Unreadable(f"not {name} text (byte {exc.start + 1} of the line; {advice})", exc.start + 1, "encoding")
+        return _Unreadable(f"not {name} text (byte {exc.start + 1} of the line; {advice})", exc.start + 1, "encoding",
+                           _fields_anyway(raw, dialect))
     if number == 1 and text.startswith("\ufeff"):
         text = text[1:]
     text = text.rstrip("\r\n")
@@ -349,6 +351,26 @@ def _csv_fields(number: int, raw: bytes, limits: Limits, dialect: CsvDialect = C
         return _Unreadable(f"malformed CSV: {message}")
     finally:
         csv.field_size_limit(previous)
+
+
+def _fields_anyway(raw: bytes, dialect: CsvDialect) -> Optional[List[str]]:
+    """The fields of an undecodable line, its bad bytes replaced (U+FFFD): enough to name its company."""
+    try:
+        return next(csv.reader([raw.decode(dialect.encoding, "replace").rstrip("\r\n")],
+                               delimiter=dialect.delimiter), [])
+    except csv.Error:
+        return None
+
+
+def _readable_company(plan: dict, fields) -> Optional[dict]:
+    """The company columns of a row that is otherwise in error, those read cleanly (issue 10)."""
+    company = {}
+    for index, kind, name in plan["columns"]:
+        if kind == "company" and name in _COMPANY_KEYS and fields is not None and index < len(fields):
+            value = fields[index]
+            if value is not None and str(value).strip() and "\ufffd" not in str(value):
+                company[_COMPANY_KEYS[name]] = _wide_text(value)
+    return {key: company[key] for key in ("id", "name", "industry", "region") if key in company} or None
 
 
 def _csv_dialect(path: str, encoding: Optional[str] = None) -> CsvDialect:
@@ -578,13 +600,13 @@ def _wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Opt
         return number, index + 1, prefix
 
     if isinstance(row, _Unreadable):
-        return None, None, [Problem(path, number, row.col, row.message, row.code)]
+        return None, _readable_company(plan, row.fields), [Problem(path, number, row.col, row.message, row.code)]
     problems: List[Problem] = []
     needed = max((index for index, _, _ in plan["columns"]), default=0) + 1
     if sheet is None and len(row) < needed:   # a spreadsheet leaves trailing blank cells out; a CSV row must not
         problems.append(Problem(path, number, len(row) + 1, f"the row has {len(row)} fields but the header "
                                                             f"{needed} (a short or truncated row)", "header"))
-        return None, None, problems
+        return None, _readable_company(plan, row), problems
     if len(row) > plan["width"] and any(str(c).strip() for c in row[plan["width"]:] if c is not None):
         line, col, prefix = where(plan["width"])
         problems.append(Problem(path, line, col, f"{prefix}the row has {len(row)} fields but the header only "
