@@ -337,3 +337,21 @@ def test_a_repeated_json_key_is_reported_where_it_repeats(runner, model_dir, tmp
     assert result.exit_code == 1
     col = text.rindex('"alpha-2-1') + 1   # the third one, at its opening quote (the nested one is another object's)
     assert result.output == f"Error: {path}:1:{col}: duplicate key 'alpha-2-1' (duplicate-key)\n"
+
+
+def test_error_rows_keep_the_company_id_they_could_read(runner, model_dir, model, tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_bytes("company_id,company_name,alpha-2-1\n"
+                     "c1,甲厂,full\n".encode()
+                     + b"c2,\xff\xfe broken name,full\n"       # a stray byte in a UTF-8 file: that line is in error
+                     + "c3,丙厂\n".encode()                      # a short row
+                     + "c4,丁厂,ful\n".encode())                 # a bad rating
+    result, entries = batch_jsonl(runner, path, model_dir)
+    assert result.exit_code == 1
+    assert [e["company"] for e in entries] == [{"id": "c1", "name": "甲厂"}, {"id": "c2"},
+                                               {"id": "c3", "name": "丙厂"}, {"id": "c4", "name": "丁厂"}]
+    assert "error" not in entries[0] and all("error" in e for e in entries[1:])
+    assert entries[1]["error"].startswith(f"{path}:3:4: not UTF-8 text")
+    csv_out = run(runner, "batch", path, "--model", model_dir, "-j", 1, "--format", "csv", "--no-bom")
+    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    assert [r["company_id"] for r in rows] == ["c1", "c2", "c3", "c4"]
