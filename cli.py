@@ -74,7 +74,8 @@ class QmgradeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QmgradeError as error:
-            if error.problems and all(problem.is_option for problem in error.problems):   # a usage error
+            options = _option_names(ctx.find_root().command)
+            if error.problems and all(problem.path in options for problem in error.problems):   # a usage error
                 numbered = {problem.path for problem in error.problems if problem.line > 1}
                 for problem in capped(error.problems):
                     click.echo(f"Error: {problem.option_text(problem.path in numbered)}", err=True)
@@ -104,6 +105,14 @@ class QmgradeGroup(click.Group):
         finally:   # a pack's words last for its command only (issue 12)
             from engine.words import use_model_words
             use_model_words(None)
+
+
+def _option_names(command) -> set:
+    """Every option name of ``command`` and its subcommands: a problem naming one is a usage error (exit 2)."""
+    names = {name for param in command.params for name in getattr(param, "opts", ()) if name.startswith("--")}
+    for sub in getattr(command, "commands", {}).values():
+        names |= _option_names(sub)
+    return names
 
 
 def _remember_allow_outside(ctx, param, value):
