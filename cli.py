@@ -594,7 +594,9 @@ def trace_record(file, model_dir, fmt, lang, out, key_file):
 @model_option
 @click.option("--pubkey", "public_key_file", type=click.Path(dir_okay=False), default=None, metavar="PUBFILE",
               help="Also check the record's Ed25519 signature with this public key (PEM).")
-def trace_verify(record_file, file, model_dir, public_key_file):
+@click.option("--max-line-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.line_bytes, show_default=True,
+              help="Refuse a record with a line longer than this many bytes.")
+def trace_verify(record_file, file, model_dir, public_key_file, max_line_bytes):
     """Check that FILE still reproduces the record TRACE exactly.
 
     TRACE is a record written by `qmgrade trace FILE --format json` (or jsonl).
@@ -602,7 +604,7 @@ def trace_verify(record_file, file, model_dir, public_key_file):
     input hash or firing that differs, or a digest that no longer matches the record.
     With --pubkey the record must also carry a valid signature by that key."""
     from engine import audit
-    record = audit.read_record(record_file)
+    record = audit.read_record(record_file, max_line_bytes)
     signed = ""
     if public_key_file:
         from engine.keys import key_id, load_public_key
@@ -893,13 +895,15 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
 @click.argument("results", type=click.Path(dir_okay=False))
 @model_option
 @output_options(["text", "json", "html"])
-def stats(results, model_dir, fmt, lang, out):
+@click.option("--max-line-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.line_bytes, show_default=True,
+              help="Refuse a results line longer than this many bytes.")
+def stats(results, model_dir, fmt, lang, out, max_line_bytes):
     """Statistics over batch results (RESULTS = the JSON Lines of `qmgrade batch`): the
     level distribution overall, by region and by industry, the most frequent shortest
     staves, blockers and minimal-fix criteria."""
     from engine.stats import read_results, render_html, render_text
     model = load(model_dir)
-    data = read_results(results).as_dict(model)
+    data = read_results(results, line_bytes=max_line_bytes).as_dict(model)
     if fmt == "json":
         emit(dumps(data), out, [results])
     elif fmt == "html":

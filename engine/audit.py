@@ -40,7 +40,8 @@ from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
 from .present import level_label, text_of
 from .report import tr
-from .yamlio import load_text, read_text
+from .limits import DEFAULT as DEFAULT_LIMITS, check_lines
+from .yamlio import MAX_BYTES, load_text, read_text
 from .report import safe_text
 
 __all__ = ["FORMAT", "FORMAT_1", "FORMATS", "RECORD_SCHEMA", "Difference", "make_record", "record_digest",
@@ -200,13 +201,15 @@ def render_jsonl(record: dict) -> str:
 
 
 # -- reading a record -----------------------------------------------------------------
-def read_record(path: str) -> dict:
-    """Read a record written as JSON or JSON Lines.
+def read_record(path: str, line_bytes: int = DEFAULT_LIMITS.line_bytes) -> dict:
+    """Read a record written as JSON or JSON Lines, no line longer than ``line_bytes``
+    (``--max-line-bytes``; the file read in bounded pieces before it is parsed).
 
     Raises
     ------
-    InputError when the file cannot be read or is not a qmgrade trace record.
+    InputError when the file cannot be read, holds an over-long line or is not a qmgrade trace record.
     """
+    check_lines(path, line_bytes, stop=MAX_BYTES)
     text = read_text(path, InputError)
     stripped = text.strip()
     if not stripped.startswith("{"):
@@ -529,14 +532,14 @@ class _Writer:
             if kind == "cap":
                 return _w("cap_is", lang, k=fact["level"])
             if kind == "company":
-                shown = []
+                listed: List[str] = []
                 for ident, value in fact.items():
                     declared = self.facts.get(ident)
                     if ident == "fact" or declared is None or value == declared.default:
                         continue
-                    shown.append(f"{safe_text(text_of(declared.name, lang))} ({ident}) = "
+                    listed.append(f"{safe_text(text_of(declared.name, lang))} ({ident}) = "
                                  f"{json.dumps(value, ensure_ascii=False)}")
-                return _SEP[lang].join(shown) if shown else _w("company_facts", lang)
+                return _SEP[lang].join(listed) if listed else _w("company_facts", lang)
         except (KeyError, TypeError, ValueError):
             pass
         return self.generic(fact)

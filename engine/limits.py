@@ -7,11 +7,11 @@ few kilobytes, a legitimate survey export a few megabytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List
+from typing import BinaryIO, Iterator, List, Optional, Tuple
 
-from .errors import Problem
+from .errors import InputError, Problem
 
-__all__ = ["Limits", "DEFAULT", "MAX_PROBLEMS", "capped"]
+__all__ = ["Limits", "DEFAULT", "MAX_PROBLEMS", "capped", "bounded_lines", "check_lines"]
 
 MAX_PROBLEMS = 100      # problems listed (with a did-you-mean) before "… and N more"
 
@@ -48,3 +48,40 @@ def capped(problems: List[Problem], limit: int = MAX_PROBLEMS) -> List[Problem]:
     last = problems[limit - 1]
     more = len(problems) - limit
     return problems[:limit] + [Problem(last.path, last.line, last.col, f"… and {more:,} more problems", "more")]
+
+
+def bounded_lines(handle: BinaryIO, limit: int, path: str,
+                  option: str = "--max-line-bytes") -> Iterator[Tuple[int, bytes]]:
+    """(line number, bytes) of a file opened in binary, read in pieces of at most ``limit`` + 1 bytes.
+
+    Raises
+    ------
+    InputError naming the first line longer than ``limit`` bytes (its newline not counted), without
+    reading the rest of it.
+    """
+    number = 0
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            raise InputError(Problem(path, number, 1, f"line is longer than the limit of {limit:,} bytes "
+                                                      f"(raise it with {option})", "too-large"))
+        yield number, raw
+
+
+def check_lines(path: str, limit: int, stop: Optional[int] = None, option: str = "--max-line-bytes") -> None:
+    """Refuse a file holding a line longer than ``limit`` bytes (InputError naming the line), reading at
+    most about ``stop`` bytes of it in bounded pieces.  A file that cannot be opened is left to its reader,
+    which says why."""
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        return
+    read = 0
+    with handle:
+        for _, raw in bounded_lines(handle, limit, path, option):
+            read += len(raw)
+            if stop is not None and read > stop:
+                return

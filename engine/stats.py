@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, cast
 
 from .errors import InputError, Problem
+from .limits import DEFAULT as DEFAULT_LIMITS, bounded_lines
 from .present import for_html, for_rich, for_terminal, percent
 from .report import pick
 
@@ -154,16 +155,17 @@ class Tally:
         }
 
 
-def read_results(path: str, tally: Optional[Tally] = None) -> Tally:
-    """Tally a JSON Lines results file (``batch --format jsonl``), line by line.
+def read_results(path: str, tally: Optional[Tally] = None, line_bytes: int = DEFAULT_LIMITS.line_bytes) -> Tally:
+    """Tally a JSON Lines results file (``batch --format jsonl``), line by line, each line read in
+    pieces of at most ``line_bytes`` + 1 bytes (``--max-line-bytes``, as ``batch``).
 
     Raises
     ------
-    InputError naming the line of anything that is not a result.
+    InputError naming the line of anything that is not a result, or longer than ``line_bytes``.
     """
     tally = tally or Tally()
     try:
-        handle = open(path, "r", encoding="utf-8-sig")
+        handle = open(path, "rb")
     except FileNotFoundError:
         raise InputError(Problem(path, 1, 1, "no such file")) from None
     except IsADirectoryError:
@@ -171,25 +173,27 @@ def read_results(path: str, tally: Optional[Tally] = None) -> Tally:
     except OSError as exc:
         raise InputError(Problem(path, 1, 1, f"cannot read: {exc.strerror}")) from None
     with handle:
-        number = 0
-        try:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    result = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(Problem(path, number, exc.colno, f"malformed JSON: {exc.msg} "
-                                                                      f"(expected batch --format jsonl results)"))
-                if not isinstance(result, dict) or not ("error" in result or {"level", "barrel"} <= set(result)):
-                    raise InputError(Problem(path, number, 1, "not a batch result (expected an assess object "
-                                                              "or an error entry per line)"))
-                try:
-                    tally.add(summarize(result))
-                except (KeyError, TypeError, AttributeError) as exc:
-                    raise InputError(Problem(path, number, 1, f"not a batch result (missing {exc})")) from None
-        except UnicodeDecodeError:
-            raise InputError(Problem(path, number + 1, 1, "not UTF-8 text")) from None
+        for number, raw in bounded_lines(handle, line_bytes, path):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(Problem(path, number, exc.start + 1, "not UTF-8 text")) from None
+            if not line.strip():
+                continue
+            try:
+                result = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(Problem(path, number, exc.colno, f"malformed JSON: {exc.msg} "
+                                                                  f"(expected batch --format jsonl results)")) from None
+            except RecursionError:
+                raise InputError(Problem(path, number, 1, "line nested too deeply")) from None
+            if not isinstance(result, dict) or not ("error" in result or {"level", "barrel"} <= set(result)):
+                raise InputError(Problem(path, number, 1, "not a batch result (expected an assess object "
+                                                          "or an error entry per line)"))
+            try:
+                tally.add(summarize(result))
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise InputError(Problem(path, number, 1, f"not a batch result (missing {exc})")) from None
     return tally
 
 
@@ -273,7 +277,7 @@ def render_text(stats: dict, model=None, lang: str = "en") -> str:
             table.add_row(for_rich(row[field]), str(row["count"]), percent(row["share"]),
                           for_rich(_text(names.get(row[field]), lang)))
         console.print(table)
-    text = console.file.getvalue()
+    text = cast(io.StringIO, console.file).getvalue()
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
