@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean check-python
+.PHONY: demo lint test test-full bench clean check-python
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -26,8 +26,20 @@ demo: $(STAMP)
 	$(BIN)/qmgrade assess examples/stuck-at-assurance-one-stave.yaml
 	$(BIN)/qmgrade assess examples/stuck-at-assurance-one-stave.yaml --lang zh
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# ruff (pycodestyle, pyflakes, bugbear, bandit's security rules) and mypy on engine/ and cli.py;
+# their settings are in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/mypy
+
+# the whole suite on two workers (pytest-xdist), property tests with the lighter "ci" Hypothesis
+# profile; `make test-full` runs every property test's full number of examples
+PYTEST_WORKERS ?= 2
+test: lint
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+test-full: lint
+	HYPOTHESIS_PROFILE=full $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # `make bench` (3-5 minutes on an idle 2-core machine); `make bench BENCH_ARGS=--quick` for a smaller run;
 # `make bench BENCH_ARGS="--code /tmp/old-tree --model /tmp/model-copy"` to measure another source tree.

@@ -332,7 +332,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
         written = ident if ident in raw_ratings or migration is None else migration.source_of.get(ident, ident)
         return (*value_position(raw_ratings, written), f"(written as {written!r}) " if written != ident else "")
 
-    raw_company = data.get("company") if isinstance(data.get("company"), dict) else {}
+    raw_company = data["company"] if isinstance(data.get("company"), dict) else {}
     problems.extend(_na_problems(model, ratings, path, rating_at))
     profile_na, found = _profile_na(model, raw_company.get("profile"), ratings, path,
                                     lambda: (*value_position(raw_company, "profile"), ""))
@@ -343,7 +343,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
         ratings[ident] = NA
     company = _company(data.get("company") or {})
     assessed_on = data.get("assessed_on")
-    named = data.get("model") if isinstance(data.get("model"), dict) else {}
+    named = data["model"] if isinstance(data.get("model"), dict) else {}
     note = None
     if named.get("version") is not None and str(named["version"]) != model.version:
         note = (f"note: {path} was written for {model.id} {named['version']}; graded with {model.id} "
@@ -387,7 +387,7 @@ def _foreign_hint(raw_ratings, model) -> Optional[str]:
             if other.id != model.id and sum(1 for k in keys if k in other.criteria) * 2 > len(keys):
                 how = "without --model" if name is None else f"with --model {name}"
                 return f"{hint}, {other.id} (run it {how})"
-    except Exception:   # a broken pack must not hide the hint itself
+    except Exception:   # noqa: S110 - a broken pack must not hide the hint itself
         pass
     if len(keys) < 10 or unknown * 10 < len(keys) * 9:
         return None   # a few typos, or no model that knows them: each unknown id is reported with its place

@@ -47,7 +47,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import safeio
 from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
@@ -244,7 +244,7 @@ def _open_binary(path: str):
         raise InputError(Problem(path, 1, 1, f"cannot read: {(exc.strerror or '').lower()}")) from None
 
 
-def _lines(handle, limit: int) -> Iterator[Tuple[int, object, int]]:
+def _lines(handle, limit: int) -> Iterator[Tuple[int, Union[bytes, _Unreadable], int]]:
     """(line number, bytes or an :class:`_Unreadable` for an overlong line, bytes read), never holding
     more than ``limit`` bytes of one line."""
     number = 0
@@ -316,7 +316,7 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_fields(number: int, raw: bytes, limits: Limits, dialect: CsvDialect = CsvDialect()):
+def _csv_fields(number: int, raw: Union[bytes, _Unreadable], limits: Limits, dialect: CsvDialect = CsvDialect()):
     """One physical CSV line as its fields, or an :class:`_Unreadable` saying what is wrong with it.
 
     A record of the wide layout is one line: a quoted field that runs past the
@@ -458,7 +458,7 @@ def _header_plan(path: str, header: List[str], model, where) -> dict:
     """Map each column of a wide header to what it holds; every problem of the header at once."""
     problems: List[Problem] = []
     columns = []
-    seen = {}
+    seen: dict = {}
     facts = {fact.id: fact for fact in model.facts}
     known = list(COMPANY_COLUMNS) + list(model.criteria) + list(facts)
     for index, raw in enumerate(header):
@@ -729,6 +729,8 @@ def _grade_one(kind: str, context, item) -> tuple:
         else:
             assessment, company, problems = _wide_assessment(context, item, model)
         if not problems:
+            if assessment is None:   # every reader gives an assessment or its problems: a bug, reported below
+                raise RuntimeError("a reader gave neither an assessment nor a problem")
             trace = _worker["trace"]
             result = grade(model, assessment, detail=trace).as_dict(trace=trace)
             if _worker.get("require_complete") and result.get("provisional"):

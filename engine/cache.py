@@ -132,7 +132,7 @@ def cached_load(directory, allow_outside: bool, root: Path, load: Callable, list
                 except OSError:
                     pass
                 return model
-        except Exception:  # missing, truncated, from another version: load afresh
+        except Exception:  # noqa: S110 - missing, truncated, from another version: load afresh
             pass
     model = load(directory, allow_outside)
     # store only what was loaded from exactly the files fingerprinted (none changed meanwhile)

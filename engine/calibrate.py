@@ -133,8 +133,8 @@ def sensitivity(model, assessment: Assessment, level: int, tick: Callable[[], No
     """Every one-notch change of one rated criterion that moves the level, each graded by the rules."""
     out = []
     for criterion_id in model.criteria:
-        rating = assessment.ratings.get(criterion_id, "unrated")
-        if rating is None or rating == "unrated":     # na and unrated are left alone
+        rating = assessment.ratings.get(criterion_id)
+        if rating is None:     # na (None) and unrated (absent) are left alone
             continue
         for changed in _notches(rating):
             after = grade(model, assessment.with_ratings({criterion_id: changed}), detail=False).level

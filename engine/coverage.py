@@ -17,7 +17,7 @@ All three are read off the ratings and the model, beside the grade (issue 11):
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Mapping, Optional
 
 __all__ = ["DEFAULT_MIN_COVERAGE", "RED_FLAG_AT_OR_BELOW", "min_coverage", "coverage", "applicable_to",
            "red_flags"]
@@ -31,7 +31,7 @@ def min_coverage(model) -> float:
     return DEFAULT_MIN_COVERAGE if value is None else float(value)
 
 
-def coverage(model, ratings: Dict[str, object]) -> dict:
+def coverage(model, ratings: Mapping[str, Optional[float]]) -> dict:
     """``{"rated", "applicable", "share", "min_coverage", "provisional"}`` for one assessment's ratings."""
     applicable = [cid for cid in model.criteria if not (cid in ratings and ratings[cid] is None)]
     rated = sum(1 for cid in applicable if cid in ratings)
@@ -41,7 +41,7 @@ def coverage(model, ratings: Dict[str, object]) -> dict:
             "provisional": share < floor}
 
 
-def applicable_to(model, ratings: Dict[str, object]) -> Dict[str, int]:
+def applicable_to(model, ratings: Mapping[str, Optional[float]]) -> Dict[str, int]:
     """Dimension id -> the highest level with an applicable criterion (1 when none applies)."""
     out = {d.id: 1 for d in model.dimensions}
     for criterion in model.criteria.values():
@@ -51,7 +51,7 @@ def applicable_to(model, ratings: Dict[str, object]) -> Dict[str, int]:
     return out
 
 
-def red_flags(model, ratings: Dict[str, object]) -> List[str]:
+def red_flags(model, ratings: Mapping[str, Optional[float]]) -> List[str]:
     """Red-flag criteria rated partial or below, or not rated (na is not a red flag), in model order."""
     out = []
     for criterion in model.criteria.values():

@@ -103,6 +103,8 @@ class RuleError(ModelError):
 class InputError(QmgradeError):
     """An assessment (or other user input) is malformed or names unknown ids."""
 
+    company: Optional[dict] = None   # the company a reader could read before the error (batch's error entry)
+
 
 class EngineError(QmgradeError):
     """durable_rules reported a failure while inferring (never silent)."""

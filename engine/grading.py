@@ -8,7 +8,7 @@ here afterwards (blockers, minimal fix) only explains those conclusions.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .assessment import Assessment, profile_object
 from .errors import EngineError, Problem
@@ -26,14 +26,14 @@ def level_object(model, rank: int) -> dict:
 def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellScore],
                detail: bool = True) -> list:
     """The facts asserted for one company: staves, scored cells, company facts."""
-    facts = []
+    facts: List[Tuple[str, Dict[str, Any], Optional[Dict[str, Any]]]] = []
     for dimension in model.dimensions:
         facts.append(("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None))
     for (dimension, level), cell in cells.items():
         fields = {"dimension": dimension, "level": level,
                   "score": 0 if cell.score_units is None else cell.score_units / SCALE,
                   "applicable": cell.applicable, "keys_below": cell.keys_below}
-        extra = None
+        extra: Optional[Dict[str, Any]] = None
         if detail:
             extra = {"criteria": [
                 {"criterion": criterion.id, "rating": rating if rated else 0.0,

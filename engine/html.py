@@ -109,8 +109,8 @@ def radar_geometry(model, graded: Grade, lang: str, size: int = 520) -> dict:
     polygon = " ".join(f"{d['x']},{d['y']}" for d in dots)
     company = " ".join(f"{x},{y}" for x, y in (point(i, graded.level) for i in range(n)))
     margin = 70   # room for the labels left and right
-    return {"size": size, "height": size - 10, "x0": -margin, "width": size + 2 * margin, "cx": cx, "cy": cy, "n": n, "rings": rings, "axes": axes,
-            "labels": labels, "dots": dots, "polygon": polygon, "company": company, "top": top}
+    return {"size": size, "height": size - 10, "x0": -margin, "width": size + 2 * margin, "cx": cx, "cy": cy, "n": n,
+            "rings": rings, "axes": axes, "labels": labels, "dots": dots, "polygon": polygon, "company": company, "top": top}
 
 
 NODE_W, NODE_H, COL_GAP, ROW_GAP, PAD = 210, 46, 54, 12, 16

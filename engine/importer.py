@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -144,7 +144,7 @@ def _read_table(path: str) -> List[dict]:
     return rows
 
 
-def _listed(value: str) -> List[str]:
+def _listed(value: Optional[str]) -> List[str]:
     return [part for part in re.split(r"[;,\s|]+", value or "") if part]
 
 
@@ -179,7 +179,9 @@ def import_model(criteria_path, out, model_id: str, name: str, actions_path=None
         found = {lang: row.get(f"{key}_{lang}") or row.get(key) for lang in languages}
         return {lang: value for lang, value in found.items() if value}
 
-    criteria, dimensions, sources = [], {}, {}
+    criteria: List[dict] = []
+    dimensions: Dict[str, Tuple[str, str, Optional[str]]] = {}
+    sources: Dict[str, str] = {}
     for row in rows:
         level = row.get("level", "")
         if not level.isdigit() or not 1 <= int(level) <= 5:

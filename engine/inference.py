@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import json.scanner
 import operator
 import sys
 from dataclasses import dataclass
@@ -58,7 +59,8 @@ _counter = itertools.count(1)
 _cache: Dict[Tuple[str, str], "Inference"] = {}
 
 
-_by_model: Dict[int, tuple] = {}   # id(model) -> (model, its Inference): skips hashing the files per company
+# id(model) -> (model, its Inference, its cache key): skips hashing the files per company
+_by_model: Dict[int, Tuple[object, "Inference", Tuple[str, str]]] = {}
 
 
 def get_inference(model) -> "Inference":
@@ -161,7 +163,7 @@ class Inference:
         if run.started:
             try:
                 self.engine.delete_state(self.handle, run.sid)
-            except Exception:  # pragma: no cover - nothing to recover
+            except Exception:  # noqa: S110  # pragma: no cover - nothing to recover
                 pass
             return
         self.abandoned += 1
@@ -176,10 +178,11 @@ class Inference:
 # The C encoder without the circular-reference check (facts are flat), and the
 # C scanner without the whitespace handling of ``json.loads`` (durable_rules
 # writes none around its messages).
-_c_encoder = json.encoder.c_make_encoder(
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)   # private to the stdlib: None without _json
+_c_encoder = _c_make_encoder(
     None, None, json.encoder.encode_basestring, None, ": ", ", ", False, False, True) \
-    if json.encoder.c_make_encoder else None
-_scan = json.scanner.make_scanner(json.JSONDecoder())
+    if _c_make_encoder else None
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # the stdlib passes a decoder too
 
 
 def _encode(data) -> str:
@@ -222,7 +225,7 @@ class _Action:
     names: frozenset = frozenset()            # the pattern names whose facts the action reads
     fact_is_kind: bool = True                 # no field of the conclusion is called 'fact'
     ident_format: str = ""                    # "kind:f1={}|f2={}", the fact id to fill in (sorted fields)
-    ident_values: Optional[Callable] = None   # conclusion -> its values in ident_order, as a tuple
+    ident_values: Callable[[dict], tuple] = lambda fields: ()   # conclusion -> its values in ident_order
 
 
 def _ident_getter(order: Tuple[str, ...]):
@@ -233,7 +236,7 @@ def _ident_getter(order: Tuple[str, ...]):
 
 
 def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
-    setters = []
+    setters: List[tuple] = []
     for fld, spec in rule.set.items():
         if isinstance(spec, dict) and "ref" in spec:
             alias, _, src = spec["ref"].partition(".")
@@ -347,10 +350,10 @@ class _Run:
         while message:
             rule_id = message[2:find(message, '"', 2)]
             action = actions.get(rule_id)
-            ids = {} if action is not None else None
-            if ids is not None:   # read the ids of the matched facts (see _ID_END)
+            ids: Optional[Dict[str, str]] = {} if action is not None else None
+            if ids is not None and action is not None:   # read the ids of the matched facts (see _ID_END)
                 for name in action.names:
-                    needle = needles.get(name)
+                    needle = needles.get(name, "")
                     start = find(message, needle) if needle else -1
                     end = find(message, _ID_END, start + len(needle)) if start >= 0 else -1
                     if end < 0:

@@ -6,10 +6,9 @@ links or HTML; ids are set in code spans.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, List
 
 from . import present
-from .diagnosis import fact_summary
 from .textsafe import md_code, md_text
 from .present import cap_sentence
 from .present import coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label, word
@@ -160,8 +159,9 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
             keys = "; ".join(f"{_crit(model, k['criterion'], lang)} "
                              f"({escape(rating_label(k['rating'], lang, k.get('not_rated', False)))})"
                              for k in cell["keys_below"]) or "—"
+            fix = "; ".join(_crit(model, c, lang) for c in cell["minimal_fix"])
             lines.append(f"| {_dim(model, cell['dimension'], lang)} | {cell['level']} | {_score(cell['score'], cell['threshold'])} | "
-                         f"{present.number(cell['threshold'])} | {keys} | {'; '.join(_crit(model, c, lang) for c in cell['minimal_fix'])} |")
+                         f"{present.number(cell['threshold'])} | {keys} | {fix} |")
         lines.append("")
     lines.append(f"### {word('minimal_fix', lang)} ({len(why['minimal_fix'])})")
     lines.append("")
@@ -202,7 +202,7 @@ def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
     if plan.get("message"):
         lines.append(escape(plan["message"][lang]))
         lines.append("")
-    phases = {}
+    phases: Dict[str, List[dict]] = {}
     for phase in plan["phases"]:
         phases.setdefault(phase["milestone"], []).append(phase)
     for milestone in plan["milestones"]:

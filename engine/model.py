@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
 
 from . import schema
 from .errors import ModelError, Problem, suggestion
@@ -21,6 +21,8 @@ from .yamlio import LocDict, load_file, position, value_position
 
 if TYPE_CHECKING:  # imported where used (action_graph): networkx costs a third of a second at start-up
     import networkx as nx
+
+    from .rules import Rule
 
 __all__ = [
     "Level", "Pillar", "Dimension", "Fact", "Criterion", "Action", "Source", "Profile", "Model",
@@ -30,6 +32,10 @@ __all__ = [
 SINGLE_SECTIONS = ("model", "method", "effort_scale")   # top-level keys that one file alone may define
 SCALE = 1_000_000       # ratios (ratings, scores, thresholds) are asserted as millionths
 WEIGHT_SCALE = 1_000    # weights are kept to three decimals
+# the Python types a fact's value (or default) of each declared type may have
+_PYTHON_TYPES: Dict[str, Union[type, Tuple[type, ...]]] = {
+    "boolean": bool, "number": (int, float), "string": str, "date": str, "record": list}
+_FIELD_DEFAULT_TYPES = {k: _PYTHON_TYPES[k] for k in ("boolean", "number", "string")}   # record fields' defaults
 
 
 @dataclass(frozen=True)
@@ -205,7 +211,8 @@ class Model:
     @cached_property
     def cells(self) -> Dict[Tuple[str, int], List[Criterion]]:
         """Criteria of every (dimension, level 2..top), empty cells included, in model order."""
-        cells = {(d.id, k): [] for d in self.dimensions for k in self.criteria_ranks}
+        cells: Dict[Tuple[str, int], List[Criterion]] = {(d.id, k): [] for d in self.dimensions
+                                                         for k in self.criteria_ranks}
         for criterion in self.criteria.values():
             cells[(criterion.dimension, criterion.level)].append(criterion)
         return cells
@@ -247,7 +254,7 @@ def _record_fact_problems(name, item) -> list:
                     found.append((value_position(item, key), f"{key} names {ident!r}, which is not a field of "
                                                              f"{item['id']!r}{suggestion(ident, fields)}", "fact-type"))
         for ident, value in (item.get("defaults") or {}).items():
-            wanted = {"boolean": bool, "number": (int, float), "string": str}.get(fields.get(ident))
+            wanted = _FIELD_DEFAULT_TYPES.get(fields.get(ident, ""))
             if wanted and (not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool))):
                 found.append((value_position(item["defaults"], ident),
                               f"default {value!r} of {item['id']}.{ident} is not a {fields[ident]}", "fact-type"))
@@ -420,7 +427,7 @@ def _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
             warn(name, pos, f"cell {dimension} level {level} holds {len(members)} criteria and no key "
                             f"criterion: one rating can swing it (give it {MIN_CELL_CRITERIA} or more, or "
                             f"mark its must-haves key)", "thin-cell")
-    for ident, (name, item, pos) in profiles.items():
+    for ident, (name, item, _pos) in profiles.items():
         listed = item.get("not_applicable", [])
         for index, criterion_id in enumerate(listed):
             where = position(listed, index)
@@ -444,7 +451,7 @@ def _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
                                broken=broken["criteria"])
 
 
-def load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = False) -> Model:
+def load_model(directory: Union[str, os.PathLike, None] = None, allow_outside: bool = False) -> Model:
     """Load and validate the model in ``directory`` (default: the shipped model).
 
     Files that resolve outside ``directory`` are refused unless ``allow_outside``.
@@ -566,13 +573,11 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     top = max(ranks) if ranks else 5
 
     def check_sources(name, item):
-        for index, ref in enumerate(item.get("sources", [])):
+        for _index, ref in enumerate(item.get("sources", [])):
             if ref["source"] not in sources:
                 issues.unknown(name, value_position(ref, "source"), "source", ref["source"], sources)
 
-    for name, item, pos in pillars.values():
-        pass
-    for name, item, pos in dimensions.values():
+    for name, item, _pos in dimensions.values():
         if item["pillar"] not in pillars:
             issues.unknown(name, value_position(item, "pillar"), "pillar", item["pillar"], pillars,
                            broken=broken["pillars"])
@@ -580,18 +585,17 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     for name, item, pos in pillars.values():
         if item["id"] not in used_pillars:
             issues.add(name, pos, f"pillar {item['id']!r} has no dimension", "empty-pillar")
-    for name, item, pos in facts.values():
+    for name, item, _pos in facts.values():
         check_sources(name, item)
         for problem in _record_fact_problems(name, item):
             issues.add(name, *problem)
         if "default" in item:
-            expected = {"boolean": bool, "number": (int, float), "string": str, "date": str,
-                        "record": list}[item["type"]]
+            expected = _PYTHON_TYPES[item["type"]]
             value = item["default"]
             if not isinstance(value, expected) or (item["type"] == "number" and isinstance(value, bool)):
                 issues.add(name, value_position(item, "default"),
                            f"default {value!r} of fact {item['id']!r} is not a {item['type']}", "fact-type")
-    for name, item, pos in criteria.values():
+    for name, item, _pos in criteria.values():
         if item["dimension"] not in dimensions:
             issues.unknown(name, value_position(item, "dimension"), "dimension", item["dimension"], dimensions,
                            broken=broken["dimensions"])
@@ -605,7 +609,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
                        f"('not yet') below it", "level-range")
         check_sources(name, item)
     addressed = set()
-    for name, item, pos in actions.values():
+    for name, item, _pos in actions.values():
         for index, ident in enumerate(item["addresses"]):
             if ident not in criteria:
                 issues.unknown(name, position(item["addresses"], index), "criterion", ident, criteria,
@@ -626,7 +630,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     import networkx as nx  # imported where used: it costs a third of a second at start-up
 
     graph = nx.DiGraph()
-    for ident, (name, item, pos) in actions.items():
+    for ident, (_name, item, _pos) in actions.items():
         graph.add_node(ident)
         for prerequisite in item.get("depends_on", []):
             if prerequisite in actions and prerequisite != ident:
@@ -645,7 +649,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         levels_ = [criteria[c][1]["level"] for c in item["addresses"] if c in criteria]
         return min(levels_) if levels_ else None
 
-    for ident, (name, item, pos) in actions.items():
+    for ident, (name, item, _pos) in actions.items():
         own = action_level(item)
         for index, prerequisite in enumerate(item.get("depends_on", [])):
             if prerequisite not in actions or own is None:
@@ -662,7 +666,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         warnings.extend(_weak_model_warnings(singles, dimensions, criteria, actions, floor, top,
                                              shown(root / "knowledge")))
 
-    rules = []
+    rules: List["Rule"] = []
     rule_files = _model_files(root, "rules", allow_outside)
     for path in rule_files:
         files.append((str(path.relative_to(root)), _sha256_file(path)))
@@ -678,7 +682,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         raise ModelError(sorted(set(issues.problems)))
 
     header = singles["model"][1]
-    method = singles.get("method", (None, {}))[1]
+    method: dict = singles.get("method", (None, {}))[1]
 
     def text(item, key):
         # a model written in one language shows that text whichever language is asked for

@@ -57,7 +57,7 @@ class Pack:
 
 
 def _metadata(dist_info: Path) -> Dict[str, str]:
-    found = {}
+    found: Dict[str, str] = {}
     try:
         for line in (dist_info / "METADATA").read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -95,7 +95,7 @@ def installed_packs() -> List[Pack]:
             if not points.is_file():
                 continue
             parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-            parser.optionxform = str
+            parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep keys' case: configparser's documented override
             try:
                 parser.read(points, encoding="utf-8")
             except (configparser.Error, UnicodeDecodeError):

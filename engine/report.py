@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import io
-from typing import List
+from typing import TYPE_CHECKING, List, Optional, cast
 
 from .textsafe import terminal
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["render_assess", "render_model", "tr", "pick", "safe_text", "level_label", "WIDTH"]
 
@@ -163,7 +166,7 @@ def render_assess(result: dict, model, lang: str = "en") -> str:
             marks = [m if k <= row["applicable_to"] else tr("na", lang) for k, m in zip(model.criteria_ranks, marks)]
         table.add_row(label + short, text_of(pillars[row["pillar"]].name, lang), stave, *marks)
     console.print(table)
-    out.append(console.file.getvalue().rstrip("\n"))
+    out.append(cast(io.StringIO, console.file).getvalue().rstrip("\n"))   # _console() writes to a StringIO
 
     nxt = result.get("next_level")
     lines: List[str] = [""]
@@ -245,7 +248,7 @@ def render_criterion(model, criterion_id: str, lang: str = "en") -> str:
     return "".join(safe_text(line) + "\n" for line in out)
 
 
-def render_model(model, lang: str = "en", dimension: str = None) -> str:
+def render_model(model, lang: str = "en", dimension: Optional[str] = None) -> str:
     """``kb show``: the model, level by level and stave by stave."""
     console = _console()
     head = [f"{text_of(model.name, lang)} — {model.id} {model.version}"]
@@ -307,4 +310,4 @@ def render_model(model, lang: str = "en", dimension: str = None) -> str:
         console.print(f"  {rule.id}: {text_of(rule.description, lang)}", markup=False)
     console.print()
     console.print(f"{tr('actions', lang)}: {len(model.actions)}  (★ = {tr('key', lang)})", markup=False)
-    return _strip(console.file.getvalue())
+    return _strip(cast(io.StringIO, console.file).getvalue())

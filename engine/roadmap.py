@@ -292,7 +292,6 @@ class _Planner:
 
     def prune(self, members: Set[str], ratings: dict, level: int) -> Set[str]:
         """Drop, costliest and highest first, every action nothing else needs while ``level`` is still met."""
-        model = self.model
         members = set(members)
         kept: Set[str] = set()
         if not self.reaches(self.raised(ratings, members), level):
@@ -433,7 +432,7 @@ def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Option
 
 def _milestones(planner: _Planner, graded: Grade, members: Set[str], rank: int):
     """[(level, actions, grade after)] from the current level + 1 to ``rank``, and the last grade."""
-    model, assessment = planner.model, planner.assessment
+    assessment = planner.assessment
     remaining = set(members)
     ratings = dict(assessment.ratings)
     planned: Set[str] = set()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from . import schema
 from .errors import ModelError, Problem, suggestion
@@ -126,12 +126,12 @@ def _compatible(field_type: str, value_type: str) -> bool:
     return field_type == "int" and value_type == "int"
 
 
-def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, str],
+def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, Union[str, Dict[str, str]]],
                source_ids: set, top_rank: int, languages=schema.LANGUAGES) -> Tuple[List[Rule], List[Problem]]:
     """Parse and check every rule file; returns the rules and the problems found."""
     problems: List[Problem] = []
     kinds: Dict[str, Dict[str, str]] = {k: dict(v) for k, v in BASE_KINDS.items()}
-    company = {}
+    company: Dict[str, str] = {}
     for fact_id, fact_type in fact_types.items():
         if fact_id in _RESERVED or fact_id == "assessed_on" or fact_id in kinds:
             problems.append(Problem("knowledge", 1, 1, f"fact id {fact_id!r} is reserved", "reserved"))
@@ -169,7 +169,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
 
     # conclusion kinds: the fields every rule sets on them (first pass, so rules may read any)
     concluded: Dict[str, Dict[str, str]] = {}
-    for rule_id, name, document in documents:
+    for _rule_id, name, document in documents:
         kind = document["then"]["conclude"]
         if kind in BASE_KINDS or kind == "company":
             problems.append(Problem(name, *value_position(document["then"], "conclude"),
@@ -191,7 +191,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         ordered: List[Pattern] = []
         skipped: set = set()   # patterns on a kind whose (broken) rule is reported already
 
-        def cascades(spec) -> bool:
+        def cascades(spec, skipped=skipped) -> bool:   # bound now: defined anew for each rule
             return isinstance(spec, dict) and "ref" in spec and spec["ref"].partition(".")[0] in skipped
 
         for index, item in enumerate(document["when"]):
@@ -426,7 +426,7 @@ def compile_ruleset(rules: List[Rule], params: Dict[str, object]) -> dict:
         kinds = rule.kinds  # type: ignore[attr-defined]
         patterns = []
         for pattern in rule.patterns:
-            tests = [{"t": pattern.kind}]
+            tests: List[dict] = [{"t": pattern.kind}]
             for fld, op, spec in pattern.tests:
                 if op == "exists":
                     tests.append({"$ex" if spec else "$nex": {fld: 1}})

@@ -55,7 +55,7 @@ def protected_files(inputs: Iterable[str] = (), model_dirs: Iterable[str] = (),
         if not directory:
             continue
         for sub in ("knowledge", "rules"):
-            for dirpath, dirnames, filenames in os.walk(Path(directory) / sub):
+            for dirpath, _dirnames, filenames in os.walk(Path(directory) / sub):
                 paths.extend(os.path.join(dirpath, name) for name in filenames)
     for database in databases:
         if database:
@@ -281,7 +281,8 @@ class AtomicFile:
         except OSError:
             pass
         try:
-            os.unlink(self.temporary)
+            if self.temporary is not None:
+                os.unlink(self.temporary)
         except OSError:
             pass
         _TEMPORARIES.discard(self.temporary)

@@ -6,10 +6,13 @@ once.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, List
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional
 
 from .errors import Problem
 from .yamlio import position, value_position
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = ["MODEL_FILE", "RULE_FILE", "ASSESSMENT", "check", "ID_PATTERN", "ANCHOR_RATINGS", "STABLE_ID_PATTERN",
            "LANGUAGES", "model_file_schema", "rule_file_schema"]
@@ -365,7 +368,7 @@ RULE_FILE = {
     },
 }
 
-ASSESSMENT = {
+ASSESSMENT: dict = {
     "type": "object",
     "required": ["ratings"],
     "properties": {
@@ -446,7 +449,7 @@ def _validator(schema: dict):
     return entry[1]
 
 
-def check(document: Any, schema: dict, path: str, bad: set = None) -> List[Problem]:
+def check(document: Any, schema: dict, path: str, bad: Optional[set] = None) -> List[Problem]:
     """Every schema violation of ``document`` as a located :class:`Problem`.
 
     ``bad``, when given, collects the (section, index) of each list item that

@@ -162,7 +162,8 @@ def template_workbook(model, lang: str = "en") -> bytes:
     sheet.add_data_validation(validation)
     if last >= 2:
         validation.add(f"{letter}2:{letter}{last}")
-    widths = {**{name: 36 for name in anchor_cols}, "criterion": 30, "dimension": 14, "level": 7, "key": 7, "weight": 8, "rating": 14, "evidence": 40}
+    widths = {**{name: 36 for name in anchor_cols}, "criterion": 30, "dimension": 14, "level": 7, "key": 7, "weight": 8,
+              "rating": 14, "evidence": 40}
     wrap = Alignment(wrap_text=True, vertical="top")
     for index, name in enumerate(columns, 1):
         col_letter = _cell_ref(1, index)[:-1]

@@ -202,7 +202,7 @@ def render_trend(data: dict, model, lang: str = "en") -> str:
     for index, entry in enumerate(data["rounds"], 1):
         date = present.for_terminal(entry["assessed_on"]) if entry["assessed_on"] else _tr("undated", lang)
         lines.append(f"  {_tr('round', lang)} {index}  {date}  {_tr('Level', lang)} "
-                     f"{level_name(model, entry['level']['rank'], lang) if entry['level']['rank'] <= model.top_rank else entry['level']['rank']}"
+                     f"{level_name(model, rank, lang) if (rank := entry['level']['rank']) <= model.top_rank else rank}"
                      f"  {_tr('Barrel', lang)} {entry['barrel']['rank']}  "
                      f"({_tr('model', lang)} {entry['model']['id']} {entry['model']['version']})"
                      + ("" if entry.get("regraded", True) else f" {_tr('stored', lang)}"))

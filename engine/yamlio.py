@@ -28,7 +28,7 @@ _SEPARATORS = (",", ":", "-", "[", "{", "\n")
 try:  # the C parser is much faster; construction stays ours
     _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
-    _BaseLoader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader  # type: ignore[assignment,misc]  # the pure-Python loader has the same interface
 
 
 class LocDict(dict):
@@ -158,7 +158,7 @@ _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 # A set is a mapping with null values; built as one, its order (and every message) is the file's.
 _Loader.add_constructor("tag:yaml.org,2002:set", _construct_mapping)
 # Dates stay strings: same bytes out as in, no time zones.
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)  # type: ignore[type-var]  # stub types it on SafeConstructor, a base of _Loader
 
 
 def _check_size(node, path: str) -> None:

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import engine
+from conftest import examples
 from engine.assessment import _na_allowed, assessment_from_data
 
-PROPERTY = settings(derandomize=True, deadline=None, max_examples=150,
+PROPERTY = settings(derandomize=True, deadline=None, max_examples=examples(150),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
 

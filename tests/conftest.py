@@ -1,6 +1,7 @@
 """Shared fixtures: small hand-built models written to tmp_path, and the CLI runner."""
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -8,8 +9,22 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis profiles: "ci" (CI=true, or HYPOTHESIS_PROFILE=ci, as `make test` sets) runs a quarter of each
+# property test's examples; "full" (HYPOTHESIS_PROFILE=full, `make test-full`) runs them all.
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "full")
+settings.register_profile("full", deadline=None)
+settings.register_profile("ci", deadline=None, max_examples=25)
+settings.load_profile(HYPOTHESIS_PROFILE if HYPOTHESIS_PROFILE in ("ci", "full") else "full")
+
+
+def examples(n: int) -> int:
+    """``n`` examples for a property test, a quarter of them (at least 10) under the ci profile."""
+    return max(10, n // 4) if HYPOTHESIS_PROFILE == "ci" else n
+
 CORE_RULES = ["cell-met", "cell-empty", "cell-below-threshold", "key-gate", "stave-floor", "stave-climb",
               "stave-level", "stave-top", "barrel", "company-level", "company-level-capped"]
 

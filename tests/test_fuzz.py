@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 import engine
 from cli import main
-from conftest import build_model, ratings_up_to, write_assessment
+from conftest import build_model, examples, ratings_up_to, write_assessment
 
 ROOT = Path(__file__).resolve().parent.parent
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=examples(60), deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 

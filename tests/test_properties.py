@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 import engine
 from engine.assessment import _na_allowed, assessment_from_data, parse_rating
-from conftest import build_model
+from conftest import build_model, examples
 
-PROPERTY = settings(max_examples=120, deadline=None, derandomize=True,
+PROPERTY = settings(max_examples=examples(120), deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FEW = settings(max_examples=25, deadline=None, derandomize=True,
+FEW = settings(max_examples=examples(25), deadline=None, derandomize=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 UNRATED = object()

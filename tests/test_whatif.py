@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import engine
 from assessment_strategies import PROPERTY, rating_maps
-from conftest import build_model, ratings_up_to, write_assessment, run
+from conftest import build_model, examples, ratings_up_to, write_assessment, run
 
 
 def test_text_shows_the_changes_the_level_the_staves_and_the_blockers(runner, model_dir, model, tmp_path):
@@ -95,7 +95,7 @@ def property_model(tmp_path_factory):
 
 
 @given(data=st.data())
-@settings(PROPERTY, max_examples=40)   # three CLI runs per example
+@settings(PROPERTY, max_examples=examples(40))   # three CLI runs per example
 def test_before_and_after_equal_two_separate_assess_runs(property_model, tmp_path_factory, data):
     model_dir, model = property_model
     ratings, facts = data.draw(rating_maps(model, caps=True))
@@ -111,7 +111,7 @@ def default_model():
 
 
 @given(data=st.data())
-@settings(PROPERTY, max_examples=25)   # three CLI runs per example, each loading the full model
+@settings(PROPERTY, max_examples=examples(25))   # three CLI runs per example, each loading the full model
 def test_before_and_after_equal_two_separate_assess_runs_default_model(default_model, tmp_path_factory, data):
     ratings, facts = data.draw(rating_maps(default_model, caps=True))
     ids = sorted(default_model.criteria)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Optional
+from typing import Optional, cast
 
 import yaml
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask.json.provider import DefaultJSONProvider
 
 from engine.errors import QmgradeError
 from engine.export import dumps
@@ -60,8 +61,9 @@ def create_app(model, db_path: str, *, login: Optional[bool] = None, secure_cook
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure_cookies,
         SESSION_COOKIE_NAME="qmgrade_session", JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    provider = cast(DefaultJSONProvider, app.json)   # Flask's default provider: no json_provider_class is set
+    provider.ensure_ascii = False
+    provider.sort_keys = False
     app.extensions["qmgrade"] = {"model": model, "store": store, "db": str(db_path), "limits": limits,
                                  "login": store.has_users() if login is None else login}
     from .api import register_api

@@ -10,6 +10,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import List
 
 from engine.errors import InputError, Problem, QmgradeError
 
@@ -84,7 +85,9 @@ def unprefixed(text: str, folder) -> str:
 def _run_batch(ctx, ident: str, path: str, folder: Path) -> None:
     from engine.ledger import History
     store, model = ctx["store"], ctx["model"]
-    lines, errors, state = [], [], {"done": 0, "last": 0.0}
+    lines: List[str] = []
+    errors: List[str] = []
+    state = {"done": 0, "last": 0.0}
     history = History(ctx["db"])
 
     def on_result(summary, row):

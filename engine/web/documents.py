@@ -21,7 +21,7 @@ def rating_word(value) -> str:
 def document_of(assessment) -> dict:
     """The draft document of a checked assessment (an upload)."""
     profile_na = set(assessment.profile_na)
-    document = {"company": dict(assessment.company),
+    document: dict = {"company": dict(assessment.company),
                 "ratings": {cid: rating_word(value) for cid, value in assessment.ratings.items()
                             if cid not in profile_na},
                 "evidence": {cid: list(refs) for cid, refs in assessment.evidence.items()},
