@@ -31,7 +31,7 @@ class Limits:
 
     line_bytes: int = 2 * 1024 * 1024
     field_chars: int = 131_072
-    xlsx_bytes: int = 100 * 1024 * 1024
+    xlsx_bytes: int = 1024 * 1024 * 1024   # worksheets are streamed; a 10,000-row survey of 263 criteria is ~143 MB
     xlsx_ratio: int = 200
     shared_strings: int = 1_000_000
     rows: int = 1_000_000

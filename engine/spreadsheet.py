@@ -305,7 +305,7 @@ def check_archive(path: str, limits=None) -> None:
                     _check_text_runs(path, archive, info, limits)
             if _SHARED_STRINGS in archive.namelist():
                 info = archive.getinfo(_SHARED_STRINGS)
-                if info.file_size > max(_SHARED_STRINGS_BYTES, limits.xlsx_bytes // 4):
+                if info.file_size > max(_SHARED_STRINGS_BYTES, limits.xlsx_bytes // 64):
                     raise InputError(Problem(path, 1, 1, f"{_SHARED_STRINGS} holds {info.file_size:,} bytes of "
                                                          f"text: too many shared strings", "too-large"))
                 with archive.open(info) as member:
