@@ -243,7 +243,7 @@ def test_kb_show_prints_the_anchors_of_a_criterion_and_of_a_stave(runner, tmp_pa
     assert "key_minimum 0.8 (L5 1.0)" in stave.splitlines()[1]
     assert "largely for alpha-2-2 looks like this" in stave
     wrong = run(runner, "kb", "show", "--model", model_dir, "--criterion", "alpha-3-9")
-    assert wrong.exit_code == 1 and "did you mean" in wrong.stderr
+    assert wrong.exit_code == 2 and "did you mean" in wrong.stderr
 
 
 # -- model checks -------------------------------------------------------------------------------
@@ -294,6 +294,7 @@ def test_whatif_refuses_na_where_the_model_does_not_allow_it(runner, tmp_path):
     model_dir = build_v2(tmp_path / "m")
     path = write(tmp_path / "a.yaml", {cid: "full" for cid in criterion_ids(model_dir)})
     refused = run(runner, "whatif", path, "--model", model_dir, "--set", "beta-2-1=na")
-    assert refused.exit_code == 1 and "'beta-2-1' does not allow na" in refused.stderr
+    # an option value the model refuses is a usage error (issue 10: option errors exit 2, without a position)
+    assert refused.exit_code == 2 and "'beta-2-1' does not allow na" in refused.stderr
     allowed = run(runner, "whatif", path, "--model", model_dir, "--set", "gamma-2-2=na", "--format", "json")
     assert allowed.exit_code == 0, allowed.output
