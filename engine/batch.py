@@ -55,7 +55,7 @@ from .assessment import apply_model_rules, fact_value as _fact_value, input_kind
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
 from .textsafe import csv_cell, json_text
-from .limits import DEFAULT, MAX_PROBLEMS, Limits, capped
+from .limits import DEFAULT, MAX_PROBLEMS, Limits, capped, lines_within
 from .stats import summarize
 from .yamlio import load_file, load_text
 
@@ -247,23 +247,12 @@ def _open_binary(path: str):
 def _lines(handle, limit: int) -> Iterator[Tuple[int, Union[bytes, _Unreadable], int]]:
     """(line number, bytes or an :class:`_Unreadable` for an overlong line, bytes read), never holding
     more than ``limit`` bytes of one line."""
-    number = 0
-    while True:
-        raw = handle.readline(limit + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > limit and not raw.endswith(b"\n"):
-            size = len(raw)
-            while True:   # skip the rest of the line without keeping it
-                rest = handle.readline(1 << 20)
-                size += len(rest)
-                if not rest or rest.endswith(b"\n"):
-                    break
+    for number, raw, size in lines_within(handle, limit):
+        if raw is None:
             yield number, _Unreadable(f"line of {size:,} bytes is longer than the limit of {limit:,} bytes "
                                       f"(raise it with --max-line-bytes)", 1, "too-large"), size
         else:
-            yield number, raw, len(raw)
+            yield number, raw, size
 
 
 def _jsonl_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:

@@ -59,6 +59,19 @@ def bounded_lines(handle: BinaryIO, limit: int, path: str,
     InputError naming the first line longer than ``limit`` bytes (its newline not counted), without
     reading the rest of it.
     """
+    for number, raw, _ in lines_within(handle, limit):
+        if raw is None:
+            raise InputError(Problem(path, number, 1, f"line is longer than the limit of {limit:,} bytes "
+                                                      f"(raise it with {option})", "too-large"))
+        yield number, raw
+
+
+def lines_within(handle: BinaryIO, limit: int) -> Iterator[Tuple[int, Optional[bytes], int]]:
+    """(line number, bytes — or None for a line longer than ``limit`` bytes —, bytes read) of a binary file.
+
+    Never holds more than ``limit`` + 1 bytes of one line: the rest of an overlong line is skipped in
+    pieces, and reading goes on with the next line.
+    """
     number = 0
     while True:
         raw = handle.readline(limit + 1)
@@ -66,9 +79,15 @@ def bounded_lines(handle: BinaryIO, limit: int, path: str,
             return
         number += 1
         if len(raw) > limit and not raw.endswith(b"\n"):
-            raise InputError(Problem(path, number, 1, f"line is longer than the limit of {limit:,} bytes "
-                                                      f"(raise it with {option})", "too-large"))
-        yield number, raw
+            size = len(raw)
+            while True:   # skip the rest of the line without keeping it
+                rest = handle.readline(1 << 20)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None, size
+        else:
+            yield number, raw, len(raw)
 
 
 def check_lines(path: str, limit: int, stop: Optional[int] = None, option: str = "--max-line-bytes") -> None:
