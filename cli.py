@@ -96,6 +96,11 @@ class QmgradeGroup(click.Group):
         except RecursionError:
             click.echo("Error: -:1:1: input nested too deeply", err=True)
             ctx.exit(1)
+        except BrokenPipeError:   # the reader went away (`qmgrade batch … | head`): stop quietly, as `cat` does
+            safeio.remove_temporaries()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())   # nothing more reaches the closed pipe, not even at exit
+            ctx.exit(141)
         except Exception as error:  # a bug: still no traceback for the user, but say so
             if os.environ.get("QMGRADE_DEBUG"):
                 raise

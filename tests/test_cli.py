@@ -216,3 +216,18 @@ def test_text_reports_escape_terminal_control_characters_in_company_names(runner
         assert result.exit_code == 0, result.output
         assert "\u202e" not in result.output and "\u001b" not in result.output
         assert "好公司\\u202eevil\\x1b[31m" in result.output
+
+
+def test_a_reader_that_goes_away_stops_qmgrade_quietly(tmp_path):
+    """`qmgrade batch … | head -c 10`: no "internal error" on the terminal, exit 141 like a broken pipe."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    command = [sys.executable, "-c", "from cli import main; main()", "batch",
+               str(ROOT / "examples" / "batch" / "companies.jsonl")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout is not None and process.stdout.read(10)
+    process.stdout.close()                       # the reader goes away after ten bytes
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 141
+    assert b"internal error" not in stderr and b"Traceback" not in stderr
