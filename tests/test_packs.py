@@ -267,3 +267,15 @@ def test_kb_export_gives_the_packs_languages_words_floor_and_titles(runner):
     assert titled[UUID] == "Blameless postmortems"
     shipped = json.loads(run(runner, "kb", "export").stdout)["model"]
     assert "languages" not in shipped and "floor" not in shipped and "words" not in shipped
+
+
+def test_the_web_front_speaks_the_packs_words(tmp_path):
+    """qmgrade serve with the pack: its pages say "team", never 企业 or "company"."""
+    from engine import api
+    from engine.web import create_app
+    model = api.load_model(str(MODEL))
+    client = create_app(model, str(tmp_path / "web.sqlite")).test_client()
+    page = client.get("/?lang=en").get_data(as_text=True)
+    shown = re.sub(r"<[^>]*>", " ", page)            # what a person reads (HTML ids may say company-id)
+    assert "Team id" in shown and "Team name" in shown
+    assert "企业" not in shown and not re.search(r"\bcompan(y|ies)\b", shown, re.I)

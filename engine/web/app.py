@@ -98,6 +98,11 @@ def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read to
     app.before_request(check_host)
     app.before_request(check_csrf)
 
+    @app.before_request
+    def model_words():   # every page, report and questionnaire of this request speaks the model's words
+        from ..words import use_model_words
+        use_model_words(ctx()["model"])
+
     @app.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -61,9 +61,11 @@ _WORDS = {
 
 
 def make_word(lang: str):
+    """``w(key, **values)``: the page word in ``lang``, in the model's own words (its subject, its titles)."""
+    from ..words import localise
     index = 0 if lang == "zh" else 1
 
     def w(key: str, **values) -> str:
         text = _WORDS[key][index]
-        return text.format(**values) if values else text
+        return localise(text.format(**values) if values else text, lang)
     return w
