@@ -44,6 +44,19 @@ def _on_sigterm(signum, frame):
     raise Terminated()
 
 
+def _leave_after_stopped_workers(code: int) -> None:
+    """After a batch's workers were killed mid-chunk, leave now: an ordinary exit joins the process pool's
+    threads, which may wait for ever on a message a killed worker never finished."""
+    from engine import batch as batch_module
+    if batch_module.workers_stopped:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()   # what is complete reaches its reader
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
 class QmgradeGroup(click.Group):
     """Turns every qmgrade error into ``Error: ...`` lines and exit 1, never a traceback."""
 
@@ -88,10 +101,12 @@ class QmgradeGroup(click.Group):
         except KeyboardInterrupt:
             safeio.remove_temporaries()
             click.echo("Error: interrupted", err=True)
+            _leave_after_stopped_workers(130)
             ctx.exit(130)
         except Terminated:
             safeio.remove_temporaries()
             click.echo("Error: terminated", err=True)
+            _leave_after_stopped_workers(143)
             ctx.exit(143)
         except RecursionError:
             click.echo("Error: -:1:1: input nested too deeply", err=True)

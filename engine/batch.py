@@ -831,13 +831,25 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+# Set when workers were stopped mid-chunk: the executor's threads may then wait for a message a killed worker
+# never finished, so the process must leave with ``os._exit`` once its own clean-up is done (cli.py does).
+workers_stopped = False
+
+
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    global workers_stopped
+    workers_stopped = True
     # the executor has no public "kill": its process table is the only handle on the workers
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         try:
             process.terminate()
         except (OSError, AttributeError, ValueError):
             pass
+    # With the workers gone nobody reads the call queue: its feeder thread may be blocked on a full pipe,
+    # and joining it at exit would hang the stopped process (seen about once in 15 SIGTERMs).
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
 
 
 def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = None, fmt: str = "jsonl",
@@ -909,6 +921,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
                                initargs=(shipped, model_dir, options, os.getpid()))
     pending: deque = deque()
+    stopped = False
     try:
         for task, units in _chunks(source):
             pending.append((pool.submit(_grade_chunk, task), units))
@@ -922,10 +935,16 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
         raise EngineError(Problem(source.path, 1, 1, "a worker process died (out of memory?); "
                                                      "try fewer --jobs")) from None
     except BaseException:   # Ctrl-C, SIGTERM, a failing sink: stop the workers now, not after their chunks
+        stopped = True
         _stop_workers(pool)
         raise
     finally:
-        for future, _ in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if stopped:
+            # no waiting and no cancelling: the executor fails the pending futures itself once it sees the
+            # workers gone (cancelling them first made it raise InvalidStateError on a thread, a traceback)
+            pool.shutdown(wait=False)
+        else:
+            for future, _ in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
     return report
