@@ -1062,7 +1062,20 @@ def serve(model_dir, db_path, host, port, threads, secure_cookies):
     click.echo(f"qmgrade serving {model.id} {model.version} on http://{host}:{port}/ "
                f"({'accounts required' if has_users else 'no login: local use only'}; store {db_path}); "
                f"Ctrl-C stops", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="qmgrade", _quiet=True)
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="qmgrade")
+    stopped = []
+
+    def on_sigterm(signum, frame):
+        # waitress swallows any other exception raised inside a connection's handler (then the server ran
+        # on after SIGTERM, about once in three): SystemExit is what its loop lets through and stops on
+        stopped.append(signum)
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    server.run()   # returns once SIGTERM or Ctrl-C closed the server and its threads
+    if stopped:
+        click.echo("Error: terminated", err=True)
+        sys.exit(143)
 
 
 @main.group(cls=QmgradeGroup)
