@@ -255,7 +255,7 @@ def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read to
                 whatif = {"result": service.whatif(model, assessment, settings, trace=False),
                           "roadmap": service.whatif_roadmap(model, assessment, settings),
                           "settings": settings}
-            plan = service.roadmap(model, assessment)
+            plan = service.roadmap(model, assessment, graded=grade)   # graded once for the page
         except QmgradeError as error:
             return _page("error.html", 400, errors=errors_of(error))
         return _page("result.html", draft=draft, result=data, plan=plan, whatif=whatif,

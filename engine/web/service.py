@@ -87,11 +87,11 @@ def explain(model, assessment, level: Optional[int] = None) -> dict:
         return explain_level(model, assessment, level=level, graded=grade)
 
 
-def roadmap(model, assessment, target: Optional[int] = None) -> dict:
-    """``qmgrade roadmap --format json``."""
+def roadmap(model, assessment, target: Optional[int] = None, graded=None) -> dict:
+    """``qmgrade roadmap --format json`` (``graded``: the assessment's Grade when the page has it already)."""
     from engine.roadmap import plan_roadmap
     with engine_turn():
-        grade = engine.grade(model, assessment)
+        grade = graded if graded is not None else engine.grade(model, assessment)
         return plan_roadmap(model, assessment, target=target, graded=grade)
 
 
