@@ -50,8 +50,10 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import safeio
-from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment, _scalar_text
-from .assessment import apply_model_rules, fact_value as _fact_value, input_kind
+from .assessment import Assessment, apply_model_rules, assessment_from_data
+from .inputs.coerce import fact_value as _fact_value, parse_rating, scalar_text as _scalar_text
+from .inputs.kind import input_kind
+from .inputs.reader import read_assessment
 from .errors import EngineError, InputError, Problem, QmgradeError, suggestion
 from .grading import grade
 from .textsafe import csv_cell, json_text
@@ -653,7 +655,7 @@ _worker: dict = {}
 _PR_SET_PDEATHSIG = 1   # linux/prctl.h
 
 
-def _guard_worker(parent: int) -> None:
+def guard_worker(parent: int) -> None:
     """A worker dies with the process that started it and leaves stopping to it.
 
     SIGINT is ignored (Ctrl-C reaches the whole process group; the parent
@@ -684,10 +686,10 @@ def _guard_worker(parent: int) -> None:
 def _init_worker(model, model_dir, options, parent=None) -> None:
     """Load the model once per worker and compile a ruleset of this process's own."""
     if parent is not None:
-        _guard_worker(parent)
+        guard_worker(parent)
     from . import inference
     from .model import load_model
-    inference._cache.clear()   # a forked parent's compiled ruleset stays the parent's
+    inference.forget_compiled()   # a forked parent's compiled ruleset stays the parent's
     if model is None:
         model = load_model(model_dir, allow_outside=options.get("allow_outside", False))
     inference.get_inference(model)
@@ -826,12 +828,12 @@ def _chunks(source: Source) -> Iterator[tuple]:
         yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
 
 
-def _context():
+def pool_context():
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
+def stop_workers(pool: ProcessPoolExecutor) -> None:
     # the executor has no public "kill": its process table is the only handle on the workers
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         try:
@@ -904,7 +906,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
             _worker.update(saved)
         return report
 
-    context = _context()
+    context = pool_context()
     shipped = model if context.get_start_method() == "fork" else None
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
                                initargs=(shipped, model_dir, options, os.getpid()))
@@ -922,7 +924,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
         raise EngineError(Problem(source.path, 1, 1, "a worker process died (out of memory?); "
                                                      "try fewer --jobs")) from None
     except BaseException:   # Ctrl-C, SIGTERM, a failing sink: stop the workers now, not after their chunks
-        _stop_workers(pool)
+        stop_workers(pool)
         raise
     finally:
         for future, _ in pending:

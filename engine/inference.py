@@ -59,6 +59,11 @@ _counter = itertools.count(1)
 _cache: Dict[Tuple[str, str], "Inference"] = {}
 
 
+def forget_compiled() -> None:
+    """Drop every compiled ruleset: a forked worker compiles its own (the parent's stays the parent's)."""
+    _cache.clear()
+
+
 # id(model) -> (model, its Inference, its cache key): skips hashing the files per company
 _by_model: Dict[int, Tuple[object, "Inference", Tuple[str, str]]] = {}
 
