@@ -4,8 +4,7 @@
 - :mod:`.kind` — what a file is, told from its first bytes;
 - :mod:`.document` — a YAML or JSON assessment;
 - :mod:`.layout` and :mod:`.questionnaire` — the XLSX questionnaire read back;
-- :mod:`.rows` — wide CSV/XLSX rows and JSON Lines, record by record, for ``qmgrade batch``;
-- :mod:`.folder` — a folder of any of these;
+- :mod:`.rows` — the records of ``qmgrade batch``: JSON Lines, wide CSV/XLSX rows, files and folders;
 - :mod:`.reader` — :func:`read_assessment`, one file of any kind.
 
 This package module imports nothing: :mod:`.coerce` sits below :mod:`engine.assessment` and the readers

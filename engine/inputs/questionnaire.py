@@ -28,7 +28,7 @@ def check_archive(path: str, limits=None) -> None:
     ------
     InputError naming the member and the limit (and the option that raises it).
     """
-    from .limits import DEFAULT
+    from ..limits import DEFAULT
     limits = limits or DEFAULT
     try:
         with zipfile.ZipFile(path) as archive:
@@ -102,7 +102,7 @@ def check_sheet_size(path: str, sheet, limits=None) -> None:
     ------
     InputError naming the sheet and the limit.
     """
-    from .limits import DEFAULT
+    from ..limits import DEFAULT
     limits = limits or DEFAULT
     rows, columns = getattr(sheet, "max_row", None), getattr(sheet, "max_column", None)
     if rows and rows > limits.rows:
