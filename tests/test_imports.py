@@ -116,3 +116,18 @@ def test_no_module_reaches_into_another_modules_private_names():
 
 
 _MODULES = {_module_name(path) for path in ENGINE.rglob("*.py")}
+
+
+def test_the_supported_python_range_is_pyprojects_requires_python():
+    # one source (issue 10): the runtime check reads pyproject's requires-python, and so does the Makefile
+    import re
+
+    from engine import inference
+    from engine.python_range import describe, supported_range
+    spec = re.search(r'^requires-python\s*=\s*"([^"]*)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"),
+                     re.M).group(1)
+    lower = tuple(int(part) for part in re.search(r">=\s*(\d+)\.(\d+)", spec).groups())
+    below = tuple(int(part) for part in re.search(r"<\s*(\d+)\.(\d+)", spec).groups())
+    assert inference.SUPPORTED_PYTHON == supported_range() == (lower, (below[0], below[1] - 1))
+    assert describe(">=3.11,<3.13") == "3.11 or 3.12" and describe(">=3.9,<3.13") == "3.9 to 3.12"
+    assert "engine/python_range.py --check" in (ROOT / "Makefile").read_text(encoding="utf-8")
