@@ -27,11 +27,12 @@ def requires_python() -> Optional[str]:
             return match.group(1)
     except OSError:
         pass
-    try:
-        from importlib.metadata import PackageNotFoundError, metadata
-        return metadata("qmgrade")["Requires-Python"]
-    except (ImportError, PackageNotFoundError):
-        return None
+    # installed without its source tree: the wheel's metadata, written from the same pyproject line
+    for found in sorted(_PYPROJECT.parent.glob("qmgrade-*.dist-info/METADATA")):
+        match = re.search(r"^Requires-Python:\s*(.+)$", found.read_text(encoding="utf-8"), re.M)
+        if match:
+            return match.group(1).strip()
+    return None
 
 
 def supported_range(spec: Optional[str] = None) -> Optional[Tuple[Tuple[int, int], Tuple[int, int]]]:
