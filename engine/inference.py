@@ -105,7 +105,7 @@ class Inference:
             first = model.rules[0] if model.rules else None
             raise EngineError(Problem(first.path if first else model.path, 1, 1,
                                       f"durable_rules rejected the rules: {exc}")) from None
-        self.kinds = model.rules[0].kinds if model.rules else {}
+        self.kinds = model.rules.kinds
         public_params = {"threshold": model.threshold, "key_minimum": model.key_minimum,
                          "top_rank": model.top_rank}
         self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params)
