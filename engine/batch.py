@@ -50,9 +50,10 @@ from . import safeio
 from .errors import EngineError, Problem, QmgradeError
 from .grading import grade
 from .textsafe import csv_cell, json_text
-# the records (JSON Lines, wide CSV/XLSX, files, folders) are read in engine.inputs.rows (issue 10)
-from .inputs.rows import (COMPANY_COLUMNS, FILE_SUFFIXES, FOLDER_SUFFIXES, CsvDialect, Source, file_assessment,
-                          jsonl_assessment, open_source, sniff_delimiter, sniff_encoding, wide_assessment)
+# the records are read in engine.inputs (issue 10): files and folders, JSON Lines, wide CSV/XLSX tables
+from .inputs.folder import FILE_SUFFIXES, FOLDER_SUFFIXES, Source, file_assessment, open_source
+from .inputs.jsonl import jsonl_assessment
+from .inputs.wide import COMPANY_COLUMNS, CsvDialect, sniff_delimiter, sniff_encoding, wide_assessment
 from .stats import summarize
 
 __all__ = ["run_batch", "BatchReport", "AtomicOutput", "open_source", "Source", "COMPANY_COLUMNS", "csv_header",
