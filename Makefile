@@ -1,9 +1,10 @@
 # qmgrade — `make demo` and `make test` each create .venv, install, and run.
 SHELL := /bin/bash
 VENV := .venv
-# durable-rules 2.0.28 builds only on Python 3.11/3.12 (3.13 removed PyEval_CallObject).
+# durable-rules 2.0.28 builds only on Python 3.11/3.12 (3.13 removed PyEval_CallObject): the range is
+# pyproject.toml's requires-python, read by engine/python_range.py (here and in the runtime check).
 PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
-	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))' 2>/dev/null; then echo $$p; break; fi; done)
+	if command -v $$p >/dev/null 2>&1 && $$p engine/python_range.py --check 2>/dev/null; then echo $$p; break; fi; done)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
-		echo "Error: qmgrade needs Python 3.11 or 3.12 (durable-rules 2.0.28 does not build on 3.13+); none found on PATH." >&2; \
+		echo "Error: qmgrade needs Python $$(python3 engine/python_range.py --describe 2>/dev/null || echo '(see requires-python in pyproject.toml)') (durable-rules 2.0.28 does not build on 3.13+); none found on PATH." >&2; \
 		exit 1; fi
 
 $(STAMP): pyproject.toml constraints.txt examples/packs/software-delivery/pyproject.toml | check-python

@@ -9,7 +9,8 @@ The public API is :mod:`engine.api` (documented in docs/api.md):
 >>> result = api.grade(model, api.read_assessment("examples/level-3-assurance.yaml", model))  # doctest: +SKIP
 >>> result.to_json()                                           # doctest: +SKIP
 """
-from .assessment import Assessment, assessment_from_data, parse_rating, read_assessment
+from .assessment import Assessment, assessment_from_data, parse_rating
+from .inputs.reader import read_assessment
 from .errors import EngineError, InputError, ModelError, Problem, QmgradeError, RuleError
 from .grading import Grade, grade
 from .model import Model, default_model_dir, load_model

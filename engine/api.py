@@ -102,7 +102,7 @@ def read_assessment(path: PathLike, model: Model) -> Assessment:
     >>> assessment.company["id"]
     'demo-l3-001'
     """
-    from .assessment import read_assessment as read
+    from .inputs.reader import read_assessment as read
     return read(os.fspath(path), model)
 
 

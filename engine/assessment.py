@@ -11,38 +11,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from . import schema
 from .limits import MAX_PROBLEMS, capped
-from .errors import InputError, Problem, did_you_mean, suggestion
-from .yamlio import load_file, position, value_position
+from .errors import InputError, Problem, suggestion
+from .yamlio import position, value_position
+# rating, fact and date coercion, shared by every input kind (issue 10); re-exported for the old import paths
+from .inputs.coerce import (ACCEPTED, CANONICAL, FALSE_WORDS, NA, RATING_LABELS, TRUE_WORDS, fact_value, iso_date,
+                            parse_rating, scalar_text)
 
-__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "fact_value", "input_kind", "read_assessment",
+__all__ = ["Assessment", "RATING_LABELS", "parse_rating", "fact_value",
            "assessment_from_data", "NA",
-           "profile_object", "apply_model_rules"]
+           "profile_object", "apply_model_rules",
+           # re-exported from engine.inputs.coerce (their home since issue 10)
+           "ACCEPTED", "CANONICAL", "FALSE_WORDS", "TRUE_WORDS", "iso_date", "scalar_text"]
 
 SCALE = 1_000_000
-NA = None   # a rating of "not applicable"
 
-RATING_LABELS: Dict[str, Optional[float]] = {
-    "full": 1.0, "largely": 0.8, "partial": 0.5, "none": 0.0, "na": NA,
-    "全部满足": 1.0, "大部分满足": 0.8, "部分满足": 0.5, "不满足": 0.0, "不适用": NA,
-}
-_ALIASES = {"n/a": "na", "not applicable": "na", "not_applicable": "na",
-            # the usual words of Chinese audit checklists (issue 10): 满足 / 基本满足 / 符合 ...
-            "满足": "全部满足", "完全满足": "全部满足", "基本满足": "大部分满足",
-            "符合": "全部满足", "完全符合": "全部满足", "基本符合": "大部分满足", "大部分符合": "大部分满足",
-            "部分符合": "部分满足", "不符合": "不满足"}
-_NEGATION = re.compile(r"[不无没未非否]|\b(?:not|no|non|never)(?:\b|_)|n't")
-ACCEPTED = ("full, largely, partial, none, na, 全部满足, 大部分满足, 部分满足, 不满足, 不适用, a number in [0, 1] "
-            "or a percentage such as 80%")
-# yes/no words of a boolean fact, in every input (YAML, JSON, XLSX, CSV)
-TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "有", "t"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0", "否", "无", "f"})
-CANONICAL = {1.0: "full", 0.8: "largely", 0.5: "partial", 0.0: "none"}
 
 
 @dataclass
@@ -93,122 +80,12 @@ class Assessment:
                           dict(self.facts), self.path, self.profile_na, self.migration)
 
 
-def parse_rating(value: Any) -> Optional[float]:
-    """A rating value as a float in [0, 1] or ``None`` (na).
-
-    Raises
-    ------
-    ValueError with a message naming what is accepted.
-    """
-    if type(value) is str and value in RATING_LABELS:   # the common case, first (batches parse millions)
-        return RATING_LABELS[value]
-    if isinstance(value, bool):
-        raise ValueError(f"{str(value).lower()} is not a rating (a boolean is not a number)")
-    if isinstance(value, int) and not 0 <= value <= 1:
-        shown = value if abs(value) < 10 ** 15 else f"{str(value)[:15]}…"   # float() fails beyond 1e308
-        raise ValueError(f"rating {shown} is out of range: numbers must lie in [0, 1]")
-    if isinstance(value, (int, float)):
-        number = float(value)
-        if not math.isfinite(number) or number < 0 or number > 1:
-            raise ValueError(f"rating {value!r} is out of range: numbers must lie in [0, 1]")
-        rounded = round(number, 6)
-        if abs(number - rounded) > 1e-12:   # never rounded silently across a threshold (issue 12)
-            raise ValueError(f"rating {value!r} is finer than the rating precision of 0.000001 (six decimals): "
-                             f"write it with at most six decimals")
-        return rounded
-    if isinstance(value, str):
-        label = value.strip()
-        lowered = label.lower()
-        lowered = _ALIASES.get(lowered, lowered)
-        if lowered in RATING_LABELS:
-            return RATING_LABELS[lowered]
-        if label.endswith(("%", "％")):   # "80%" is 0.8
-            return _percentage(value, label[:-1].strip())
-        try:
-            number = float(label)
-        except ValueError:
-            hint = _rating_hint(lowered)
-            suffix = f"; did you mean {hint!r}?" if hint else ""
-            raise ValueError(f"unknown rating {value!r}{suffix} (use {ACCEPTED})") from None
-        return parse_rating(number)
-    if value is None:
-        raise ValueError("empty rating (use na for not applicable, or leave the criterion out)")
-    raise ValueError(f"a {type(value).__name__} is not a rating")
-
-
-def _percentage(value: str, digits: str) -> Optional[float]:
-    try:
-        number = float(digits)
-    except ValueError:
-        raise ValueError(f"unknown rating {value!r} (a percentage is a number followed by %, e.g. 80%)") from None
-    if not math.isfinite(number) or not 0 <= number <= 100:
-        raise ValueError(f"rating {value!r} is out of range: percentages must lie in [0%, 100%]")
-    try:
-        return parse_rating(round(number / 100, 12))
-    except ValueError:
-        raise ValueError(f"rating {value!r} is finer than the rating precision of 0.0001% (four decimals of "
-                         f"a percentage)") from None
-
-
-def _negated(text: str) -> bool:
-    return bool(_NEGATION.search(text))
-
-
-def _rating_hint(label: str) -> Optional[str]:
-    """The accepted label closest to ``label`` — never one of the opposite meaning.
-
-    ``满足`` is close to ``不满足`` and ``applicable`` to ``not applicable``: a
-    suggestion whose negation differs from the label's is no suggestion at all.
-    """
-    known = list(RATING_LABELS) + list(_ALIASES)
-    for pool in ([k for k in known if k.isascii()], known):
-        hint = did_you_mean(label, pool)
-        if hint is not None and _negated(hint) == _negated(label):
-            return hint
-    return None
-
-
-def fact_value(kind: str, value: Any) -> Any:
-    """A cell (XLSX, CSV) or a word as a fact of type ``kind``; raises ValueError."""
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in TRUE_WORDS:
-            return True
-        if text in FALSE_WORDS:
-            return False
-        raise ValueError(f"{value!r} is not a boolean (use true/false, yes/no, 是/否, 1/0)")
-    if kind == "number":
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-        try:
-            number = float(str(value).strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
-        return int(number) if number.is_integer() and "." not in str(value) else number
-    if kind == "record":   # issue 9: dated events do not fit one cell
-        raise ValueError("a list of dated events does not fit in one cell: give it in a YAML or JSON assessment")
-    if kind == "date":
-        day = _iso_date(value.date() if hasattr(value, "date") else value)
-        if day is None:
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
-        return day
-    return str(value)
-
-
-def _scalar_text(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)   # JSON output has no NaN
-    return value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else str(value)
-
-
 COMPANY_FIELDS = ("id", "name", "industry", "region")
 
 
 def _company(raw: dict) -> dict:
     """The company fields, the known ones first and the rest sorted: the input's key order never shows."""
-    fields = {str(k): _scalar_text(v) for k, v in raw.items()}
+    fields = {str(k): scalar_text(v) for k, v in raw.items()}
     order = [k for k in COMPANY_FIELDS if k in fields] + sorted(k for k in fields if k not in COMPANY_FIELDS)
     return {k: fields[k] for k in order}
 
@@ -299,7 +176,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
                 facts[key] = events
             continue
         if kind == "date":
-            day = _iso_date(value)
+            day = iso_date(value)
             if day is None:
                 problems.append(Problem(path, *value_position(raw_facts, fact_id),
                                         f"fact {key!r} must be a date (YYYY-MM-DD), found {value!r}", "fact-type"))
@@ -322,7 +199,7 @@ def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -
         from .migrate import carry
         ratings, migration = carry(model, ratings, olds)
     if migrating:   # an na the model no longer allows is dropped (to be rated), not refused
-        na_ok = _na_allowed(model)
+        na_ok = na_allowed(model)
         for ident in [i for i, rating in ratings.items() if rating is NA and not na_ok(i)]:
             from .migrate import new_migration
             migration = migration or new_migration(model)
@@ -407,7 +284,7 @@ def profile_object(model, assessment) -> Optional[dict]:
             "not_applicable": [c for c in assessment.profile_na if assessment.ratings.get(c, 0.0) is NA]}
 
 
-def _na_allowed(model):
+def na_allowed(model):
     """``na_ok(criterion id)``: na is refused only where a model of version 2 or later does not allow it.
 
     A 1.x model was written before ``na_allowed`` existed: na stays accepted everywhere there.
@@ -423,7 +300,7 @@ def _na_problems(model, ratings, path, rating_at) -> List[Problem]:
 
     ``rating_at(criterion id)`` gives (line, col, prefix) of the rating in the input.
     """
-    na_ok = _na_allowed(model)
+    na_ok = na_allowed(model)
     problems = []
     for ident, rating in ratings.items():
         if rating is not NA or na_ok(ident):
@@ -473,16 +350,6 @@ def apply_model_rules(assessment: Assessment, model, rating_at=None, profile_at=
                       dict(assessment.facts), assessment.path, profile_na, assessment.migration)
 
 
-def _iso_date(value: Any) -> Optional[str]:
-    """"2025-06-01" for a real calendar day written YYYY-MM-DD, else None."""
-    import datetime
-    text = str(value).strip() if isinstance(value, (str, datetime.date)) else ""
-    try:
-        return datetime.date.fromisoformat(text).isoformat() if len(text) == 10 else None
-    except ValueError:
-        return None
-
-
 def _field_ok(kind: str, value: Any) -> bool:
     if kind == "boolean":
         return isinstance(value, bool)
@@ -490,7 +357,7 @@ def _field_ok(kind: str, value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind == "string":
         return isinstance(value, str)
-    return _iso_date(value) is not None
+    return iso_date(value) is not None
 
 
 def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tuple:
@@ -507,7 +374,7 @@ def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tup
                                 f"fact {fact.id!r} is a list of events, each a mapping of "
                                 f"{', '.join(fields)}; found {value!r}", "fact-type"))
         return [], problems
-    assessed_on = _iso_date(data.get("assessed_on"))
+    assessed_on = iso_date(data.get("assessed_on"))
     if value and assessed_on is None:
         where = value_position(data, "assessed_on") if "assessed_on" in data else position(raw_facts, fact_id)
         problems.append(Problem(path, *where, f"fact {fact.id!r} has dated events: assessed_on must be a date "
@@ -544,7 +411,7 @@ def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tup
                                                       f"{', '.join(choices[name])}{suggestion(item, choices[name])}",
                                         "fact-type"))
                 continue
-            normal[name] = _iso_date(item) if kind == "date" else item
+            normal[name] = iso_date(item) if kind == "date" else item
         for name, kind in fields.items():
             if kind == "date" and name in normal and assessed_on and normal[name] > assessed_on:
                 problems.append(Problem(path, *value_position(event, name),
@@ -560,124 +427,4 @@ def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tup
     return events, problems
 
 
-def _corrupt_workbook_errors() -> tuple:
-    import xml.etree.ElementTree as ElementTree
-    import zipfile
-    import zlib
-    return (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, UnicodeDecodeError)
-
-
-_CORRUPT_WORKBOOK = _corrupt_workbook_errors()
-
-
-_USE = "qmgrade reads YAML or JSON assessments and the XLSX questionnaire that qmgrade template writes"
-_MAGIC = (   # (leading bytes, what the file is): named, never parsed as YAML (issue 10)
-    (b"%PDF", "a PDF document"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Office file (.xls or .doc): open it in Excel or WPS and "
-                                          "save it as .xlsx"),
-    (b"\x89PNG\r\n\x1a\n", "an image (PNG)"),
-    (b"\xff\xd8\xff", "an image (JPEG)"),
-    (b"GIF87a", "an image (GIF)"),
-    (b"GIF89a", "an image (GIF)"),
-    (b"II*\x00", "an image (TIFF)"),
-    (b"MM\x00*", "an image (TIFF)"),
-    (b"BM", None),   # a bitmap only with its header size below
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"BZh", None),
-    (b"{\\rtf", "a Word document (RTF)"),
-    (b"\x7fELF", "a program"),
-)
-_ZIP_PARTS = (("word/", "a Word document (.docx)"), ("ppt/", "a PowerPoint presentation (.pptx)"))
-_ODF = {"application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (.ods): save it as .xlsx",
-        "application/vnd.oasis.opendocument.text": "an OpenDocument text (.odt)"}
-
-
-def _describe_zip(path: str) -> Optional[str]:
-    """None for an XLSX workbook; else what the zip archive is."""
-    import zipfile
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
-                return None
-            for prefix, what in _ZIP_PARTS:
-                if any(n.startswith(prefix) for n in names):
-                    return what
-            if "mimetype" in names and archive.getinfo("mimetype").file_size < 200:
-                kind = archive.read("mimetype").decode("ascii", "replace").strip()
-                if kind in _ODF:
-                    return _ODF[kind]
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
-        return "a damaged zip archive"
-    return "a zip archive that is not an XLSX workbook"
-
-
-def input_kind(path: str) -> str:
-    """What an assessment file holds, from its first bytes (and name): ``"xlsx"`` or ``"text"`` (YAML/JSON).
-
-    Raises
-    ------
-    InputError naming what the file is when qmgrade cannot read it as an
-    assessment: a Word document, a PDF, an image, a zip that is not a
-    workbook, a CSV or JSON Lines file (those are ``qmgrade batch`` inputs).
-    A missing file or a folder is left to the reader, which says so.
-    """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return "xlsx" if path.lower().endswith((".xlsx", ".xlsm")) else "text"
-    what = None
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        what = _describe_zip(path)
-        if what is None:
-            return "xlsx"
-    else:
-        for magic, name in _MAGIC:
-            if head.startswith(magic):
-                what = name or (_bitmap(head) if magic == b"BM" else "a bzip2 archive")
-                break
-    if what is None and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower().startswith((b"<!doctype html", b"<html")):
-        what = "a web page (HTML)"
-    if what is not None:
-        what, _, advice = what.partition(": ")
-        advice = f": {advice}" if advice else f"; {_USE}"
-        raise InputError(Problem(path, 1, 1, f"this is {what}, not an assessment{advice}", "file-type"))
-    lowered = path.lower()
-    if lowered.endswith((".xlsx", ".xlsm")):
-        raise InputError(Problem(path, 1, 1, "not an XLSX workbook (not a zip archive): save it from Excel or WPS "
-                                             "as .xlsx", "file-type"))
-    first = head.split(b"\n", 1)[0].lower()
-    if lowered.endswith((".csv", ".tsv")) or (b"company_id" in first and any(d in first for d in (b",", b";", b"\t"))):
-        raise InputError(Problem(path, 1, 1, "this is a CSV file: use `qmgrade batch` (one row per company, one "
-                                             "column per criterion id) to grade it", "file-type"))
-    if lowered.endswith((".jsonl", ".ndjson")):
-        raise InputError(Problem(path, 1, 1, "this is a JSON Lines file (one assessment a line): use `qmgrade "
-                                             "batch` to grade it", "file-type"))
-    return "text"
-
-
-def _bitmap(head: bytes) -> Optional[str]:
-    return "an image (BMP)" if len(head) >= 18 and head[14:18] in (b"\x0c\x00\x00\x00", b"(\x00\x00\x00",
-                                                                       b"|\x00\x00\x00", b"l\x00\x00\x00") else None
-
-
-def read_assessment(path: str, model) -> Assessment:
-    """Read an assessment file (YAML, JSON, or the XLSX questionnaire — told apart by its first bytes).
-
-    Raises
-    ------
-    InputError with every problem; a file of another kind (a Word document,
-    a PDF, a CSV, ...) is named as such (:func:`input_kind`).
-    """
-    if input_kind(path) == "xlsx":
-        from .spreadsheet import read_questionnaire  # optional: issue 5
-        try:
-            return read_questionnaire(path, model)
-        except _CORRUPT_WORKBOOK as exc:  # openpyxl reads lazily: a damaged part fails mid-way
-            raise InputError(Problem(path, 1, 1, f"not a readable XLSX workbook ({type(exc).__name__}: "
-                                                 f"{exc})")) from None
-    data = load_file(path, InputError)
-    return assessment_from_data(data, path, model)
+_na_allowed = na_allowed   # the name before issue 10 (tests import it)

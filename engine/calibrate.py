@@ -152,9 +152,9 @@ _worker: dict = {}
 def _init_worker(model, parent: int) -> None:
     """A calibration worker: dies with its parent, compiles the model's rules in its own process."""
     from . import inference
-    from .batch import _guard_worker
-    _guard_worker(parent)
-    inference._cache.clear()   # a forked parent's compiled ruleset stays the parent's
+    from .batch import guard_worker
+    guard_worker(parent)
+    inference.forget_compiled()   # a forked parent's compiled ruleset stays the parent's
     inference.get_inference(model)
     _worker["model"] = model
 
@@ -173,7 +173,7 @@ def _all_sensitivity(model, graded: List[tuple], jobs: int, tick: Callable[[int]
         return out
     import os
     from concurrent.futures import ProcessPoolExecutor
-    from .batch import _context, _stop_workers
+    from .batch import pool_context as _context, stop_workers as _stop_workers
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_init_worker,
                                initargs=(model, os.getpid()))
     try:

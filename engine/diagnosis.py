@@ -223,7 +223,7 @@ def render_explain(result: dict, model, lang: str = "en", rules: bool = False) -
     lines.extend(red_flag_lines(model, result.get("red_flags") or [], lang))
     lines.append("")
     lines.append(f"{word('why_holds', lang)} — {level_name(model, rank, lang)}:")
-    lines.extend("  " + line for line in _holds_sentences(result, model, lang))
+    lines.extend("  " + line for line in holds_sentences(result, model, lang))
     lines.append("")
     target = result["target"]
     why = result["why_not"]
@@ -262,7 +262,7 @@ def _stave_words(model, entry: dict, lang: str) -> str:
     return text
 
 
-def _holds_sentences(result: dict, model, lang: str) -> List[str]:
+def holds_sentences(result: dict, model, lang: str) -> List[str]:
     rank = result["level"]["rank"]
     barrel = result["barrel"]
     shortest = ", ".join(_dim_name(model, d, lang) for d in barrel["shortest"])

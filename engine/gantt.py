@@ -25,8 +25,8 @@ MIN_BAR = 3
 
 
 def _month_label(assessed_on: Optional[str], months: int) -> str:
-    from .roadmap import _add_months
-    return _add_months(assessed_on, months) or f"+{months}"
+    from .roadmap import add_months
+    return add_months(assessed_on, months) or f"+{months}"
 
 
 def _step(span: int) -> int:

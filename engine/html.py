@@ -26,7 +26,7 @@ from .grading import Grade, grade
 from .present import cap_sentence
 from .roadmap import plan_roadmap
 from .textsafe import html_text
-from .diagnosis import _holds_sentences, cap_relation
+from .diagnosis import holds_sentences, cap_relation
 from .gantt import gantt_charts
 from .present import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
                     word)
@@ -229,7 +229,7 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "cap_relation": cap_relation(graded.level, graded.barrel, lang),
         "coverage_line": coverage_text({**result["coverage"], "provisional": result["provisional"]}, lang),
         "red_flags": [criterion_title(model, cid, lang) for cid in result["red_flags"]],
-        "holds_sentences": _holds_sentences(explanation, model, lang),
+        "holds_sentences": holds_sentences(explanation, model, lang),
         "effort_text": lambda weeks: effort_words(weeks, lang),
         "when": lambda entry: entry.get("earliest") or month_text(entry["months"], lang),
         "gantt": gantt_charts(model, plan, lang),

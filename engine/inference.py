@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
+from .python_range import describe as _python_words, supported_range
 from .rules import PHASES, SCALED_TYPES, Rule, compile_ruleset, scaled
 
 __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 
-SUPPORTED_PYTHON = ((3, 9), (3, 12))
+SUPPORTED_PYTHON = supported_range() or ((3, 11), (3, 12))   # pyproject's requires-python: the one source
 MAX_FIRINGS = 100_000   # per company; the default model needs a few hundred
 BEGIN = "qmgrade-begin"  # the private rule (and fact kind) that starts each company's first action
 ABANDONED_LIMIT = 256    # undeletable states a ruleset may hold before it is replaced (of 1024)
@@ -31,14 +32,14 @@ ABANDONED_LIMIT = 256    # undeletable states a ruleset may hold before it is re
 def _engine_module():
     if sys.version_info[:2] > SUPPORTED_PYTHON[1]:
         raise EnvironmentProblem(
-            f"qmgrade needs Python 3.9 to 3.12: durable-rules 2.0.28 calls PyEval_CallObject, "
+            f"qmgrade needs Python {_python_words()}: durable-rules 2.0.28 calls PyEval_CallObject, "
             f"which Python {sys.version_info[0]}.{sys.version_info[1]} removed. Use python3.11 "
             f"(e.g. `make demo` picks it) and reinstall.")
     try:
         import durable_rules_engine  # noqa: WPS433 (import where needed: fail clearly)
     except ImportError as exc:
         raise EnvironmentProblem(f"durable-rules is not installed or did not build ({exc}); "
-                                 f"run `make demo` or `pip install .` with Python 3.9-3.12 and gcc") from None
+                                 f"run `make demo` or `pip install .` with Python {_python_words()} and gcc") from None
     return durable_rules_engine
 
 
@@ -57,6 +58,11 @@ class Firing:
 
 _counter = itertools.count(1)
 _cache: Dict[Tuple[str, str], "Inference"] = {}
+
+
+def forget_compiled() -> None:
+    """Drop every compiled ruleset: a forked worker compiles its own (the parent's stays the parent's)."""
+    _cache.clear()
 
 
 # id(model) -> (model, its Inference, its cache key): skips hashing the files per company
@@ -99,7 +105,7 @@ class Inference:
             first = model.rules[0] if model.rules else None
             raise EngineError(Problem(first.path if first else model.path, 1, 1,
                                       f"durable_rules rejected the rules: {exc}")) from None
-        self.kinds = model.rules[0].kinds if model.rules else {}
+        self.kinds = model.rules.kinds
         public_params = {"threshold": model.threshold, "key_minimum": model.key_minimum,
                          "top_rank": model.top_rank}
         self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params)

@@ -127,9 +127,9 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
     current = result["level"]["rank"]
     lines.append(f"## {word('why_holds', lang)}: {escape(level_name(model, current, lang))}")
     lines.append("")
-    from .diagnosis import _holds_sentences
+    from .diagnosis import holds_sentences
     lines.extend(("  - " if sentence.startswith("  ") else "- ") + escape(sentence.strip())
-                 for sentence in _holds_sentences(result, model, lang))
+                 for sentence in holds_sentences(result, model, lang))
     lines.append("")
     target, why = result["target"], result["why_not"]
     if target is None:

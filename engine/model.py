@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
 
 from . import schema
 from .errors import ModelError, Problem, suggestion
@@ -22,7 +22,7 @@ from .yamlio import LocDict, load_file, position, value_position
 if TYPE_CHECKING:  # imported where used (action_graph): networkx costs a third of a second at start-up
     import networkx as nx
 
-    from .rules import Rule
+    from .rules import RuleSet
 
 __all__ = [
     "Level", "Pillar", "Dimension", "Fact", "Criterion", "Action", "Source", "Profile", "Model",
@@ -147,7 +147,7 @@ class Model:
     actions: Dict[str, Action]
     path: str
     files: List[Tuple[str, str]] = field(default_factory=list)   # (relative path, sha256)
-    rules: list = field(default_factory=list)                     # engine.rules.Rule
+    rules: "RuleSet" = field(default_factory=lambda: _no_rules())  # engine.rules.RuleSet
     key_minimum_by_level: Dict[int, float] = field(default_factory=dict)   # only the levels declared
     min_coverage: Optional[float] = None
     effort_scale: Dict[int, dict] = field(default_factory=dict)   # {1..5: {zh, en, person_weeks: (a, b)}}
@@ -470,29 +470,55 @@ def load_model(directory: Union[str, os.PathLike, None] = None, allow_outside: b
     return cached_load(directory, allow_outside, root, _load_model, _model_files)
 
 
-def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = False) -> Model:
-    """:func:`load_model` without the cache."""
-    from .rules import load_rules  # rules need the model's facts first
+def _no_rules() -> "RuleSet":
+    from .rules import RuleSet
+    return RuleSet()
 
+
+def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = False) -> Model:
+    """:func:`load_model` without the cache, in steps: the knowledge files read and checked against the
+    schema, each section's ids made unique, the levels, the references between sections, the action
+    graph, the method, the rules — and, when nothing is wrong, the :class:`Model` built."""
     root = Path(directory) if directory is not None else default_model_dir()
-    display_root = str(directory) if directory is not None else None
+    shown = _shown_paths(root, directory is not None)
     issues = _Collector()
-    if not (root / "knowledge").is_dir():
-        raise ModelError(Problem(str(root), 1, 1, "not a model directory: it has no knowledge/ folder"))
-    if not (root / "rules").is_dir():
-        raise ModelError(Problem(str(root), 1, 1, "not a model directory: it has no rules/ folder"))
+    files: List[Tuple[str, str]] = []
+    sections, singles, broken, languages = _read_knowledge(root, shown, allow_outside, issues, files)
+    known = {section: _unique(entries, section, issues) for section, entries in sections.items()}
+    floor, top = _check_levels(known["levels"], singles, issues)
+    _check_references(known, broken, floor, top, issues)
+    _check_action_graph(known["actions"], known["criteria"], issues)
+    warnings: List[Problem] = []
+    _check_method_v2(singles, known["criteria"], known["profiles"], broken, issues, warnings, top)
+    if not issues.problems:
+        warnings.extend(_weak_model_warnings(singles, known["dimensions"], known["criteria"], known["actions"],
+                                             floor, top, shown(root / "knowledge")))
+    rules = _model_rules(root, shown, allow_outside, known, top, languages, issues, files)
+    if issues.problems:
+        raise ModelError(sorted(set(issues.problems)))
+    return _build_model(root, files, rules, singles, known, languages, warnings)
+
+
+_SECTIONS = {"levels": "level", "sources": "source", "pillars": "pillar", "dimensions": "dimension",
+             "facts": "fact", "criteria": "criterion", "actions": "action", "profiles": "profile"}
+
+
+def _shown_paths(root: Path, as_given: bool) -> Callable[[Path], str]:
+    """How problems name a model file: relative to the model, or as given on the command line."""
+    for folder in ("knowledge", "rules"):
+        if not (root / folder).is_dir():
+            raise ModelError(Problem(str(root), 1, 1, f"not a model directory: it has no {folder}/ folder"))
 
     def shown(path: Path) -> str:
-        if display_root is None:
-            return str(path.relative_to(root))
-        return str(path)
+        return str(path) if as_given else str(path.relative_to(root))
+    return shown
 
-    sections: Dict[str, list] = {k: [] for k in
-                                 ("levels", "sources", "pillars", "dimensions", "facts", "criteria", "actions",
-                                  "profiles")}
+
+def _read_knowledge(root: Path, shown, allow_outside: bool, issues: "_Collector", files: list):
+    """Every knowledge file read and checked against the schema: (sections, singles, broken ids, languages)."""
+    sections: Dict[str, list] = {k: [] for k in _SECTIONS}
     singles: Dict[str, Tuple[str, LocDict]] = {}
     broken: Dict[str, set] = {k: set() for k in sections}
-    files: List[Tuple[str, str]] = []
     knowledge_files = _model_files(root, "knowledge", allow_outside)
     unreadable = False
     if not knowledge_files:
@@ -513,56 +539,56 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     file_schema = schema.model_file_schema(languages)
     for name, document in documents:
         bad: set = set()
-        problems = schema.check(document, file_schema, name, bad)
-        issues.problems.extend(problems)
-        if (None, None) in bad:
-            continue
-        for key, value in document.items():
-            if key in SINGLE_SECTIONS:
-                if (key, None) in bad:
-                    continue
-                if key in singles:
-                    issues.add(name, position(document, key),
-                               f"'{key}' is already defined in {singles[key][0]}", "duplicate-id")
-                else:
-                    singles[key] = (name, value)
-            else:
-                for index, item in enumerate(value):
-                    if (key, index) in bad:
-                        # keep its id known, so references to it do not cascade into more errors
-                        if isinstance(item, dict) and isinstance(item.get("id"), str):
-                            broken[key].add(item["id"])
-                        continue
-                    sections[key].append((name, item, position(value, index)))
-
+        issues.problems.extend(schema.check(document, file_schema, name, bad))
+        if (None, None) not in bad:
+            _sort_sections(name, document, bad, sections, singles, broken, issues)
     if unreadable:
         # a file that does not parse would make every reference into it look unknown
         raise ModelError(sorted(set(issues.problems)))
     if "model" not in singles and not issues.problems:
         issues.add(shown(root / "knowledge"), (1, 1), "no file defines 'model' (id, version, name)")
+    return sections, singles, broken, languages
 
-    def unique(section: str, what: str) -> Dict[str, tuple]:
-        seen: Dict[str, tuple] = {}
-        for name, item, pos in sections[section]:
-            ident = item["id"]
-            if ident in seen:
-                first = seen[ident]
-                issues.add(name, value_position(item, "id"),
-                           f"duplicate {what} id {ident!r} (first defined at {first[0]}:{first[2][0]})",
-                           "duplicate-id")
+
+def _sort_sections(name, document, bad, sections, singles, broken, issues: "_Collector") -> None:
+    """One checked file's items into their sections (a single section defined once)."""
+    for key, value in document.items():
+        if key in SINGLE_SECTIONS:
+            if (key, None) in bad:
+                continue
+            if key in singles:
+                issues.add(name, position(document, key),
+                           f"'{key}' is already defined in {singles[key][0]}", "duplicate-id")
             else:
-                seen[ident] = (name, item, pos)
-        return seen
+                singles[key] = (name, value)
+            continue
+        for index, item in enumerate(value):
+            if (key, index) in bad:
+                # keep its id known, so references to it do not cascade into more errors
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    broken[key].add(item["id"])
+                continue
+            sections[key].append((name, item, position(value, index)))
 
-    levels = unique("levels", "level")
-    sources = unique("sources", "source")
-    pillars = unique("pillars", "pillar")
-    dimensions = unique("dimensions", "dimension")
-    facts = unique("facts", "fact")
-    criteria = unique("criteria", "criterion")
-    actions = unique("actions", "action")
-    profiles = unique("profiles", "profile")
 
+def _unique(entries: list, section: str, issues: "_Collector") -> Dict[str, tuple]:
+    """``{id: (file, item, position)}`` of a section; a repeated id is a problem."""
+    what = _SECTIONS[section]
+    seen: Dict[str, tuple] = {}
+    for name, item, pos in entries:
+        ident = item["id"]
+        if ident in seen:
+            first = seen[ident]
+            issues.add(name, value_position(item, "id"),
+                       f"duplicate {what} id {ident!r} (first defined at {first[0]}:{first[2][0]})",
+                       "duplicate-id")
+        else:
+            seen[ident] = (name, item, pos)
+    return seen
+
+
+def _check_levels(levels: Dict[str, tuple], singles, issues: "_Collector") -> Tuple[int, int]:
+    """The levels' ranks run floor..top without gaps: (floor, top)."""
     ranks = sorted(item["rank"] for _, item, _ in levels.values())
     floor = ranks[0] if ranks and ranks[0] == 0 else 1   # a level 0 ("not yet") lets level 1 hold criteria
     if levels and ranks != list(range(floor, floor + len(ranks))):
@@ -570,10 +596,18 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         issues.add(name, pos, f"level ranks must be {floor}..N without gaps or repeats, found {ranks}", "levels")
     if not levels and "model" in singles:
         issues.add(singles["model"][0], (1, 1), "the model declares no levels", "levels")
-    top = max(ranks) if ranks else 5
+    return floor, (max(ranks) if ranks else 5)
+
+
+def _check_references(known: Dict[str, Dict[str, tuple]], broken, floor: int, top: int,
+                      issues: "_Collector") -> None:
+    """Every id a section names exists; pillars hold dimensions; criteria sit within the levels; facts'
+    defaults have their type; every criterion is addressed by an action."""
+    sources, pillars, dimensions = known["sources"], known["pillars"], known["dimensions"]
+    criteria, actions = known["criteria"], known["actions"]
 
     def check_sources(name, item):
-        for _index, ref in enumerate(item.get("sources", [])):
+        for ref in item.get("sources", []):
             if ref["source"] not in sources:
                 issues.unknown(name, value_position(ref, "source"), "source", ref["source"], sources)
 
@@ -585,28 +619,14 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     for name, item, pos in pillars.values():
         if item["id"] not in used_pillars:
             issues.add(name, pos, f"pillar {item['id']!r} has no dimension", "empty-pillar")
-    for name, item, _pos in facts.values():
+    for name, item, _pos in known["facts"].values():
         check_sources(name, item)
-        for problem in _record_fact_problems(name, item):
-            issues.add(name, *problem)
-        if "default" in item:
-            expected = _PYTHON_TYPES[item["type"]]
-            value = item["default"]
-            if not isinstance(value, expected) or (item["type"] == "number" and isinstance(value, bool)):
-                issues.add(name, value_position(item, "default"),
-                           f"default {value!r} of fact {item['id']!r} is not a {item['type']}", "fact-type")
+        _check_fact(name, item, issues)
     for name, item, _pos in criteria.values():
         if item["dimension"] not in dimensions:
             issues.unknown(name, value_position(item, "dimension"), "dimension", item["dimension"], dimensions,
                            broken=broken["dimensions"])
-        if item["level"] > top:
-            issues.add(name, value_position(item, "level"),
-                       f"level {item['level']} is above the top level {top}", "level-range")
-        elif item["level"] <= floor and levels:
-            issues.add(name, value_position(item, "level"),
-                       f"level {item['level']} is the floor of this model (every one assessed stands at least "
-                       f"there) and holds no criteria; to give level 1 criteria, declare a level of rank 0 "
-                       f"('not yet') below it", "level-range")
+        _check_criterion_level(name, item, floor, top, bool(known["levels"]), issues)
         check_sources(name, item)
     addressed = set()
     for name, item, _pos in actions.values():
@@ -626,7 +646,31 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
         if item["id"] not in addressed and not (broken["actions"] and issues.problems):
             issues.add(name, pos, f"criterion {item['id']!r} is addressed by no action", "unaddressed")
 
-    # dependency cycles and level inversions, only on a graph whose ids resolve
+
+def _check_fact(name, item, issues: "_Collector") -> None:
+    for problem in _record_fact_problems(name, item):
+        issues.add(name, *problem)
+    if "default" in item:
+        expected = _PYTHON_TYPES[item["type"]]
+        value = item["default"]
+        if not isinstance(value, expected) or (item["type"] == "number" and isinstance(value, bool)):
+            issues.add(name, value_position(item, "default"),
+                       f"default {value!r} of fact {item['id']!r} is not a {item['type']}", "fact-type")
+
+
+def _check_criterion_level(name, item, floor: int, top: int, has_levels: bool, issues: "_Collector") -> None:
+    if item["level"] > top:
+        issues.add(name, value_position(item, "level"),
+                   f"level {item['level']} is above the top level {top}", "level-range")
+    elif item["level"] <= floor and has_levels:
+        issues.add(name, value_position(item, "level"),
+                   f"level {item['level']} is the floor of this model (every one assessed stands at least "
+                   f"there) and holds no criteria; to give level 1 criteria, declare a level of rank 0 "
+                   f"('not yet') below it", "level-range")
+
+
+def _check_action_graph(actions: Dict[str, tuple], criteria: Dict[str, tuple], issues: "_Collector") -> None:
+    """Dependency cycles and level inversions, only on a graph whose ids resolve."""
     import networkx as nx  # imported where used: it costs a third of a second at start-up
 
     graph = nx.DiGraph()
@@ -660,83 +704,85 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
                            f"level inversion: action {ident!r} (level {own}) depends on {prerequisite!r}, "
                            f"whose criteria all sit at level {theirs} or above", "level-inversion")
 
-    warnings: List[Problem] = []
-    _check_method_v2(singles, criteria, profiles, broken, issues, warnings, top)
-    if not issues.problems:
-        warnings.extend(_weak_model_warnings(singles, dimensions, criteria, actions, floor, top,
-                                             shown(root / "knowledge")))
 
-    rules: List["Rule"] = []
+def _model_rules(root: Path, shown, allow_outside: bool, known, top: int, languages, issues: "_Collector",
+                 files: list) -> "RuleSet":
+    """The rules, checked against the model's facts and sources (skipped when the knowledge is broken and
+    there are no rule files)."""
+    from .rules import load_rules  # rules need the model's facts first
+
+    rules = _no_rules()
     rule_files = _model_files(root, "rules", allow_outside)
     for path in rule_files:
         files.append((str(path.relative_to(root)), _sha256_file(path)))
     fact_types = {ident: dict(item.get("fields", {})) if item["type"] == "record" else item["type"]
-                  for ident, (_, item, _) in facts.items()}
+                  for ident, (_, item, _) in known["facts"].items()}
     if not issues.problems or rule_files:
-        rules, rule_problems = load_rules(rule_files, shown, fact_types, set(sources), top, languages=languages)
+        rules, rule_problems = load_rules(rule_files, shown, fact_types, set(known["sources"]), top,
+                                          languages=languages)
         issues.problems.extend(rule_problems)
     if not rule_files:
         issues.add(shown(root / "rules"), (1, 1), "rules/ holds no rule files", "no-rules")
+    return rules
 
-    if issues.problems:
-        raise ModelError(sorted(set(issues.problems)))
 
+def _text(item, key, languages):
+    """A bilingual text; a model written in one language shows that text whichever language is asked for."""
+    value = item.get(key)
+    if not value:
+        return None
+    return {lang: value.get(lang) or next(value[x] for x in languages if value.get(x))
+            for lang in schema.LANGUAGES}
+
+
+def _refs(item) -> tuple:
+    return tuple({k: ref[k] for k in ("source", "clause", "note") if k in ref} for ref in item.get("sources", []))
+
+
+def _build_model(root: Path, files: list, rules, singles, known, languages, warnings: List[Problem]) -> Model:
+    """The :class:`Model` of a checked model directory."""
     header = singles["model"][1]
     method: dict = singles.get("method", (None, {}))[1]
 
     def text(item, key):
-        # a model written in one language shows that text whichever language is asked for
-        value = item.get(key)
-        if not value:
-            return None
-        return {lang: value.get(lang) or next(value[x] for x in languages if value.get(x))
-                for lang in schema.LANGUAGES}
+        return _text(item, key, languages)
 
     def anchors(item):
         value = item.get("anchors")
         return {r: text(value, r) for r in schema.ANCHOR_RATINGS} if value else None
 
-    def supersedes(item):
-        value = item.get("supersedes")
-        if not value:
-            return None
-        return {"version": str(value["version"]), "criteria": dict(value["criteria"])}
-
-    def refs(item):
-        return tuple({k: ref[k] for k in ("source", "clause", "note") if k in ref}
-                     for ref in item.get("sources", []))
-
-    model = Model(
+    supersedes = header.get("supersedes")
+    return Model(
         id=header["id"], version=header["version"], name=text(header, "name"),
         description=text(header, "description"),
         threshold=float(method.get("threshold", 0.8)), key_minimum=float(method.get("key_minimum", 0.8)),
         levels=[Level(item["rank"], item["id"], text(item, "name"), text(item, "description"))
-                for _, item, _ in sorted(levels.values(), key=lambda t: t[1]["rank"])],
-        sources=[Source(item["id"], text(item, "title")) for _, item, _ in sources.values()],
+                for _, item, _ in sorted(known["levels"].values(), key=lambda t: t[1]["rank"])],
+        sources=[Source(item["id"], text(item, "title")) for _, item, _ in known["sources"].values()],
         pillars=[Pillar(item["id"], text(item, "name"), text(item, "description"))
-                 for _, item, _ in pillars.values()],
+                 for _, item, _ in known["pillars"].values()],
         dimensions=[Dimension(item["id"], item["pillar"], text(item, "name"), text(item, "description"))
-                    for _, item, _ in dimensions.values()],
+                    for _, item, _ in known["dimensions"].values()],
         facts=[Fact(item["id"], item["type"],
                     [] if item["type"] == "record" else   # a plain list (the loader's is located)
                     item.get("default", {"boolean": False, "number": 0, "string": "", "date": None}[item["type"]]),
-                    text(item, "name"), text(item, "description"), refs(item),
+                    text(item, "name"), text(item, "description"), _refs(item),
                     tuple(item.get("fields", {}).items()), tuple(item.get("optional", [])),
                     item.get("period_months"), item.get("period_from"),
                     tuple((k, tuple(v)) for k, v in item.get("choices", {}).items()),
                     tuple(item.get("defaults", {}).items()))
-               for _, item, _ in facts.values()],
+               for _, item, _ in known["facts"].values()],
         criteria={ident: Criterion(ident, item["dimension"], item["level"], float(item.get("weight", 1)),
                                    bool(item.get("key", False)), text(item, "text"), text(item, "evidence"),
-                                   refs(item), (name, pos[0], pos[1]),
+                                   _refs(item), (name, pos[0], pos[1]),
                                    bool(item.get("na_allowed", False)), bool(item.get("red_flag", False)),
                                    anchors(item), text(item, "title"))
-                  for ident, (name, item, pos) in criteria.items()},
+                  for ident, (name, item, pos) in known["criteria"].items()},
         actions={ident: Action(ident, text(item, "name"), tuple(item["addresses"]),
                                tuple(item.get("depends_on", [])), item["effort"], text(item, "description"),
                                item.get("lead_time_months"), item.get("strengthen_effort"),
                                item.get("kind", "intervention"))
-                 for ident, (name, item, pos) in actions.items()},
+                 for ident, (name, item, pos) in known["actions"].items()},
         path=str(root),
         files=sorted(files),
         rules=rules,
@@ -748,10 +794,10 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
                                          key=lambda kv: int(kv[0]))},
         profiles=[Profile(ident, text(item, "name"), tuple(item.get("not_applicable", [])),
                           text(item, "description"), (name, pos[0], pos[1]))
-                  for ident, (name, item, pos) in profiles.items()],
-        supersedes=supersedes(header),
+                  for ident, (name, item, pos) in known["profiles"].items()],
+        supersedes={"version": str(supersedes["version"]), "criteria": dict(supersedes["criteria"])}
+        if supersedes else None,
         warnings=sorted(set(warnings)),
         languages=languages,
         words={key: text(header.get("words", {}), key) for key in header.get("words", {})},
     )
-    return model

@@ -37,7 +37,7 @@ from . import textsafe
 # The one catalogue: the words' tables (engine/words.py, engine/report.py) and their formatters, used by
 # every renderer from here.  level_name: ``3 Assurance``; level_label: ``3 Assurance (保证级)`` from a
 # result's level object; rating_label: ``partial (0.5)``, ``n/a``, ``not rated``.
-from .report import cap_sentence, level_label, text_of
+from .words import cap_sentence, level_label, text_of
 from .words import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
                     word)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, List, Optional, cast
 
-from .textsafe import terminal
+# The words, the (zh, en) picker and the level and cap sentences live in engine.words (below the renderers
+# in the import graph, issue 10); re-exported here for the modules that import them from report.
+from .words import cap_sentence, level_label, pick, safe_text, text_of, tr
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -12,89 +14,6 @@ if TYPE_CHECKING:
 __all__ = ["render_assess", "render_model", "tr", "pick", "safe_text", "level_label", "WIDTH"]
 
 WIDTH = 140
-
-_WORDS = {
-    "level": ("等级", "Level"),
-    "company": ("企业", "Company"),
-    "model": ("模型", "Model"),
-    "barrel": ("木桶短板", "Barrel"),
-    "shortest": ("最短的板", "shortest staves"),
-    "dimension": ("维度", "Dimension"),
-    "pillar": ("支柱", "Pillar"),
-    "next": ("下一级", "Next level"),
-    "blockers": ("阻碍项", "Blockers"),
-    "minimal_fix": ("最少整改项", "Minimal fix"),
-    "not_rated": ("未评分条款", "Not rated"),
-    "caps": ("封顶规则", "Caps"),
-    "top": ("已达最高级。", "This is the top level."),
-    "score": ("得分", "score"),
-    "threshold": ("阈值", "threshold"),
-    "key_below": ("关键条款未达标", "key criterion below minimum"),
-    "met": ("满足", "met"),
-    "unmet": ("未满足", "not met"),
-    "none": ("无", "none"),
-    "criteria": ("条款", "Criteria"),
-    "actions": ("改进措施", "Actions"),
-    "rules": ("规则", "Rules"),
-    "levels": ("等级", "Levels"),
-    "facts": ("事实", "Facts"),
-    "key": ("关键", "key"),
-    "weight": ("权重", "weight"),
-    "rating": ("评分", "rating"),
-    "not_rated_mark": ("未评", "not rated"),
-    "cap_note": ("封顶规则使企业等级低于木桶等级；整改条款无法解除封顶。",
-                 "A cap holds the company below its barrel level; no criterion fix lifts a cap."),
-    "assessed_on": ("评估日期", "Assessed on"),
-    "na": ("不适用", "n/a"),
-}
-
-
-def safe_text(value) -> str:
-    """A user-supplied string made safe for a terminal: control and format characters escaped."""
-    return terminal(value)
-
-
-def pick(pair, lang: str) -> str:
-    """The Chinese or English half of a (zh, en) pair."""
-    zh, en = pair
-    from .words import localise   # the model's own words (issue 12); a no-op for the shipped model
-    return localise(zh if lang == "zh" else en, lang)
-
-
-def tr(word: str, lang: str) -> str:
-    return pick(_WORDS[word], lang)
-
-
-def text_of(bilingual, lang: str) -> str:
-    if not bilingual:
-        return ""
-    return bilingual.get(lang) or bilingual.get("en") or bilingual.get("zh") or ""
-
-
-def cap_sentence(cap: dict, model, lang: str) -> str:
-    """When a cap lifts, in plain words (issue 9): ``capped at 3 Assurance until 2028-06-01: <reason>``."""
-    from .words import level_name   # the one level formatter (issue 10)
-    name = level_name(model, cap["level"], lang)
-    reason = safe_text(text_of(cap["reason"], lang)) if cap.get("reason") else cap["rule"]
-    since = cap.get("since")
-    if lang == "zh":
-        when = f"，至 {cap['until']} 解除" if cap.get("until") else "，解除日期未知"
-        dated = f"（事件日期 {since}）" if since else ""
-        return f"封顶于{name}{when}：{reason}{dated}"
-    when = f" until {cap['until']}" if cap.get("until") else ", lift date not known"
-    dated = f" (event of {since})" if since else ""
-    return f"capped at {name}{when}: {reason}{dated}"
-
-
-def level_label(level: dict, lang: str) -> str:
-    """A result's level object in both languages: ``3 Assurance (保证级)``, ``3 保证级（Assurance）`` (one name
-    for a one-language model)."""
-    name = level["name"]
-    if name["zh"] == name["en"]:   # a one-language model (issue 12)
-        return f"{level['rank']} {name['en']}"
-    if lang == "zh":
-        return f"{level['rank']} {name['zh']}（{name['en']}）"
-    return f"{level['rank']} {name['en']} ({name['zh']})"
 
 
 def _console() -> "Console":

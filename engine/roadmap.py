@@ -357,7 +357,7 @@ def _lead(model, aid: str) -> int:
     return DEFAULT_LEAD_TIME_MONTHS if value is None else int(value)
 
 
-def _add_months(day: Optional[str], months: int) -> Optional[str]:
+def add_months(day: Optional[str], months: int) -> Optional[str]:
     """``"2026-11-15"`` + 7 -> ``"2027-06"`` (None without a date)."""
     if not day or len(str(day)) < 7 or not str(day)[:4].isdigit() or not str(day)[5:7].isdigit():
         return None
@@ -514,7 +514,7 @@ def _fill(plan: dict, planner: _Planner, graded: Grade, milestones, final: Grade
         weeks = _person_weeks(planner, actions)
         out_milestones.append({
             "level": level, "name": dict(model.level(level).name), "actions": actions,
-            "months": months, "earliest": _add_months(assessment.assessed_on, months),
+            "months": months, "earliest": add_months(assessment.assessed_on, months),
             "reaches": after.barrel >= level and after.level >= level, "level_after": after.level,
             "effort": sum(planner.effort(a) for a in actions), "person_weeks": weeks,
             "caps": [{"rule": c["rule"], "level": c["level"], "until": c.get("until"),
@@ -593,7 +593,7 @@ def _action_entry(planner: _Planner, aid: str, needed: Set[str], members: Set[st
             "person_weeks": list(effort_scale(model).get(effort, {"person_weeks": (0, 0)})["person_weeks"]),
             "lead_time_months": _lead(model, aid), "work_months": timing["work_months"],
             "work_done": timing["work_done"],
-            "months": timing["months"], "earliest": _add_months(assessment.assessed_on, timing["months"])}
+            "months": timing["months"], "earliest": add_months(assessment.assessed_on, timing["months"])}
 
 
 # -- text ------------------------------------------------------------------------------

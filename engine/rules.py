@@ -14,13 +14,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import schema
 from .errors import ModelError, Problem, suggestion
 from .yamlio import load_file, position, value_position
 
-__all__ = ["Rule", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS",
+__all__ = ["Rule", "RuleSet", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS",
            "SCALED_TYPES", "EVENT_FIELDS"]
 
 SCALE = 1_000_000
@@ -126,10 +126,50 @@ def _compatible(field_type: str, value_type: str) -> bool:
     return field_type == "int" and value_type == "int"
 
 
+@dataclass(frozen=True)
+class RuleSet(Sequence[Rule]):
+    """The model's checked rules, in file order, with the fact kinds they were checked against.
+
+    A value (issue 10): ``kinds`` — every fact kind and its fields' types, the engine's and the
+    conclusions' — travels with the rules instead of being patched onto each of them.  It reads as
+    a sequence of :class:`Rule` (``len``, iteration, indexing).
+    """
+
+    rules: Tuple[Rule, ...] = ()
+    kinds: Dict[str, Dict[str, str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __getitem__(self, index):
+        return self.rules[index]
+
+
 def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, Union[str, Dict[str, str]]],
-               source_ids: set, top_rank: int, languages=schema.LANGUAGES) -> Tuple[List[Rule], List[Problem]]:
-    """Parse and check every rule file; returns the rules and the problems found."""
+               source_ids: set, top_rank: int, languages=schema.LANGUAGES) -> Tuple[RuleSet, List[Problem]]:
+    """Parse and check every rule file; returns the rules and the problems found.
+
+    In steps: the fact kinds of the model's facts, the rule files read and checked against the
+    schema, the kinds the rules conclude, each rule checked, the conclusions' types agreed, and
+    the conclusions the engine needs present.
+    """
     problems: List[Problem] = []
+    kinds = _fact_kinds(fact_types, problems)
+    documents, broken_kinds = _read_rule_files(paths, shown, languages, problems)
+    concluded = _conclusion_kinds(documents, kinds, problems)
+    rules = [rule for rule_id, name, document in documents
+             if (rule := _checked_rule(rule_id, name, document, kinds, broken_kinds, source_ids, problems))]
+    _agree_conclusion_types(rules, kinds, problems)
+    if paths and not problems:
+        _require_conclusions(shown(paths[0].parent), concluded, problems)
+    return RuleSet(tuple(rules), kinds), problems
+
+
+def _fact_kinds(fact_types, problems: List[Problem]) -> Dict[str, Dict[str, str]]:
+    """The engine's fact kinds, ``company`` with the model's facts, and one kind per record fact."""
     kinds: Dict[str, Dict[str, str]] = {k: dict(v) for k, v in BASE_KINDS.items()}
     company: Dict[str, str] = {}
     for fact_id, fact_type in fact_types.items():
@@ -141,7 +181,11 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
         company[fact_id] = _FACT_TYPES[fact_type]
     company["assessed_on"] = "date"   # the assessment's date, for rules that date a cap
     kinds["company"] = company
+    return kinds
 
+
+def _read_rule_files(paths, shown, languages, problems: List[Problem]) -> Tuple[list, set]:
+    """(rule id, shown name, document) of every well-formed rule file, and the kinds broken files conclude."""
     documents = []
     broken_kinds: set = set()   # concluded by a rule that is already reported broken
     for path in paths:
@@ -166,8 +210,12 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
             problems.append(Problem(name, 1, 1, f"rule id (file name) {rule_id!r} is not a valid id", "schema"))
             continue
         documents.append((rule_id, name, document))
+    return documents, broken_kinds
 
-    # conclusion kinds: the fields every rule sets on them (first pass, so rules may read any)
+
+def _conclusion_kinds(documents, kinds, problems: List[Problem]) -> Dict[str, Dict[str, str]]:
+    """The kinds the rules conclude, with the fields every rule sets on them, added to ``kinds``
+    (a first pass, so that rules may read any conclusion)."""
     concluded: Dict[str, Dict[str, str]] = {}
     for _rule_id, name, document in documents:
         kind = document["then"]["conclude"]
@@ -183,122 +231,140 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
     # a model without cap rules may still read caps (there are none)
     kinds.setdefault("cap", {"level": "int"})
     _infer_conclusion_types(documents, kinds)
+    return concluded
 
-    rules: List[Rule] = []
-    for rule_id, name, document in documents:
-        before = len(problems)
-        patterns: Dict[str, Pattern] = {}
-        ordered: List[Pattern] = []
-        skipped: set = set()   # patterns on a kind whose (broken) rule is reported already
 
-        def cascades(spec, skipped=skipped) -> bool:   # bound now: defined anew for each rule
-            return isinstance(spec, dict) and "ref" in spec and spec["ref"].partition(".")[0] in skipped
+def _checked_rule(rule_id, name, document, kinds, broken_kinds, source_ids, problems: List[Problem]) -> Optional[Rule]:
+    """One rule checked against the kinds; None when it has a problem (reported) or reads a broken rule's kind."""
+    before = len(problems)
+    skipped: set = set()   # patterns on a kind whose (broken) rule is reported already
 
-        for index, item in enumerate(document["when"]):
-            kind = item["fact"]
-            where = position(document["when"], index)
-            if kind not in kinds and kind in broken_kinds:
-                skipped.add(item.get("as", kind))
-                continue
-            if kind not in kinds:
-                suffix = suggestion(kind, kinds)
-                problems.append(Problem(name, *value_position(item, "fact"),
-                                        f"unknown fact {kind!r}{suffix}", "unknown-fact"))
-                continue
-            alias = item.get("as", kind)
-            if alias in patterns:
-                problems.append(Problem(name, *where, f"pattern name {alias!r} is used twice; give one an 'as'",
-                                        "schema"))
-                continue
-            pattern = Pattern(alias, kind, bool(item.get("not", False)), [])
-            for fld, test in item.get("where", {}).items():
-                tpos = value_position(item["where"], fld)
-                if fld not in kinds[kind]:
-                    suffix = suggestion(fld, kinds[kind])
-                    what = "the model defines no company fact" if kind == "company" else f"fact {kind!r} has no field"
-                    problems.append(Problem(name, *position(item["where"], fld),
-                                            f"{what} {fld!r}{suffix}", "unknown-fact"))
-                    continue
-                if isinstance(test, dict) and len(test) == 1 and next(iter(test)) in _OPS:
-                    op, spec = next(iter(test.items()))
-                else:
-                    op, spec = "eq", test
-                if cascades(spec):
-                    continue
-                field_type = kinds[kind][fld]
-                if op == "exists":
-                    if not isinstance(spec, bool):
-                        problems.append(Problem(name, *tpos, "exists takes true or false", "type"))
-                    else:
-                        pattern.tests.append((fld, op, spec))
-                    continue
-                try:
-                    vtype = _value_type(spec, kinds, patterns, field_type)
-                except ValueError as exc:
-                    problems.append(Problem(name, *tpos, str(exc), "bad-ref"))
-                    continue
-                if field_type != "?" and vtype != "?" and not _compatible(field_type, vtype):
-                    problems.append(Problem(name, *tpos,
-                                            f"field {kind}.{fld} is {field_type}, compared with a {vtype}",
-                                            "type"))
-                    continue
-                if kind == "phase" and fld == "name" and not isinstance(spec, dict) and spec not in PHASES:
-                    problems.append(Problem(name, *tpos, f"unknown phase {spec!r}; phases are {', '.join(PHASES)}",
-                                            "unknown-fact"))
-                    continue
-                pattern.tests.append((fld, op, spec))
-            patterns[alias] = pattern
-            ordered.append(pattern)
-        if ordered and all(p.negated for p in ordered):
-            problems.append(Problem(name, *position(document, "when"), "a rule needs at least one pattern that is not negated",
-                                    "schema"))
-        free = _unlinked(ordered)
-        if len(free) > MAX_UNLINKED:
-            problems.append(Problem(name, *position(document, "when"),
-                                    f"patterns {', '.join(repr(p.name) for p in free)} are not linked to an earlier "
-                                    f"pattern by an equality ref: durable_rules would try every combination of their "
-                                    f"facts; link them (e.g. dimension: {{ref: {free[0].name}.dimension}})",
-                                    "cartesian-join"))
-        then = document["then"]
-        types: Dict[str, str] = {}
-        for fld, spec in then.get("set", {}).items():
-            if fld in _RESERVED:
-                problems.append(Problem(name, *position(then["set"], fld), f"field name {fld!r} is reserved", "reserved"))
-                continue
-            if cascades(spec):
-                continue
-            try:
-                types[fld] = _value_type(spec, kinds, patterns, None)
-            except ValueError as exc:
-                problems.append(Problem(name, *value_position(then["set"], fld), str(exc), "bad-ref"))
-        for fld in {**REQUIRED_CONCLUSIONS, "cap": ("level",)}.get(then["conclude"], ()):
-            wanted = "str" if fld == "dimension" else "int"
-            if fld not in then.get("set", {}):
-                problems.append(Problem(name, *value_position(then, "conclude"),
-                                        f"a rule concluding {then['conclude']!r} must set {fld!r}: the engine "
-                                        f"reads it", "conclusion"))
-            elif types.get(fld, wanted) not in (wanted, "?"):
-                must = "an integer" if wanted == "int" else "text"
-                problems.append(Problem(name, *value_position(then["set"], fld),
-                                        f"{then['conclude']}.{fld} must be {must}, found a {types[fld]}", "type"))
-        for ref in document.get("sources", []):
-            if ref["source"] not in source_ids:
-                suffix = suggestion(ref["source"], source_ids)
-                problems.append(Problem(name, *value_position(ref, "source"),
-                                        f"unknown source {ref['source']!r}{suffix}", "unknown-id"))
-        if len(problems) > before or skipped:
+    def cascades(spec) -> bool:
+        return isinstance(spec, dict) and "ref" in spec and spec["ref"].partition(".")[0] in skipped
+
+    patterns, ordered = _rule_patterns(name, document, kinds, broken_kinds, skipped, cascades, problems)
+    then = document["then"]
+    types = _conclusion_types(name, then, kinds, patterns, cascades, problems)
+    for ref in document.get("sources", []):
+        if ref["source"] not in source_ids:
+            suffix = suggestion(ref["source"], source_ids)
+            problems.append(Problem(name, *value_position(ref, "source"),
+                                    f"unknown source {ref['source']!r}{suffix}", "unknown-id"))
+    if len(problems) > before or skipped:
+        return None
+    return Rule(
+        id=rule_id, description=_all_languages(document["description"]), path=name,
+        line=document.pos[0] if hasattr(document, "pos") else 1,
+        salience=document.get("salience", 100), patterns=ordered, conclude=then["conclude"],
+        set=dict(then.get("set", {})),
+        sources=tuple(dict(s) for s in document.get("sources", [])),
+        rationale=_all_languages(document["rationale"]) if "rationale" in document else None,
+        field_types=types,
+    )
+
+
+def _rule_patterns(name, document, kinds, broken_kinds, skipped, cascades, problems: List[Problem]):
+    """The rule's ``when`` patterns checked: ({name: pattern}, patterns in order)."""
+    patterns: Dict[str, Pattern] = {}
+    ordered: List[Pattern] = []
+    for index, item in enumerate(document["when"]):
+        kind = item["fact"]
+        where = position(document["when"], index)
+        if kind not in kinds and kind in broken_kinds:
+            skipped.add(item.get("as", kind))
             continue
-        rules.append(Rule(
-            id=rule_id, description=_all_languages(document["description"]), path=name,
-            line=document.pos[0] if hasattr(document, "pos") else 1,
-            salience=document.get("salience", 100), patterns=ordered, conclude=then["conclude"],
-            set=dict(then.get("set", {})),
-            sources=tuple(dict(s) for s in document.get("sources", [])),
-            rationale=_all_languages(document["rationale"]) if "rationale" in document else None,
-            field_types=types,
-        ))
+        if kind not in kinds:
+            suffix = suggestion(kind, kinds)
+            problems.append(Problem(name, *value_position(item, "fact"),
+                                    f"unknown fact {kind!r}{suffix}", "unknown-fact"))
+            continue
+        alias = item.get("as", kind)
+        if alias in patterns:
+            problems.append(Problem(name, *where, f"pattern name {alias!r} is used twice; give one an 'as'",
+                                    "schema"))
+            continue
+        pattern = Pattern(alias, kind, bool(item.get("not", False)), [])
+        for fld, test in item.get("where", {}).items():
+            _add_test(name, item, kind, fld, test, pattern, kinds, patterns, cascades, problems)
+        patterns[alias] = pattern
+        ordered.append(pattern)
+    if ordered and all(p.negated for p in ordered):
+        problems.append(Problem(name, *position(document, "when"), "a rule needs at least one pattern that is not negated",
+                                "schema"))
+    free = _unlinked(ordered)
+    if len(free) > MAX_UNLINKED:
+        problems.append(Problem(name, *position(document, "when"),
+                                f"patterns {', '.join(repr(p.name) for p in free)} are not linked to an earlier "
+                                f"pattern by an equality ref: durable_rules would try every combination of their "
+                                f"facts; link them (e.g. dimension: {{ref: {free[0].name}.dimension}})",
+                                "cartesian-join"))
+    return patterns, ordered
 
-    # conclusion field types must agree between rules; fill the kinds table
+
+def _add_test(name, item, kind, fld, test, pattern, kinds, patterns, cascades, problems: List[Problem]) -> None:
+    """One ``where`` test of a pattern checked and, when sound, added to it."""
+    tpos = value_position(item["where"], fld)
+    if fld not in kinds[kind]:
+        suffix = suggestion(fld, kinds[kind])
+        what = "the model defines no company fact" if kind == "company" else f"fact {kind!r} has no field"
+        problems.append(Problem(name, *position(item["where"], fld), f"{what} {fld!r}{suffix}", "unknown-fact"))
+        return
+    if isinstance(test, dict) and len(test) == 1 and next(iter(test)) in _OPS:
+        op, spec = next(iter(test.items()))
+    else:
+        op, spec = "eq", test
+    if cascades(spec):
+        return
+    field_type = kinds[kind][fld]
+    if op == "exists":
+        if not isinstance(spec, bool):
+            problems.append(Problem(name, *tpos, "exists takes true or false", "type"))
+        else:
+            pattern.tests.append((fld, op, spec))
+        return
+    try:
+        vtype = _value_type(spec, kinds, patterns, field_type)
+    except ValueError as exc:
+        problems.append(Problem(name, *tpos, str(exc), "bad-ref"))
+        return
+    if field_type != "?" and vtype != "?" and not _compatible(field_type, vtype):
+        problems.append(Problem(name, *tpos, f"field {kind}.{fld} is {field_type}, compared with a {vtype}", "type"))
+        return
+    if kind == "phase" and fld == "name" and not isinstance(spec, dict) and spec not in PHASES:
+        problems.append(Problem(name, *tpos, f"unknown phase {spec!r}; phases are {', '.join(PHASES)}",
+                                "unknown-fact"))
+        return
+    pattern.tests.append((fld, op, spec))
+
+
+def _conclusion_types(name, then, kinds, patterns, cascades, problems: List[Problem]) -> Dict[str, str]:
+    """The types of the fields the rule's ``then`` sets, and the fields the engine reads there checked."""
+    types: Dict[str, str] = {}
+    for fld, spec in then.get("set", {}).items():
+        if fld in _RESERVED:
+            problems.append(Problem(name, *position(then["set"], fld), f"field name {fld!r} is reserved", "reserved"))
+            continue
+        if cascades(spec):
+            continue
+        try:
+            types[fld] = _value_type(spec, kinds, patterns, None)
+        except ValueError as exc:
+            problems.append(Problem(name, *value_position(then["set"], fld), str(exc), "bad-ref"))
+    for fld in {**REQUIRED_CONCLUSIONS, "cap": ("level",)}.get(then["conclude"], ()):
+        wanted = "str" if fld == "dimension" else "int"
+        if fld not in then.get("set", {}):
+            problems.append(Problem(name, *value_position(then, "conclude"),
+                                    f"a rule concluding {then['conclude']!r} must set {fld!r}: the engine "
+                                    f"reads it", "conclusion"))
+        elif types.get(fld, wanted) not in (wanted, "?"):
+            must = "an integer" if wanted == "int" else "text"
+            problems.append(Problem(name, *value_position(then["set"], fld),
+                                    f"{then['conclude']}.{fld} must be {must}, found a {types[fld]}", "type"))
+    return types
+
+
+def _agree_conclusion_types(rules: List[Rule], kinds, problems: List[Problem]) -> None:
+    """Conclusion field types must agree between rules; fills the kinds table."""
     for rule in rules:
         for fld, ftype in rule.field_types.items():
             known = kinds[rule.conclude].get(fld, "?")
@@ -307,19 +373,18 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
                                         f"field {rule.conclude}.{fld} is {ftype} here but {known} in another rule",
                                         "type"))
             kinds[rule.conclude][fld] = ftype
-    if paths and not problems:
-        for kind, needed in REQUIRED_CONCLUSIONS.items():
-            if kind not in concluded:
-                problems.append(Problem(shown(paths[0].parent), 1, 1,
-                                        f"no rule concludes {kind!r}, which the engine needs", "conclusion"))
-                continue
-            for fld in needed:
-                if fld not in concluded[kind]:
-                    problems.append(Problem(shown(paths[0].parent), 1, 1,
-                                            f"no rule sets {kind}.{fld}, which the engine needs", "conclusion"))
-    for rule in rules:
-        rule.kinds = kinds  # type: ignore[attr-defined]
-    return rules, problems
+
+
+def _require_conclusions(where: str, concluded, problems: List[Problem]) -> None:
+    """Every conclusion the engine reads back is concluded by some rule, with the fields it needs."""
+    for kind, needed in REQUIRED_CONCLUSIONS.items():
+        if kind not in concluded:
+            problems.append(Problem(where, 1, 1, f"no rule concludes {kind!r}, which the engine needs", "conclusion"))
+            continue
+        for fld in needed:
+            if fld not in concluded[kind]:
+                problems.append(Problem(where, 1, 1, f"no rule sets {kind}.{fld}, which the engine needs",
+                                        "conclusion"))
 
 
 # At most this many patterns per rule may match independently of the earlier ones (their
@@ -415,15 +480,15 @@ def _spec_json(spec, field_type: str, params: Dict[str, object]):
     return scaled(spec, field_type)
 
 
-def compile_ruleset(rules: List[Rule], params: Dict[str, object]) -> dict:
+def compile_ruleset(rules: RuleSet, params: Dict[str, object]) -> dict:
     """The durable_rules definition (plain dict) of ``rules``, keyed by rule id.
 
     ``params`` holds the already scaled method parameters (``threshold``,
     ``key_minimum`` in millionths, ``top_rank``).
     """
     definition = {}
+    kinds = rules.kinds
     for rule in rules:
-        kinds = rule.kinds  # type: ignore[attr-defined]
         patterns = []
         for pattern in rule.patterns:
             tests: List[dict] = [{"t": pattern.kind}]

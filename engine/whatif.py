@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .assessment import CANONICAL, parse_rating
-from .assessment import _na_allowed as na_allowed
+from .assessment import na_allowed
 from .errors import InputError, Problem, suggestion
 from .grading import grade
 from .present import cap_sentence

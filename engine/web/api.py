@@ -17,7 +17,7 @@ from engine.errors import QmgradeError
 from engine.export import dumps
 
 from . import service
-from .app import company_trend, stats_over
+from .queries import company_trend, stats_over
 from .access import api_error, ctx, draft_for, errors_of, may_see, signed_in
 from .batches import unprefixed
 from .documents import gradable

@@ -8,7 +8,6 @@ server never grants).  A company user sees only the assessments of its own compa
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Optional, cast
 
@@ -26,6 +25,7 @@ from .access import (LOOPBACK, check_csrf, check_host, csrf_token, ctx, current_
 from .batches import start_batch
 from .documents import RATINGS, document_of, gradable, rating_word
 from .store import Store
+from .queries import company_trend, stats_over  # the pages' and the API's one source
 from .words import make_word
 
 __all__ = ["create_app", "UploadLimits", "RATINGS", "LOOPBACK", "company_trend", "stats_over"]
@@ -385,22 +385,5 @@ def _register_pages(app: Flask) -> None:  # noqa: C901 (one route table, read to
                 abort(404)
             return _page("error.html", 400, errors=errors_of(error))
         return _page("history_company.html", trend=data, text=service.history_text(ctx()["model"], data, _lang()))
-
-
-def company_trend(company: str) -> dict:
-    return service.history_trend(ctx()["model"], ctx()["db"], company)
-
-
-def stats_over(batch_id: Optional[str]) -> dict:
-    """``qmgrade stats`` over a batch's results, or over every company's latest round in the history."""
-    store, model = ctx()["store"], ctx()["model"]
-    if batch_id:
-        batch = store.batch(batch_id)
-        if batch is None:
-            abort(404)
-        lines = [line for line in batch["results"].splitlines() if line.strip()]
-    else:
-        lines = [json.dumps(c["result"], ensure_ascii=False) for c in store.companies()]
-    return service.stats_of_results(model, lines)
 
 

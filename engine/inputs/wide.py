@@ -1,0 +1,305 @@
+"""The *wide* layout of survey tools, CSV or XLSX: one row per company, one column per criterion id (or fact).
+
+A CSV is read as UTF-8 (with or without a BOM), else GB18030 (``encoding`` forces one); its delimiter a
+comma, semicolon or tab, judged from the header."""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple, Union
+
+from ..assessment import Assessment, apply_model_rules
+from ..errors import InputError, Problem, suggestion
+from ..limits import DEFAULT, MAX_PROBLEMS, Limits, capped
+from .coerce import fact_value as _fact_value, parse_rating, scalar_text as _scalar_text
+from .lines import Unreadable, open_binary, read_lines
+
+__all__ = ["COMPANY_COLUMNS", "SNIFF_BYTES", "DELIMITERS", "CsvDialect", "sniff_encoding", "sniff_delimiter", "csv_header",
+           "csv_records", "xlsx_records", "cell_name", "header_plan", "wide_assessment"]
+
+
+COMPANY_COLUMNS = ("company_id", "company_name", "industry", "region", "assessed_on")
+
+
+_COMPANY_KEYS = {"company_id": "id", "company_name": "name", "industry": "industry", "region": "region"}
+
+
+SNIFF_BYTES = 1 << 20   # a CSV's encoding is judged from its first MiB
+
+
+DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: its text encoding and its field delimiter."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    forced: bool = False   # --encoding named the encoding
+
+
+_UTF8_CHAR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """``"utf-8"`` or ``"gb18030"`` for the first bytes of a CSV file.
+
+    UTF-8 (with or without a BOM) when the sample is UTF-8, or mostly is (a
+    UTF-8 file with a stray byte stays UTF-8, so that line is named as an
+    error); GB18030 — the superset of GBK and GB2312 that Excel and WPS write
+    on Chinese Windows — when the sample reads as GB18030 and not as UTF-8.
+    """
+    import codecs
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = sample.decode("utf-8", "replace")
+    if len(_UTF8_CHAR.findall(sample)) > text.count("\ufffd"):
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "utf-8"
+    return "gb18030"
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a header line: comma, semicolon or tab, whichever splits it most (comma on a tie)."""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _csv_fields(number: int, raw: Union[bytes, Unreadable], limits: Limits, dialect: CsvDialect = CsvDialect()):
+    """One physical CSV line as its fields, or an :class:`Unreadable` saying what is wrong with it.
+
+    A record of the wide layout is one line: a quoted field that runs past the
+    end of its line is an unbalanced quote, not a licence to swallow the rows after it.
+    """
+    if isinstance(raw, Unreadable):
+        return raw
+    try:
+        text = raw.decode(dialect.encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if dialect.encoding == "utf-8" else dialect.encoding.upper()
+        advice = "save the CSV as UTF-8" if dialect.encoding == "utf-8" and not dialect.forced else \
+            "is --encoding right?" if dialect.forced else "save the CSV as UTF-8, or give its encoding with --encoding"
+        return Unreadable(f"not {name} text (byte {exc.start + 1} of the line; {advice})", exc.start + 1, "encoding",
+                           _fields_anyway(raw, dialect))
+    if number == 1 and text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.rstrip("\r\n")
+    if "\r" in text:
+        return Unreadable("a carriage return inside the line (lines ending in CR only? save the CSV with "
+                           "ordinary line ends)", text.index("\r") + 1)
+    previous = csv.field_size_limit(limits.field_chars)
+    try:
+        return next(csv.reader([text], strict=True, delimiter=dialect.delimiter), [])
+    except csv.Error as exc:
+        message = str(exc)
+        if "field larger than field limit" in message:
+            return Unreadable(f"a field is longer than {limits.field_chars:,} characters "
+                               f"(raise the limit with --max-field-size)", 1, "too-large")
+        if "unexpected end of data" in message:
+            return Unreadable(f"unbalanced quote: a quoted field does not end on line {number}")
+        return Unreadable(f"malformed CSV: {message}")
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _fields_anyway(raw: bytes, dialect: CsvDialect) -> Optional[List[str]]:
+    """The fields of an undecodable line, its bad bytes replaced (U+FFFD): enough to name its company."""
+    try:
+        return next(csv.reader([raw.decode(dialect.encoding, "replace").rstrip("\r\n")],
+                               delimiter=dialect.delimiter), [])
+    except csv.Error:
+        return None
+
+
+def _readable_company(plan: dict, fields) -> Optional[dict]:
+    """The company columns of a row that is otherwise in error, those read cleanly (issue 10)."""
+    company = {}
+    for index, kind, name in plan["columns"]:
+        if kind == "company" and name in _COMPANY_KEYS and fields is not None and index < len(fields):
+            value = fields[index]
+            if value is not None and str(value).strip() and "\ufffd" not in str(value):
+                company[_COMPANY_KEYS[name]] = _wide_text(value)
+    return {key: company[key] for key in ("id", "name", "industry", "region") if key in company} or None
+
+
+def _csv_dialect(path: str, encoding: Optional[str] = None) -> CsvDialect:
+    """The encoding (``encoding``, else sniffed from the first MiB) and the delimiter (from the header)."""
+    with open_binary(path) as handle:
+        sample = handle.read(SNIFF_BYTES)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding is None:
+        raise InputError(Problem(path, 1, 1, "this CSV is UTF-16 text (Excel's \"Unicode text\"): save it as "
+                                             "\"CSV UTF-8\" (or give --encoding utf-16)", "encoding"))
+    chosen = encoding or ("utf-8" if sample.startswith(b"\xef\xbb\xbf") else sniff_encoding(sample))
+    first = sample.split(b"\n", 1)[0]
+    header = first.decode(chosen, "replace")
+    delimiter = "\t" if path.lower().endswith(".tsv") else sniff_delimiter(header)
+    return CsvDialect(chosen, delimiter, encoding is not None)
+
+
+def csv_header(path: str, limits: Limits = DEFAULT, encoding: Optional[str] = None) -> Tuple[CsvDialect, List[str]]:
+    dialect = _csv_dialect(path, encoding)
+    with open_binary(path) as handle:
+        for number, raw, _ in read_lines(handle, limits.line_bytes):
+            fields = _csv_fields(number, raw, limits, dialect)
+            if isinstance(fields, Unreadable):
+                raise InputError(Problem(path, number, fields.col, f"header: {fields.message}", fields.code))
+            return dialect, fields
+    raise InputError(Problem(path, 1, 1, "empty CSV: expected a header row with company_id and criterion ids"))
+
+
+def csv_records(path: str, limits: Limits = DEFAULT, dialect: CsvDialect = CsvDialect()) -> Iterator[tuple]:
+    with open_binary(path) as handle:
+        lines = read_lines(handle, limits.line_bytes)
+        next(lines, None)   # the header
+        for number, raw, size in lines:
+            fields = _csv_fields(number, raw, limits, dialect)
+            if isinstance(fields, Unreadable) or any(cell.strip() for cell in fields):
+                yield ((number, fields), size)
+
+
+def xlsx_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
+    from .questionnaire import open_workbook, check_sheet_size
+    workbook = open_workbook(path, limits)
+    try:
+        sheet = workbook.worksheets[0]
+        check_sheet_size(path, sheet, limits)
+        rows = sheet.iter_rows(min_row=2, values_only=True)
+        for number, row in enumerate(rows, 2):
+            if number > limits.rows:
+                raise InputError(Problem(path, number, 1, f"{sheet.title}: more than {limits.rows:,} rows "
+                                                          f"(raise the limit with --max-rows)", "too-large"))
+            if any(cell is not None and str(cell).strip() for cell in row):
+                yield ((number, list(row)), 1)
+    finally:
+        workbook.close()
+
+
+def cell_name(row: int, col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+def header_plan(path: str, header: List[str], model, where) -> dict:
+    """Map each column of a wide header to what it holds; every problem of the header at once."""
+    problems: List[Problem] = []
+    columns = []
+    seen: dict = {}
+    facts = {fact.id: fact for fact in model.facts}
+    known = list(COMPANY_COLUMNS) + list(model.criteria) + list(facts)
+    for index, raw in enumerate(header):
+        col = index + 1
+        name = str(raw).strip()
+        line, col_at, prefix = where(col)
+        if not name:
+            if index == len(header) - 1:   # a trailing separator
+                continue
+            problems.append(Problem(path, line, col_at, f"{prefix}column {col} has no name", "header"))
+            continue
+        lowered = name.lower()
+        if lowered in COMPANY_COLUMNS:
+            kind, name = "company", lowered
+        elif name in model.criteria:
+            kind = "criterion"
+        elif name in facts:
+            kind = "fact"
+        else:
+            suffix = suggestion(name, known) if len(problems) < MAX_PROBLEMS else ""   # difflib is slow
+            problems.append(Problem(path, line, col_at, f"{prefix}unknown column {name!r}{suffix}", "unknown-id"))
+            continue
+        if name in seen:
+            problems.append(Problem(path, line, col_at,
+                                    f"{prefix}duplicate column {name!r} (first in column {seen[name]})", "header"))
+            continue
+        seen[name] = col
+        columns.append((index, kind, name))
+    if "company_id" not in seen:
+        problems.append(Problem(path, 1, 1, "missing column 'company_id' (the wide layout needs company_id, "
+                                            "company_name, then one column per criterion id)", "header"))
+    if problems:
+        raise InputError(capped(problems))
+    return {"path": path, "columns": columns, "width": len(header)}
+
+
+def _wide_text(value):
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return _scalar_text(value.strip() if isinstance(value, str) else value)
+
+
+def wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:
+    path = plan["path"]
+    number, row = item
+    sheet = plan.get("sheet")
+
+    def where(index: int):
+        prefix = f"{sheet}!{cell_name(number, index + 1)}: " if sheet else ""
+        return number, index + 1, prefix
+
+    if isinstance(row, Unreadable):
+        return None, _readable_company(plan, row.fields), [Problem(path, number, row.col, row.message, row.code)]
+    problems: List[Problem] = []
+    needed = max((index for index, _, _ in plan["columns"]), default=0) + 1
+    if sheet is None and len(row) < needed:   # a spreadsheet leaves trailing blank cells out; a CSV row must not
+        problems.append(Problem(path, number, len(row) + 1, f"the row has {len(row)} fields but the header "
+                                                            f"{needed} (a short or truncated row)", "header"))
+        return None, _readable_company(plan, row), problems
+    if len(row) > plan["width"] and any(str(c).strip() for c in row[plan["width"]:] if c is not None):
+        line, col, prefix = where(plan["width"])
+        problems.append(Problem(path, line, col, f"{prefix}the row has {len(row)} fields but the header only "
+                                                 f"{plan['width']}", "header"))
+    company: dict = {}
+    assessed_on = None
+    ratings = {}
+    facts = {}
+    declared = {fact.id: fact for fact in model.facts}
+    for index, kind, name in plan["columns"]:
+        value = row[index] if index < len(row) else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if kind == "company":
+            if name == "assessed_on":
+                assessed_on = str(_wide_text(value))
+            else:
+                company[_COMPANY_KEYS[name]] = _wide_text(value)
+        elif kind == "criterion":
+            try:
+                ratings[name] = parse_rating(value)
+            except ValueError as exc:
+                line, col, prefix = where(index)
+                problems.append(Problem(path, line, col, f"{prefix}{name}: {exc}", "bad-rating"))
+        else:
+            try:
+                facts[name] = _fact_value(declared[name].type, value)
+            except ValueError as exc:
+                line, col, prefix = where(index)
+                problems.append(Problem(path, line, col, f"{prefix}fact {name!r}: {exc}", "fact-type"))
+    if "id" not in company:
+        index = next(i for i, kind, name in plan["columns"] if name == "company_id")
+        line, col, prefix = where(index)
+        problems.append(Problem(path, line, col, f"{prefix}company_id is empty", "missing"))
+    ordered = {key: company[key] for key in ("id", "name", "industry", "region") if key in company}
+    if problems:
+        return None, ordered or None, problems
+    column = {name: index for index, kind, name in plan["columns"] if kind == "criterion"}
+    try:   # na only where the model allows it (issue 9)
+        return apply_model_rules(Assessment(ordered, assessed_on, ratings, {}, facts, path), model,
+                                 lambda ident: where(column[ident])), ordered, []
+    except InputError as exc:
+        return None, ordered, exc.problems
