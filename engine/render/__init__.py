@@ -1,0 +1,17 @@
+"""Renderers: every output for people, each taking one result (and a language), never recomputing it.
+
+A command's computation returns a typed result (a :class:`~engine.grading.Grade`, an
+:class:`~engine.diagnosis.Explanation`, a :class:`~engine.whatif.WhatIf`, a
+:class:`~engine.fullreport.FullReport` …); a renderer turns it into text, Markdown or HTML.
+Scores, levels, ratings, company titles, the zh/en words and the escaping of user text all
+come from :mod:`engine.present`, so every format says the same thing the same way.
+
+- :mod:`engine.render.text` — ``assess``, ``explain`` (with ``--rules``) and ``whatif`` as plain text.
+- :mod:`engine.render.markdown` — ``assess``, ``explain`` and ``roadmap`` as Markdown (GFM tables).
+- :mod:`engine.render.html` — the full HTML report (ladder, radar, scores, explanation, roadmap)
+  from a :class:`~engine.fullreport.FullReport`; its Jinja2 templates are in ``engine/templates``.
+- :mod:`engine.render.kb` — ``kb show``: the model, a stave or one criterion.
+
+Other modules of this package render the roadmap, trend, statistics, trace and calibration
+results (each documents itself).
+"""
