@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -23,7 +24,7 @@ from .inputs.coerce import (ACCEPTED, CANONICAL, FALSE_WORDS, NA, RATING_LABELS,
                             parse_rating, scalar_text)
 
 __all__ = ["Assessment", "RATING_LABELS", "parse_rating", "fact_value",
-           "assessment_from_data", "NA",
+           "assessment_from_data", "plain_assessment", "NA",
            "profile_object", "apply_model_rules",
            # re-exported from engine.inputs.coerce (their home since issue 10)
            "ACCEPTED", "CANONICAL", "FALSE_WORDS", "TRUE_WORDS", "iso_date", "scalar_text"]
@@ -90,14 +91,31 @@ def _company(raw: dict) -> dict:
     return {k: fields[k] for k in order}
 
 
-def assessment_from_data(data: Any, path: str, model, migrating: bool = False) -> Assessment:
+def assessment_from_data(data: Any, path: str, model, migrating: bool = False, *, fast: bool = True) -> Assessment:
     """Check parsed data against the model; raise :class:`InputError` with every problem.
 
     Ids the model no longer has but lists in ``model.supersedes`` are read
     through that map (``assessment.migration`` says what moved).  With
     ``migrating`` (``qmgrade migrate``), an na carried to a criterion that no
     longer allows it is dropped and reported instead of refused.
+
+    A plainly valid record (the common case of a batch) is built directly by
+    :func:`plain_assessment`; anything else — and every record when ``fast``
+    is false — takes the full path, which finds and places every problem.
+    Both accept exactly the same records and build the same assessment (tested,
+    and checked on every call when ``QMGRADE_CHECK_FAST_PATH=1``).
     """
+    if fast and not migrating:
+        plain = plain_assessment(data, path, model)
+        if CHECK_FAST_PATH:
+            _compare_paths(plain, data, path, model)
+        if plain is not None:
+            return plain
+    return _full_assessment(data, path, model, migrating)
+
+
+def _full_assessment(data: Any, path: str, model, migrating: bool) -> Assessment:
+    """The full path of :func:`assessment_from_data`: the schema, then every section, every problem placed."""
     if data is None:
         raise InputError(Problem(path, 1, 1, "empty document: expected an assessment with 'ratings'"))
     if not isinstance(data, dict):
@@ -425,6 +443,156 @@ def _record_events(fact, value: Any, raw_facts, fact_id, path: str, data) -> tup
         if len(problems) == found:
             events.append(normal)
     return events, problems
+
+
+# -- the fast path (issue 13) --------------------------------------------------------------------------------
+# With QMGRADE_CHECK_FAST_PATH=1 every record the fast path accepts is also read by the full path, and any
+# difference is an AssertionError (the test suite runs so, see tests/conftest.py).
+CHECK_FAST_PATH = os.environ.get("QMGRADE_CHECK_FAST_PATH", "") not in ("", "0")
+_SECTIONS = frozenset(("company", "assessed_on", "ratings", "evidence", "facts"))
+# what schema.ASSESSMENT allows for the company fields it names (an integer is never a bool)
+_COMPANY_TYPES = {"id": (str, int), "name": (str,), "industry": (str, int), "region": (str,), "profile": (str,)}
+
+
+def plain_assessment(data: Any, path: str, model) -> Optional[Assessment]:
+    """The assessment of a plainly valid record, built directly — or None, and the full path decides.
+
+    Plainly valid: only the five sections of CONTRACT §2, each of the type the
+    schema asks; every rated or evidenced id a criterion of the model; every
+    rating one the full path accepts, na only where allowed; every fact declared
+    (or ``x-``) and of its type (dated events read by the full path's reader);
+    a known profile or none.  Such
+    a record has no problem the full path could find, and gets the same
+    assessment from it: the same coercions (:func:`parse_rating`,
+    :func:`iso_date`, :func:`_company`) in the same order.
+    """
+    if not isinstance(data, dict) or "ratings" not in data:
+        return None
+    for section in data:
+        if section not in _SECTIONS:
+            return None
+    raw_company = data.get("company", {})
+    if not isinstance(raw_company, dict):
+        return None
+    for name, kinds in _COMPANY_TYPES.items():
+        if name in raw_company and (not isinstance(raw_company[name], kinds) or isinstance(raw_company[name], bool)):
+            return None
+    assessed_on = data.get("assessed_on")
+    if "assessed_on" in data and (not isinstance(assessed_on, (str, int)) or isinstance(assessed_on, bool)):
+        return None
+    ratings = _plain_ratings(data["ratings"], model)
+    evidence = _plain_evidence(data.get("evidence"), model.criteria)
+    facts = _plain_facts(data, path, model)
+    if ratings is None or evidence is None or facts is None:
+        return None
+    profile_na, found = _profile_na(model, raw_company.get("profile"), ratings, path, lambda: (1, 1, ""))
+    if found:
+        return None
+    for ident in profile_na:
+        ratings[ident] = NA
+    return Assessment(_company(raw_company), None if assessed_on is None else str(assessed_on), ratings, evidence,
+                      facts, path, profile_na)
+
+
+def _plain_ratings(raw: Any, model) -> Optional[Dict[str, Optional[float]]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    criteria = model.criteria
+    labels = RATING_LABELS
+    na_ok = na_allowed(model)
+    ratings: Dict[str, Optional[float]] = {}
+    for key, value in raw.items():
+        if type(key) is not str or key not in criteria:
+            return None
+        if type(value) is str and value in labels:
+            rating = labels[value]
+        else:
+            try:
+                rating = parse_rating(value)
+            except ValueError:
+                return None
+        if rating is NA and not na_ok(key):
+            return None
+        ratings[key] = rating
+    return ratings
+
+
+def _plain_evidence(raw: Any, criteria) -> Optional[Dict[str, List[str]]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    evidence: Dict[str, List[str]] = {}
+    for key, refs in raw.items():
+        if type(key) is not str or key not in criteria:
+            return None
+        if isinstance(refs, str):
+            evidence[key] = [refs]
+        elif isinstance(refs, list) and all(isinstance(ref, str) for ref in refs):
+            evidence[key] = list(refs)
+        else:
+            return None
+    return evidence
+
+
+def _plain_facts(data: dict, path: str, model) -> Optional[Dict[str, Any]]:
+    raw = data.get("facts")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    declared = {fact.id: fact for fact in model.facts}
+    facts: Dict[str, Any] = {}
+    for key, value in raw.items():
+        if type(key) is not str:
+            return None
+        fact = declared.get(key)
+        if fact is None:
+            if key.startswith("x-"):
+                continue
+            return None
+        kind = fact.type
+        if kind == "record":   # dated events: the full path's own reader, whose problems send it there
+            value, found = _record_events(fact, value, raw, key, path, data)
+            if found:
+                return None
+        elif kind == "date":
+            value = iso_date(value)
+            if value is None:
+                return None
+        elif kind == "boolean":
+            if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+                value = value.strip().lower() in TRUE_WORDS
+            if not isinstance(value, bool):
+                return None
+        elif kind == "number":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                return None
+        elif kind != "string" or not isinstance(value, str):
+            return None   # a kind the full path knows better
+        facts[key] = value
+    return facts
+
+
+def _shape(assessment: Assessment) -> str:
+    """Everything an assessment holds, in order and with its types (1 and 1.0 and True differ)."""
+    a = assessment
+    return repr((list(a.company.items()), a.assessed_on, list(a.ratings.items()), list(a.evidence.items()),
+                 list(a.facts.items()), a.path, a.profile_na, a.migration, a.version_note))
+
+
+def _compare_paths(plain: Optional[Assessment], data: Any, path: str, model) -> None:
+    """With QMGRADE_CHECK_FAST_PATH: what the fast path accepted, the full path accepts and builds the same."""
+    if plain is None:
+        return   # the full path decides anyway
+    try:
+        full = _full_assessment(data, path, model, False)
+    except Exception as error:
+        raise AssertionError(f"the fast path accepted a record the full path refuses: {error}") from error
+    if _shape(full) != _shape(plain):
+        raise AssertionError(f"the fast path built {_shape(plain)[:300]}, the full path {_shape(full)[:300]}")
 
 
 _na_allowed = na_allowed   # the name before issue 10 (tests import it)
