@@ -232,21 +232,35 @@ def open_history(db_path, create=True):
     return history
 
 
-def emit_report(kind, fmt, data, render_text, lang, out, file, model, assessment, graded, rank=None):
-    """Emit an assess, explain or roadmap result as json, markdown, html or text."""
+def emit_report(result, fmt, lang, out, file, text=None):
+    """Print or write one result as ``fmt``: JSON is its ``to_json()``; Markdown and HTML come from
+    engine.render (``--format html`` takes the full report: see ``report_for``); ``text`` renders text.
+
+    ``result`` is a Grade (assess; JSON with its trace unless ``--no-trace``), an Explanation, a
+    roadmap, or for HTML a FullReport."""
     if fmt == "json":
-        content = dumps(data)
-    elif fmt == "markdown":
-        from engine import markdown
-        render = {"assess": markdown.render_assess_markdown, "explain": markdown.render_explain_markdown,
-                  "roadmap": markdown.render_roadmap_markdown}[kind]
-        content = render(data, model, lang)
+        trace = click.get_current_context().params.get("trace", True)
+        content = result.to_json(trace=trace) if isinstance(result, engine.Grade) else result.to_json()
     elif fmt == "html":
-        from engine.html import render_html
-        content = render_html(model, assessment, lang, kind, rank=rank, graded=graded)
+        from engine.render.html import render_html
+        content = render_html(result, lang)
+    elif fmt == "markdown":
+        from engine.diagnosis import Explanation
+        from engine.render import markdown
+        render = (markdown.render_assess if isinstance(result, engine.Grade) else
+                  markdown.render_explain if isinstance(result, Explanation) else markdown.render_roadmap)
+        content = render(result, lang)
     else:
-        content = render_text(data, model, lang)
+        content = text(result, lang)
     emit(content, out, [file])
+
+
+def report_for(fmt, result, graded, focus, rank=None):
+    """The result a format shows: ``--format html`` is the full report (grade, explanation, roadmap)."""
+    if fmt != "html":
+        return result
+    from engine.fullreport import full_report
+    return full_report(graded, focus, rank)
 
 
 @click.group(cls=QmgradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -307,18 +321,18 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path, require_complete):
     assessment = read_assessment_noted(file, model)
     graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
-    result = graded.as_dict(trace=trace)
-    from engine.report import render_assess
+    from engine.render.text import render_assess
+    report = report_for(fmt, graded, graded, "assess")
     if not db_path:
-        emit_report("assess", fmt, result, render_assess, lang, out, file, model, assessment, graded)
+        emit_report(report, fmt, lang, out, file, render_assess)
         return
     from engine.history import row_of
     if assessment.company.get("id") in (None, ""):
         raise engine.InputError(Problem(file, 1, 1, "--db needs the company's id (company: {id: ...}) to "
                                                     "follow it between rounds"))
     with open_history(db_path) as history:
-        history.add(row_of(model, assessment, result))
-        emit_report("assess", fmt, result, render_assess, lang, out, file, model, assessment, graded)
+        history.add(row_of(model, assessment, graded.as_dict(trace=trace)))
+        emit_report(report, fmt, lang, out, file, render_assess)
         history.commit()          # stored once the report is out (and only once per input and model)
 
 
@@ -387,13 +401,13 @@ def show(model_dir, lang, dimension, criterion):
         if criterion not in model.criteria:
             suffix = suggestion(criterion, model.criteria)
             raise engine.InputError(Problem("--criterion", 1, 1, f"unknown criterion {criterion!r}{suffix}"))
-        from engine.report import render_criterion
+        from engine.render.kb import render_criterion
         click.echo(render_criterion(model, criterion, lang), nl=False)
         return
     if dimension and dimension not in model.dimensions_by_id:
         suffix = suggestion(dimension, model.dimensions_by_id)
         raise engine.InputError(Problem("--dimension", 1, 1, f"unknown dimension {dimension!r}{suffix}"))
-    from engine.report import render_model
+    from engine.render.kb import render_model
     click.echo(render_model(model, lang, dimension), nl=False)
 
 
@@ -683,14 +697,14 @@ def explain(file, level, show_rules, require_complete, model_dir, fmt, lang, out
 
     A level N at or below the company's level is reported as reached; N outside the
     model's levels is a usage error (exit 2)."""
-    from engine.diagnosis import render_explain
+    from engine.render.text import render_explain
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
     result = api.explain(model, assessment, level=level, graded=graded)
-    render = (lambda data, m, lg: render_explain(data, m, lg, rules=True)) if show_rules else render_explain
-    emit_report("explain", fmt, result, render, lang, out, file, model, assessment, graded, rank=level)
+    emit_report(report_for(fmt, result, graded, "explain", level), fmt, lang, out, file,
+                lambda explanation, lg: render_explain(explanation, lg, rules=show_rules))
 
 
 @main.command()
@@ -716,7 +730,9 @@ def roadmap(file, target, require_complete, model_dir, fmt, lang, out):
     graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
     plan = api.roadmap(model, assessment, target=target, graded=graded)
-    emit_report("roadmap", fmt, plan, render_roadmap, lang, out, file, model, assessment, graded, rank=target)
+    from engine.fullreport import roadmap_result   # a dict plan with its model, until the roadmap is typed
+    emit_report(report_for(fmt, roadmap_result(model, plan), graded, "roadmap", target), fmt, lang, out, file,
+                lambda roadmap, lg: render_roadmap(roadmap.as_dict(), roadmap.model, lg))
 
 
 @main.command()
@@ -736,14 +752,11 @@ def whatif(file, settings, model_dir, fmt, lang, out, trace):
     Example:
       qmgrade whatif examples/stuck-at-assurance-one-stave.yaml \\
         --set supplier-4-ppap=full --set supplier-4-supply-risk=full"""
-    from engine.whatif import render_whatif
+    from engine.render.text import render_whatif
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     result = api.whatif(model, assessment, settings, trace=trace)
-    if fmt == "json":
-        emit(dumps(result), out, [file])
-    else:
-        emit(render_whatif(result, model, lang), out, [file])
+    emit(result.to_json() if fmt == "json" else render_whatif(result, lang), out, [file])
 
 
 @kb.command("graph")

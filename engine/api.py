@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Iterable, List, Optional, Union
 
 from .assessment import Assessment
 from .grading import Grade
 from .model import Model
+
+if TYPE_CHECKING:
+    from .diagnosis import Explanation
+    from .whatif import WhatIf
 
 __all__ = ["load_model", "read_assessment", "grade", "explain", "roadmap", "whatif", "trace", "verify",
            "batch", "to_json"]
@@ -140,7 +144,7 @@ def grade(model: Model, assessment: Assessment) -> Grade:
 
 
 def explain(model: Model, assessment: Assessment, level: Optional[int] = None,
-            graded: Optional[Grade] = None) -> dict:
+            graded: Optional[Grade] = None) -> "Explanation":
     """Why the company's level holds and why ``level`` does not (``qmgrade explain``).
 
     Parameters
@@ -154,9 +158,10 @@ def explain(model: Model, assessment: Assessment, level: Optional[int] = None,
 
     Returns
     -------
-    dict
-        What ``qmgrade explain --format json`` prints: ``level``, ``holds``,
-        ``target`` and ``why_not`` (failing cells, caps, the minimal fix).
+    Explanation
+        A frozen value: ``level``, ``holds``, ``target`` and ``why_not``
+        (failing cells, caps, the minimal fix); its ``to_json()`` is what
+        ``qmgrade explain --format json`` prints, ``as_dict()`` the same as data.
 
     Raises
     ------
@@ -170,10 +175,12 @@ def explain(model: Model, assessment: Assessment, level: Optional[int] = None,
     >>> model = load_model()
     >>> assessment = read_assessment(examples / "level-3-assurance.yaml", model)
     >>> why = explain(model, assessment)
-    >>> why["target"]["rank"] == grade(model, assessment).level + 1
+    >>> why.target["rank"] == grade(model, assessment).level + 1
     True
     >>> all(cell["score"] is None or cell["score"] < cell["threshold"] or cell["keys_below"]
-    ...     for cell in why["why_not"]["failing"])
+    ...     for cell in why.why_not["failing"])
+    True
+    >>> why.to_json() == to_json(why.as_dict())
     True
     """
     from .diagnosis import explain as run
@@ -217,7 +224,7 @@ def roadmap(model: Model, assessment: Assessment, target: Optional[int] = None,
     return plan_roadmap(model, assessment, target=target, graded=graded)
 
 
-def whatif(model: Model, assessment: Assessment, settings: Iterable[str], trace: bool = True) -> dict:
+def whatif(model: Model, assessment: Assessment, settings: Iterable[str], trace: bool = True) -> "WhatIf":
     """Grade before and after changing some ratings (``qmgrade whatif``).
 
     Parameters
@@ -232,9 +239,10 @@ def whatif(model: Model, assessment: Assessment, settings: Iterable[str], trace:
 
     Returns
     -------
-    dict
-        What ``qmgrade whatif --format json`` prints: ``changed``, ``before``,
-        ``after`` (each exactly what :func:`grade` gives) and ``diff``.
+    WhatIf
+        A frozen value: ``changed``, ``before`` and ``after`` (each a Grade,
+        exactly what :func:`grade` gives) and ``diff``; its ``to_json()`` is
+        what ``qmgrade whatif --format json`` prints.
 
     Raises
     ------
@@ -249,8 +257,10 @@ def whatif(model: Model, assessment: Assessment, settings: Iterable[str], trace:
     >>> assessment = read_assessment(examples / "level-3-assurance.yaml", model)
     >>> first = sorted(model.criteria)[0]
     >>> change = whatif(model, assessment, [f"{first}=full"], trace=False)
-    >>> change["changed"][0]["criterion"] == first, change["before"]["level"] == grade(model, assessment).as_dict()["level"]
+    >>> change.changed[0]["criterion"] == first, change.before.level == grade(model, assessment).level
     (True, True)
+    >>> change.as_dict()["after"]["level"]["rank"] == change.after.level
+    True
     """
     from .whatif import whatif as run
     return run(model, assessment, list(settings), trace=trace)
@@ -375,6 +385,6 @@ def to_json(data) -> str:
     '{\\n  "level": 3,\\n  "name": "保证级"\\n}\\n'
     """
     from .export import dumps
-    if isinstance(data, Grade):
-        data = data.as_dict()
+    if not isinstance(data, dict) and hasattr(data, "to_json"):   # a typed result: Grade, Explanation, WhatIf …
+        return data.to_json()
     return dumps(data)

@@ -2,20 +2,59 @@
 
 ``before`` and ``after`` are two ordinary grades (the second of the
 assessment with the changed ratings), so each equals what ``qmgrade assess``
-gives for the corresponding file.
+gives for the corresponding file.  The result is a :class:`WhatIf` (a frozen
+value); :mod:`engine.render.text` prints it for people.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .assessment import CANONICAL, parse_rating
 from .assessment import na_allowed
 from .errors import InputError, Problem, suggestion
-from .grading import grade
-from .present import cap_sentence
-from .present import coverage_text, criterion_title, level_name, rating_label, word
+from .export import dumps
+from .grading import Grade, grade
 
-__all__ = ["parse_settings", "whatif", "render_whatif"]
+__all__ = ["WhatIf", "parse_settings", "whatif"]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The grade before and after some ratings change: the result of :func:`whatif`.
+
+    Attributes
+    ----------
+    before, after : Grade
+        The two grades, each what ``qmgrade assess`` gives for its assessment.
+    changed : list of dict
+        ``{criterion, from, to, from_label, to_label}`` for each rating that really changed, in model order.
+    diff : dict
+        What moved: ``level`` and ``barrel`` ``{from, to}``, the ``staves`` that changed, and the next
+        level's ``blockers`` (counts, ``resolved``, ``new``).
+    trace : bool
+        Whether :meth:`as_dict` includes each grade's rule-firing trace.
+    """
+
+    before: Grade = field(repr=False)
+    after: Grade = field(repr=False)
+    changed: List[Dict[str, Any]]
+    diff: Dict[str, Any]
+    trace: bool = True
+
+    @property
+    def model(self):
+        """The model both grades are against (its names are what the renderers print)."""
+        return self.before.model
+
+    def as_dict(self) -> dict:
+        """The before and after grades, the changes and the diff as plain data (what ``--format json`` prints)."""
+        return {"before": self.before.as_dict(trace=self.trace), "after": self.after.as_dict(trace=self.trace),
+                "changed": self.changed, "diff": self.diff}
+
+    def to_json(self) -> str:
+        """The text ``qmgrade whatif --format json`` prints."""
+        return dumps(self.as_dict())
 
 
 def parse_settings(model, settings: Sequence[str]) -> Dict[str, Optional[float]]:
@@ -66,23 +105,23 @@ def _label(ratings, criterion_id) -> Tuple[Optional[float], str]:
     return value, CANONICAL.get(value, f"{value:g}")
 
 
-def whatif(model, assessment, settings: Sequence[str], trace: bool = True) -> dict:
+def whatif(model, assessment, settings: Sequence[str], trace: bool = True) -> WhatIf:
     """Grade ``assessment`` before and after the ``ID=RATING`` settings.
 
     Returns
     -------
-    ``{"before": <assess object>, "after": <assess object>, "changed":
-    [{"criterion", "from", "to", "from_label", "to_label"}], "diff": {...}}``;
-    ``changed`` lists only real changes, in model order.
+    WhatIf: the ``before`` and ``after`` grades, ``changed`` (only real changes,
+    in model order) and the ``diff``; ``trace`` says whether its JSON carries
+    the rule-firing traces.
 
     Raises
     ------
     InputError for a malformed setting, an unknown criterion or a bad rating.
     """
     changes = parse_settings(model, settings)
-    before = grade(model, assessment).as_dict(trace=trace)
+    before = grade(model, assessment)
     changed_assessment = assessment.with_ratings(changes)
-    after = grade(model, changed_assessment).as_dict(trace=trace)
+    after = grade(model, changed_assessment)
     changed = []
     for criterion_id in model.criteria:
         if criterion_id not in changes:
@@ -93,7 +132,8 @@ def whatif(model, assessment, settings: Sequence[str], trace: bool = True) -> di
             continue
         changed.append({"criterion": criterion_id, "from": old, "to": new,
                         "from_label": old_label, "to_label": new_label})
-    return {"before": before, "after": after, "changed": changed, "diff": _diff(before, after)}
+    diff = _diff(before.as_dict(trace=False), after.as_dict(trace=False))
+    return WhatIf(before=before, after=after, changed=changed, diff=diff, trace=trace)
 
 
 def _diff(before: dict, after: dict) -> dict:
@@ -118,50 +158,3 @@ def _diff(before: dict, after: dict) -> dict:
                     if b["criterion"] not in old_blockers],
         },
     }
-
-
-def render_whatif(result: dict, model, lang: str = "en") -> str:
-    """Before and after as a short text diff: ratings, level, staves, blockers."""
-    lines: List[str] = [f"{word('whatif_title', lang)}:"]
-    lines.append(f"{word('changed', lang)}:")
-    if not result["changed"]:
-        lines.append(f"  {word('no_change', lang)}")
-    for change in result["changed"]:
-        old = rating_label(change["from"], lang, change["from_label"] == "not_rated")
-        new = rating_label(change["to"], lang, change["to_label"] == "not_rated")
-        lines.append(f"  {criterion_title(model, change['criterion'], lang)}: {old} → {new}")
-    diff = result["diff"]
-    old_level, new_level = diff["level"]["from"], diff["level"]["to"]
-    mark = "" if old_level != new_level else f"  ({word('unchanged', lang)})"
-    lines.append(f"{word('level', lang)}: {level_name(model, old_level, lang)} → "
-                 f"{level_name(model, new_level, lang)}{mark}")
-    if result["after"].get("provisional"):
-        lines.append(f"  {word('provisional', lang)}: "
-                     f"{coverage_text({**result['after']['coverage'], 'provisional': True}, lang)}")
-    if diff["barrel"] != diff["level"]:   # a cap holds the company below its barrel, before or after
-        lines.append(f"{word('barrel', lang)}: {diff['barrel']['from']} → {diff['barrel']['to']}")
-    lines.append(f"{word('staves', lang)}:")
-    if not diff["staves"]:
-        lines.append(f"  {word('unchanged', lang)}")
-    for stave in diff["staves"]:
-        dim = model.dimensions_by_id[stave["dimension"]]
-        lines.append(f"  {dim.name[lang]} ({stave['dimension']}): L{stave['from']} → L{stave['to']}")
-    blockers = diff["blockers"]
-    old_rank = f"L{blockers['from_rank']}" if blockers["from_rank"] else "—"
-    new_rank = f"L{blockers['to_rank']}" if blockers["to_rank"] else "—"
-    lines.append(f"{word('blockers_next', lang)}: {blockers['before']} ({old_rank}) → "
-                 f"{blockers['after']} ({new_rank})")
-    if blockers["resolved"]:
-        lines.append(f"  {word('resolved', lang)}: "
-                     + "; ".join(criterion_title(model, c, lang) for c in blockers["resolved"]))
-    if blockers["new"]:
-        lines.append(f"  {word('new', lang)}: " + "; ".join(criterion_title(model, c, lang) for c in blockers["new"]))
-    after = result["after"]["next_level"]
-    if after:
-        fix = after["minimal_fix"]
-        lines.append(f"{word('minimal_fix', lang)} ({level_name(model, after['rank'], lang)}, {len(fix)}):"
-                     + ("" if fix else f" {word('none', lang)}"))
-        lines.extend(f"  - {criterion_title(model, c, lang)}" for c in fix)
-        for cap in after.get("caps") or []:
-            lines.append(f"{word('caps', lang)}: {cap_sentence(cap, model, lang)}")
-    return "\n".join(lines) + "\n"

@@ -187,7 +187,7 @@ def check_minimal_fix(model, ratings, facts):
     assert after.level == min([after.barrel] + caps)
     assert (after.level >= rank) == (not blocking)
     # explain shows the same fix, each with the evidence it needs
-    why = explain(model, assessment, graded=graded)["why_not"]
+    why = explain(model, assessment, graded=graded).why_not
     assert [e["criterion"] for e in why["minimal_fix"]] == fix
     assert all(e["evidence"]["en"] and e["evidence"]["zh"] for e in why["minimal_fix"])
     assert why["after_fix"]["reaches"] == (after.level >= rank)

@@ -10,7 +10,7 @@ import pytest
 
 import engine
 from conftest import build_model, ratings_up_to, write_assessment, run
-from engine.markdown import escape
+from engine.present import for_markdown as escape
 
 ROOT = Path(__file__).resolve().parent.parent
 NASTY = "*ACME* | <script>alert(1)</script> [x](http://evil.example) & _co_"

@@ -22,6 +22,7 @@ def test_text_shows_the_changes_the_level_the_staves_and_the_blockers(runner, mo
     assert result.exit_code == 0, result.output
     assert result.output == (
         "What if:\n"
+        "Company: 测试公司 (c-1)\n"
         "Changed ratings:\n"
         "  Criterion beta-3-1 (beta-3-1): partial (0.5) → full (1)\n"
         "  Criterion beta-3-2 (beta-3-2): not rated → 0.9\n"

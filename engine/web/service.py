@@ -84,7 +84,7 @@ def explain(model, assessment, level: Optional[int] = None) -> dict:
     from engine.diagnosis import explain as explain_level
     with engine_turn():
         grade = engine.grade(model, assessment)
-        return explain_level(model, assessment, level=level, graded=grade)
+        return explain_level(model, assessment, level=level, graded=grade).as_dict()
 
 
 def roadmap(model, assessment, target: Optional[int] = None, graded=None) -> dict:
@@ -99,7 +99,7 @@ def whatif(model, assessment, settings: Sequence[str], trace: bool = True) -> di
     """``qmgrade whatif --set ... --format json``."""
     from engine.whatif import whatif as what_if
     with engine_turn():
-        return what_if(model, assessment, list(settings), trace=trace)
+        return what_if(model, assessment, list(settings), trace=trace).as_dict()
 
 
 def whatif_roadmap(model, assessment, settings: Sequence[str]) -> dict:
@@ -143,21 +143,21 @@ def trace_verify(model, record: dict, assessment) -> Optional[str]:
 
 def report_html(model, assessment, lang: str, focus: str = "assess", rank: Optional[int] = None) -> str:
     """``qmgrade assess|explain|roadmap --format html``: the one HTML report renderer."""
-    from engine.html import render_html
+    from engine.fullreport import full_report
+    from engine.render.html import render_html
     with engine_turn():
-        return render_html(model, assessment, lang, focus, rank=rank, graded=engine.grade(model, assessment))
+        report = full_report(engine.grade(model, assessment), focus, rank)
+    return render_html(report, lang)
 
 
 def report_markdown(model, assessment, lang: str) -> str:
     """``qmgrade assess``, ``explain`` and ``roadmap --format markdown``, one after another."""
-    from engine import markdown
-    from engine.diagnosis import explain as explain_level
-    from engine.roadmap import plan_roadmap
+    from engine.fullreport import full_report
+    from engine.render import markdown
     with engine_turn():
-        grade = engine.grade(model, assessment)
-        parts = [markdown.render_assess_markdown(grade.as_dict(), model, lang),
-                 markdown.render_explain_markdown(explain_level(model, assessment, graded=grade), model, lang),
-                 markdown.render_roadmap_markdown(plan_roadmap(model, assessment, graded=grade), model, lang)]
+        report = full_report(engine.grade(model, assessment))
+    parts = [markdown.render_assess(report.grade, lang), markdown.render_explain(report.explanation, lang),
+             markdown.render_roadmap(report.roadmap, lang)]
     return "\n".join(parts)
 
 

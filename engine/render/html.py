@@ -5,8 +5,11 @@ staves (SVG), the table of scores by dimension, what blocks the target level
 and the minimal fix with its evidence, why the level holds, and the roadmap
 as phases and as a dependency graph (inline SVG laid out here).  Text comes
 from Jinja2 templates in ``engine/templates`` with autoescaping on, so no
-string from an assessment or a model can inject markup; this module only
-computes numbers and short strings for the templates.
+string from an assessment or a model can inject markup.
+
+:func:`render_html` takes one :class:`~engine.fullreport.FullReport` (the grade,
+the explanation and the roadmap, computed elsewhere) and only lays them out:
+geometry for the charts, and the words, scores and levels of :mod:`engine.present`.
 """
 from __future__ import annotations
 
@@ -18,22 +21,19 @@ from typing import Dict, List, Optional
 import jinja2
 import markupsafe
 
-from . import present
-from .present import char_width as _width, fit
-from .diagnosis import explain
-from .graph import LEVEL_COLOURS, LEVEL_BORDERS
-from .grading import Grade, grade
-from .present import cap_sentence
-from .roadmap import plan_roadmap
-from .textsafe import html_text
-from .diagnosis import holds_sentences, cap_relation
-from .gantt import gantt_charts
-from .present import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
-                    word)
+from .. import present
+from ..fullreport import FullReport
+from ..gantt import gantt_charts
+from ..grading import Grade
+from ..graph import LEVEL_BORDERS, LEVEL_COLOURS
+from ..present import (cap_sentence, coverage_text, criterion_title, effort_words, fit, level_name, month_text,
+                       na_above, rating_label, text_of, word)
+from ..present import char_width as _width
+from .text import cap_relation, holds_sentences
 
-__all__ = ["render_html", "radar_geometry", "graph_layout", "fit"]
+__all__ = ["render_html", "radar_geometry", "graph_layout", "TEMPLATES"]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,7 +47,7 @@ def _environment() -> jinja2.Environment:
 def _shown(value):
     """Every value a template prints: user text with control and bidi characters visible (then autoescaped)."""
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return html_text(value)
+        return present.for_html(value)
     return value
 
 
@@ -95,7 +95,7 @@ def radar_geometry(model, graded: Grade, lang: str, size: int = 520) -> dict:
         lx, ly = point(i, top + 0.55)
         cos = math.cos(-math.pi / 2 + 2 * math.pi * i / n)
         anchor = "middle" if abs(cos) < 0.3 else ("start" if cos > 0 else "end")
-        text = _wrap(dim.name[lang], 16 if lang == "zh" else 20)
+        text = _wrap(text_of(dim.name, lang), 16 if lang == "zh" else 20)
         level = graded.dimension_level[dim.id]
         # issue 11: a stave not applicable above Lk is marked at Lk, not plotted at the top
         applicable = graded.applicable_to[dim.id]
@@ -105,7 +105,7 @@ def radar_geometry(model, graded: Grade, lang: str, size: int = 520) -> dict:
                        "level_text": f"{min(level, applicable)} ({na})" if na else str(level)})
         px, py = point(i, min(level, applicable) if na else level)
         dots.append({"x": px, "y": py, "shortest": dim.id in graded.shortest, "level": level, "na_above": bool(na),
-                     "title": f"{dim.name[lang]}: L{level}" + (f" — {na}" if na else "")})
+                     "title": f"{text_of(dim.name, lang)}: L{level}" + (f" — {na}" if na else "")})
     polygon = " ".join(f"{d['x']},{d['y']}" for d in dots)
     company = " ".join(f"{x},{y}" for x, y in (point(i, graded.level) for i in range(n)))
     margin = 70   # room for the labels left and right
@@ -134,8 +134,8 @@ def graph_layout(model, plan: dict, lang: str) -> Optional[dict]:
             level = action["level"]
             nodes.append({
                 "x": x, "y": y, "w": NODE_W, "h": NODE_H,
-                "id_text": fit(action["id"], 30), "name_text": fit(action["name"][lang], 33),
-                "title": f"{action['id']} — {action['name'][lang]} (L{level}, {word('effort', lang)} "
+                "id_text": fit(action["id"], 30), "name_text": fit(text_of(action["name"], lang), 33),
+                "title": f"{action['id']} — {text_of(action['name'], lang)} (L{level}, {word('effort', lang)} "
                          f"{action['effort']})",
                 "fill": LEVEL_COLOURS.get(level, "#ffffff"), "stroke": LEVEL_BORDERS.get(level, "#888888"),
                 "prerequisite": not action["covers"]})
@@ -157,7 +157,7 @@ def graph_layout(model, plan: dict, lang: str) -> Optional[dict]:
 
 def _levels(model, graded: Grade, target: Optional[int], lang: str) -> List[dict]:
     other = "en" if lang == "zh" else "zh"
-    return [{"rank": lv.rank, "name": lv.name[lang], "other": lv.name[other],
+    return [{"rank": lv.rank, "name": text_of(lv.name, lang), "other": text_of(lv.name, other),
              "description": (lv.description or {}).get(lang, ""),
              "current": lv.rank == graded.level, "barrel": lv.rank == graded.barrel and graded.barrel != graded.level,
              "target": target is not None and lv.rank == target and target > graded.level,
@@ -166,57 +166,37 @@ def _levels(model, graded: Grade, target: Optional[int], lang: str) -> List[dict
             for lv in model.levels]
 
 
-def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank: Optional[int] = None,
-                graded: Optional[Grade] = None) -> str:
-    """The full report as one HTML document.
+def render_html(report: FullReport, lang: str = "en") -> str:
+    """The full report as one HTML document: the grade, the explanation and the roadmap of ``report``.
 
-    ``focus`` (``assess``, ``explain`` or ``roadmap``) sets the title;
-    ``rank`` is the level explained and planned for (default: the next).
-
-    Raises
-    ------
-    InputError when ``rank`` is outside the model's levels.
+    Its ``focus`` (``assess``, ``explain`` or ``roadmap``) sets the title; the level explained
+    and planned for is the explanation's target.
     """
-    graded = graded or grade(model, assessment)
+    graded = report.grade
+    model = graded.model
     result = graded.as_dict(trace=False)
-    explanation = explain(model, assessment, level=rank, graded=graded)
-    plan = plan_roadmap(model, assessment, target=rank, graded=graded)
-    target = explanation["target"]["rank"] if explanation["target"] else None
-    pillars = {p.id: p.name[lang] for p in model.pillars}
-    rows = []
-    for row in result["dimensions"]:
-        cells = []
-        for k in model.criteria_ranks:
-            cell = graded.cells[(row["id"], k)]
-            cells.append({"k": k, "score": row["scores"][str(k)], "met": row["met"][str(k)],
-                          "applicable": cell.applicable,
-                          "pct": 0 if row["scores"][str(k)] is None else round(row["scores"][str(k)] * 100)})
-        applicable = row.get("applicable_to", model.top_rank)
-        rows.append({"id": row["id"], "name": model.dimensions_by_id[row["id"]].name[lang],
-                     "pillar": pillars.get(row["pillar"], row["pillar"]), "level": row["level"],
-                     "shortest": row["id"] in graded.shortest, "cells": cells, "applicable_to": applicable,
-                     "na_above": na_above(applicable, lang) if applicable < model.top_rank else ""})
-    dims = {d.id: d.name[lang] for d in model.dimensions}
-    company = result["company"]
+    explanation = report.explanation
+    plan = report.plan()
+    target = explanation.target["rank"] if explanation.target else None
     context = {
-        "lang": lang, "focus": focus, "w": lambda key: word(key, lang),
+        "lang": lang, "focus": report.focus, "w": lambda key: word(key, lang),
         "level_name": lambda r: level_name(model, r, lang),
         "rating": lambda value, not_rated=False: rating_label(value, lang, not_rated),
         # issue 10: the one score rule (truncated; a failing score never reads as its threshold)
         "score": present.score, "number": present.number,
         "title": word({"assess": "report_assess", "explain": "report_explain",
-                       "roadmap": "report_roadmap"}[focus], lang),
-        "company": company, "company_name": present.for_html(company.get("name") or company.get("id") or "—", one_line=True),
-        "company_extra": [(k, present.for_html(company[k], one_line=True)) for k in ("id", "industry", "region") if company.get(k)],
+                       "roadmap": "report_roadmap"}[report.focus], lang),
+        **_company(result["company"]),
         "assessed_on": result.get("assessed_on"),
-        "model": {"id": model.id, "version": model.version, "name": model.name[lang], "sha256": model.sha256},
-        "input_sha256": assessment.sha256, "version": _package_version(),
+        "model": {"id": model.id, "version": model.version, "name": text_of(model.name, lang), "sha256": model.sha256},
+        "input_sha256": graded.assessment.sha256, "version": _package_version(),
         "level": graded.level, "barrel": graded.barrel, "target": target,
         "threshold": model.threshold, "key_minimum": model.key_minimum,
         "levels": _levels(model, graded, target, lang), "top": model.top_rank,
         "radar": radar_geometry(model, graded, lang) if len(model.dimensions) >= 3 else None,
-        "rows": rows, "ranks": list(model.criteria_ranks), "dims": dims,
-        "result": result, "explanation": explanation, "plan": plan,
+        "rows": _rows(graded, result, lang), "ranks": list(model.criteria_ranks),
+        "dims": {d.id: text_of(d.name, lang) for d in model.dimensions},
+        "result": result, "explanation": explanation.as_dict(), "plan": plan,
         "graph": graph_layout(model, plan, lang),
         "criteria": model.criteria,
         "colours": {lv.rank: LEVEL_COLOURS.get(lv.rank, "#f5f5f5") for lv in model.levels},
@@ -224,12 +204,13 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
         "holding_caps": [{**cap, "sentence": cap_sentence(cap, model, lang)} for cap in graded.holding_caps()],
         # issue 11: plain words — criteria by title, caps by reason, coverage, red flags, the timeline
         "ctitle": lambda cid: criterion_title(model, cid, lang),
-        "action_name": lambda aid: (f"{model.actions[aid].name[lang]} ({aid})" if aid in model.actions else aid),
+        "action_name": lambda aid: (f"{text_of(model.actions[aid].name, lang)} ({aid})"
+                                    if aid in model.actions else aid),
         "cap_text": lambda cap: cap_sentence(cap, model, lang),
         "cap_relation": cap_relation(graded.level, graded.barrel, lang),
         "coverage_line": coverage_text({**result["coverage"], "provisional": result["provisional"]}, lang),
         "red_flags": [criterion_title(model, cid, lang) for cid in result["red_flags"]],
-        "holds_sentences": holds_sentences(explanation, model, lang),
+        "holds_sentences": holds_sentences(explanation, lang),
         "effort_text": lambda weeks: effort_words(weeks, lang),
         "when": lambda entry: entry.get("earliest") or month_text(entry["months"], lang),
         "gantt": gantt_charts(model, plan, lang),
@@ -237,6 +218,34 @@ def render_html(model, assessment, lang: str = "en", focus: str = "assess", rank
     return _environment().get_template("report.html.j2").render(**context)
 
 
+def _company(company: dict) -> dict:
+    """The company's name and its id, industry and region, each on one line with control characters visible."""
+    return {"company": company,
+            "company_name": present.for_html(company.get("name") or company.get("id") or "—", one_line=True),
+            "company_extra": [(k, present.for_html(company[k], one_line=True))
+                              for k in ("id", "industry", "region") if company.get(k)]}
+
+
+def _rows(graded: Grade, result: dict, lang: str) -> List[dict]:
+    """The table of staves: each stave's level and its score per level (met, applicable, per cent)."""
+    model = graded.model
+    pillars = {p.id: text_of(p.name, lang) for p in model.pillars}
+    rows = []
+    for row in result["dimensions"]:
+        cells = []
+        for k in model.criteria_ranks:
+            score = row["scores"][str(k)]
+            cells.append({"k": k, "score": score, "met": row["met"][str(k)],
+                          "applicable": graded.cells[(row["id"], k)].applicable,
+                          "pct": 0 if score is None else round(score * 100)})
+        applicable = row.get("applicable_to", model.top_rank)
+        rows.append({"id": row["id"], "name": text_of(model.dimensions_by_id[row["id"]].name, lang),
+                     "pillar": pillars.get(row["pillar"], row["pillar"]), "level": row["level"],
+                     "shortest": row["id"] in graded.shortest, "cells": cells, "applicable_to": applicable,
+                     "na_above": na_above(applicable, lang) if applicable < model.top_rank else ""})
+    return rows
+
+
 def _package_version() -> str:
-    from . import __version__
+    from .. import __version__
     return __version__

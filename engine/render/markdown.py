@@ -1,28 +1,28 @@
 """Markdown reports of ``assess``, ``explain`` and ``roadmap`` (CommonMark with GFM tables).
 
-Every string that comes from the assessment or the model is escaped, so a
-company called ``*ACME* | <b>`` prints as written and cannot inject markup,
-links or HTML; ids are set in code spans.
+Each renderer takes one result — a :class:`~engine.grading.Grade`, an
+:class:`~engine.diagnosis.Explanation`, a roadmap (anything with ``model`` and
+``as_dict()``) — and a language.  Every string that comes from the assessment or
+the model is escaped (:func:`engine.present.for_markdown`), so a company called
+``*ACME* | <b>`` prints as written and cannot inject markup, links or HTML; ids are
+set in code spans.
 """
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
-from . import present
-from .textsafe import md_code, md_text
-from .present import cap_sentence
-from .present import coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label, word
+from .. import present
+from ..present import (cap_sentence, coverage_text, criterion_title, effort_words, level_name, month_text, na_above,
+                       rating_label, text_of, word)
+from ..present import for_markdown as escape
+from ..present import for_markdown_code as code
+from .text import cap_relation, holds_sentences
 
-__all__ = ["escape", "render_assess_markdown", "render_explain_markdown", "render_roadmap_markdown"]
+if TYPE_CHECKING:
+    from ..diagnosis import Explanation
+    from ..grading import Grade
 
-def escape(text) -> str:
-    """``text`` as literal Markdown inline text (one line; table-cell safe; control characters visible)."""
-    return md_text(text)
-
-
-def code(text, in_table: bool = False) -> str:
-    """``text`` (an id) in a code span, shown exactly: backticks kept, control characters visible."""
-    return md_code(text, in_table)
+__all__ = ["render_assess", "render_explain", "render_roadmap"]
 
 
 def _title(result: dict, key: str, lang: str) -> List[str]:
@@ -38,7 +38,7 @@ def _title(result: dict, key: str, lang: str) -> List[str]:
         lines.append(f"**{word('model', lang)}:** {code(model['id'])} {escape(model['version'])}")
     profile = result.get("profile")
     if profile:
-        lines.append(f"**{'企业类型' if lang == 'zh' else 'Profile'}:** {escape(profile['name'][lang])} "
+        lines.append(f"**{'企业类型' if lang == 'zh' else 'Profile'}:** {escape(text_of(profile['name'], lang))} "
                      f"({code(profile['id'])})")
     lines = lines[:2] + [line + "  " for line in lines[2:-1]] + lines[-1:]  # hard line breaks
     lines.append("")
@@ -46,15 +46,17 @@ def _title(result: dict, key: str, lang: str) -> List[str]:
 
 
 def _dim(model, dimension: str, lang: str) -> str:
-    return f"{escape(model.dimensions_by_id[dimension].name[lang])} ({code(dimension)})"
+    return f"{escape(text_of(model.dimensions_by_id[dimension].name, lang))} ({code(dimension)})"
 
 
 def _score(score, threshold=None) -> str:
     return present.score(score, threshold)   # the one score rule (issue 10)
 
 
-def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
+def render_assess(graded: "Grade", lang: str = "en") -> str:
     """The ``assess`` result as Markdown: level, barrel, the table of staves, blockers, minimal fix."""
+    model = graded.model
+    result = graded.as_dict(trace=False)
     lines = _title(result, "report_assess", lang)
     lines.extend(_red_flags_markdown(model, result.get("red_flags") or [], lang))
     lines.extend(_level_line(result, model, lang))
@@ -87,7 +89,6 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
         lines.append(f"## {word('next', lang)}: {escape(level_name(model, nxt['rank'], lang))}")
         lines.append("")
         if nxt.get("caps"):
-            from .diagnosis import cap_relation
             lines.append(f"**{word('caps', lang)}:**")
             lines.append("")
             lines.extend(f"- {escape(cap_sentence(c, model, lang))}" for c in nxt["caps"])
@@ -105,7 +106,7 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
             star = " ★" if blocker["criterion"] in fix else ""
             rating = rating_label(blocker["rating"], lang, blocker.get("not_rated", False))
             lines.append(f"- {code(criterion.id)}{key} L{blocker['level']} ({escape(rating)}){star}: "
-                         f"{escape(criterion.text[lang])}")
+                         f"{escape(text_of(criterion.text, lang))}")
         lines.append("")
         lines.append(f"### {word('minimal_fix', lang)} ({len(nxt['minimal_fix'])})")
         lines.append("")
@@ -119,17 +120,18 @@ def render_assess_markdown(result: dict, model, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
+def render_explain(explanation: "Explanation", lang: str = "en") -> str:
     """The ``explain`` result as Markdown."""
+    model = explanation.model
+    result = explanation.as_dict()
     lines = _title(result, "report_explain", lang)
     lines.extend(_red_flags_markdown(model, result.get("red_flags") or [], lang))
     lines.extend(_level_line(result, model, lang))
     current = result["level"]["rank"]
     lines.append(f"## {word('why_holds', lang)}: {escape(level_name(model, current, lang))}")
     lines.append("")
-    from .diagnosis import holds_sentences
     lines.extend(("  - " if sentence.startswith("  ") else "- ") + escape(sentence.strip())
-                 for sentence in holds_sentences(result, model, lang))
+                 for sentence in holds_sentences(explanation, lang))
     lines.append("")
     target, why = result["target"], result["why_not"]
     if target is None:
@@ -169,11 +171,11 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
         key = f" **[{word('key', lang)}]**" if entry["key"] else ""
         rating = rating_label(entry["rating"], lang, entry.get("not_rated", False))
         lines.append(f"- {_crit(model, entry['criterion'], lang)}{key} ({escape(rating)} → "
-                     f"{escape(rating_label(1.0, lang))}): {escape(entry['text'][lang])}")
-        lines.append(f"  - *{word('evidence', lang)}:* {escape(entry['evidence'][lang])}")
+                     f"{escape(rating_label(1.0, lang))}): {escape(text_of(entry['text'], lang))}")
+        lines.append(f"  - *{word('evidence', lang)}:* {escape(text_of(entry['evidence'], lang))}")
         if entry.get("actions"):
             lines.append(f"  - *{word('addressed_by', lang)}:* " + "; ".join(
-                (f"{escape(model.actions[a].name[lang])} ({code(a)})" if a in model.actions else code(a))
+                (f"{escape(text_of(model.actions[a].name, lang))} ({code(a)})" if a in model.actions else code(a))
                 for a in entry["actions"]))
     after = why["after_fix"]
     verdict = word("reaches", lang) if after["reaches"] else word("does_not_reach", lang)
@@ -183,9 +185,14 @@ def render_explain_markdown(result: dict, model, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
+def render_roadmap(roadmap, lang: str = "en") -> str:
     """The roadmap as Markdown: red flags, then one section per milestone (level) with its dated actions
-    and PDCA check, the dates each level can first be claimed."""
+    and PDCA check, the dates each level can first be claimed.
+
+    ``roadmap`` is :func:`engine.roadmap.plan_roadmap`'s result: its ``model`` names things, its
+    ``as_dict()`` is the plan."""
+    model = roadmap.model
+    plan = roadmap.as_dict()
     lines = _title(plan, "report_roadmap", lang)
     lines.append(f"**{word('from', lang)}:** {escape(level_name(model, plan['from'], lang))} → "
                  f"**{word('to', lang)}:** {escape(level_name(model, plan['target'], lang))}")
@@ -200,7 +207,7 @@ def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
         lines.extend(_actions_table(model, plan["red_flag_actions"], lang))
         lines.append("")
     if plan.get("message"):
-        lines.append(escape(plan["message"][lang]))
+        lines.append(escape(text_of(plan["message"], lang)))
         lines.append("")
     phases: Dict[str, List[dict]] = {}
     for phase in plan["phases"]:
@@ -227,7 +234,7 @@ def render_roadmap_markdown(plan: dict, model, lang: str = "en") -> str:
             lines.append("")
             for entry in checks:
                 lines.append(f"- [ ] {_crit(model, entry['criterion'], lang)}: "
-                             f"{escape(entry['evidence'][lang])}")
+                             f"{escape(text_of(entry['evidence'], lang))}")
             lines.append("")
         verdict = word("milestone_reaches", lang) if milestone["reaches"] else word("milestone_short", lang)
         lines.append(f"*{escape(verdict)} {escape(level_name(model, milestone['level_after'], lang))}"
@@ -265,7 +272,7 @@ def _actions_table(model, entries, lang: str) -> List[str]:
         else:
             what = "; ".join(_crit(model, c, lang) for c in action["addresses"])
         when = action["earliest"] or month_text(action["months"], lang)
-        lines.append(f"| {n} | **{escape(mode)}:** {escape(action['name'][lang])} ({code(action['id'], True)}) | "
+        lines.append(f"| {n} | **{escape(mode)}:** {escape(text_of(action['name'], lang))} ({code(action['id'], True)}) | "
                      f"{what} | {escape(effort_words(action['person_weeks'], lang))} | {escape(when)} | "
                      f"{', '.join(code(a, True) for a in action['after']) or '—'} |")
     return lines
