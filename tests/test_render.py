@@ -123,7 +123,8 @@ def test_the_html_report_lays_out_the_results_it_is_given(model_dir, assessment_
         monkeypatch.setattr(f"{module}.{name}", computing)
     page = html.render_html(report, "en")
     shown = page_text(page)
-    assert "Why not 4 Prevention" in shown or "4 Prevention" in shown
+    # the explanation's target and the roadmap to it, as given (rank 4, not the next level, 3)
+    assert "Why it does not reach 4 Prevention" in shown and "Improvement roadmap: 2 Inspection → 4 Prevention" in shown
     assert SHOWN in shown
     assert html.render_html(report, "en") == page      # same result, same bytes
 
