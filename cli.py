@@ -232,14 +232,13 @@ def open_history(db_path, create=True):
     return history
 
 
-def emit_report(result, fmt, lang, out, file, text=None):
+def emit_report(result, fmt, lang, out, file, text=None, trace=True):
     """Print or write one result as ``fmt``: JSON is its ``to_json()``; Markdown and HTML come from
     engine.render (``--format html`` takes the full report: see ``report_for``); ``text`` renders text.
 
-    ``result`` is a Grade (assess; JSON with its trace unless ``--no-trace``), an Explanation, a
-    roadmap, or for HTML a FullReport."""
+    ``result`` is a Grade (assess: its JSON with the rule trace unless ``trace`` is false), an
+    Explanation, a roadmap, or for HTML a FullReport."""
     if fmt == "json":
-        trace = click.get_current_context().params.get("trace", True)
         content = result.to_json(trace=trace) if isinstance(result, engine.Grade) else result.to_json()
     elif fmt == "html":
         from engine.render.html import render_html
@@ -324,7 +323,7 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path, require_complete):
     from engine.render.text import render_assess
     report = report_for(fmt, graded, graded, "assess")
     if not db_path:
-        emit_report(report, fmt, lang, out, file, render_assess)
+        emit_report(report, fmt, lang, out, file, render_assess, trace)
         return
     from engine.history import row_of
     if assessment.company.get("id") in (None, ""):
@@ -332,7 +331,7 @@ def assess(file, model_dir, fmt, lang, out, trace, db_path, require_complete):
                                                     "follow it between rounds"))
     with open_history(db_path) as history:
         history.add(row_of(model, assessment, graded.as_dict(trace=trace)))
-        emit_report(report, fmt, lang, out, file, render_assess)
+        emit_report(report, fmt, lang, out, file, render_assess, trace)
         history.commit()          # stored once the report is out (and only once per input and model)
 
 
