@@ -147,6 +147,16 @@ def _address_sets(model) -> Dict[str, frozenset]:
     return cached
 
 
+def _criterion_masks(model) -> Dict[str, int]:
+    """Action -> the criteria it addresses as a bit mask (bit i: the model's i-th criterion), once per model."""
+    cached = model.__dict__.get("_roadmap_criterion_masks")
+    if cached is None:
+        bit = {cid: 1 << i for i, cid in enumerate(model.criteria)}
+        cached = model.__dict__["_roadmap_criterion_masks"] = {
+            aid: sum(bit[c] for c in set(a.addresses) if c in bit) for aid, a in model.actions.items()}
+    return cached
+
+
 def _action_levels(model) -> Dict[str, int]:
     cached = model.__dict__.get("_roadmap_levels")
     if cached is None:
@@ -167,6 +177,7 @@ class _Planner:
         self.mode = {aid: _mode(model, assessment, aid, self.in_place) for aid in model.actions}
         self.ids = list(model.actions)                   # bit i of a mask is action ids[i]
         self._masks: Optional[Dict[str, int]] = None
+        self._reach: Dict[str, int] = {}                 # action -> criteria its closure addresses (a mask)
         # dependencies that order a plan: not on done or in-place actions
         self.needs = {aid: tuple(p for p in a.depends_on if p not in self.skip) for aid, a in model.actions.items()}
         self.addresses = _address_sets(model)
@@ -190,7 +201,9 @@ class _Planner:
         """
         if self._masks is None:
             actions, skip, index = self.model.actions, self.skip, self.index
+            addressed = _criterion_masks(self.model)
             masks: Dict[str, int] = {}
+            reach = self._reach
             for start in actions:
                 stack = [start]
                 while stack:
@@ -202,11 +215,13 @@ class _Planner:
                     if pending:             # the model is acyclic (checked before planning)
                         stack.extend(pending)
                         continue
-                    mask = 1 << index[aid]
+                    mask, criteria = 1 << index[aid], addressed[aid]
                     for p in actions[aid].depends_on:
                         if p not in skip:
                             mask |= masks[p]
+                            criteria |= reach[p]
                     masks[aid] = mask
+                    reach[aid] = criteria
                     stack.pop()
             self._masks = masks
         return self._masks
@@ -250,7 +265,10 @@ class _Planner:
         by_effort: Dict[int, int] = {}
         for aid, effort in efforts.items():
             by_effort[effort] = by_effort.get(effort, 0) | (1 << self.index[aid])
-        raisers = {c: self.mask_of(by_criterion.get(c, ())) for c in uncovered}
+        # the uncovered criteria as a bit mask: an action's gain is one popcount against its closure's criteria
+        bit = {cid: 1 << i for i, cid in enumerate(self.model.criteria)}
+        open_mask = sum(bit[c] for c in uncovered if c in bit)
+        reach = self._reach
         while uncovered:
             best, best_key = None, None
             taken = planned | added
@@ -259,7 +277,7 @@ class _Planner:
             for aid in candidates:
                 closure = masks[aid]
                 # criteria of actions already taken are covered already: the closure's criteria say the gain
-                gain = sum(1 for c in uncovered if raisers[c] & closure)
+                gain = (reach[aid] & open_mask).bit_count()
                 new = closure & free
                 cost = sum(effort * (new & mask).bit_count() for effort, mask in by_effort.items())
                 key = (-gain / cost if cost else -gain, cost, self.index[aid])
@@ -269,7 +287,9 @@ class _Planner:
                 break
             chosen = self.members_of(best)
             added |= chosen
-            uncovered -= set().union(*[addresses[a] for a in chosen])
+            covered = set().union(*[addresses[a] for a in chosen])
+            uncovered -= covered
+            open_mask &= ~sum(bit[c] for c in covered & set(bit))
         return added
 
     def closure(self, aid: str) -> Set[str]:
