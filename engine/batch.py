@@ -53,7 +53,8 @@ from .textsafe import csv_cell, json_text
 # the records are read in engine.inputs (issue 10): files and folders, JSON Lines, wide CSV/XLSX tables
 from .inputs.folder import FILE_SUFFIXES, FOLDER_SUFFIXES, Source, file_assessment, open_source
 from .inputs.jsonl import jsonl_assessment
-from .inputs.wide import COMPANY_COLUMNS, CsvDialect, sniff_delimiter, sniff_encoding, wide_assessment
+from .inputs.wide import (COMPANY_COLUMNS, CsvDialect, SheetRows, block_rows, close_sheets, sniff_delimiter,
+                          sniff_encoding, wide_assessment)
 from .stats import summarize
 
 __all__ = ["run_batch", "BatchReport", "AtomicOutput", "open_source", "Source", "COMPANY_COLUMNS", "csv_header",
@@ -145,7 +146,24 @@ def _init_worker(model, model_dir, options, parent=None) -> None:
 
 def _grade_chunk(task) -> list:
     kind, context, items = task
-    return [_grade_one(kind, context, item) for item in items]
+    outcomes = []
+    for item in items:
+        block = _sheet_block(kind, item)
+        if block is None:
+            outcomes.append(_grade_one(kind, context, item))
+        else:   # a block of XLSX rows: parsed here, in the worker (issue 13)
+            plan = context if kind == "wide" else item[1]
+            outcomes.extend(_grade_one("wide", plan, row) for row in block_rows(block))
+    return outcomes
+
+
+def _sheet_block(kind: str, item) -> Optional[SheetRows]:
+    """The block of XLSX rows an item is (a wide source's, or a folder's wide table's), else None."""
+    if kind == "mixed" and item[0] == "wide":
+        item = item[2]
+    elif kind != "wide":
+        return None
+    return item if isinstance(item, SheetRows) else None
 
 
 def _grade_one(kind: str, context, item) -> tuple:
@@ -259,15 +277,17 @@ class AtomicOutput:
 
 # -- the batch -------------------------------------------------------------------------------------
 def _chunks(source: Source) -> Iterator[tuple]:
-    items, units = [], 0
+    items, units, rows = [], 0, 0
     for item, size in source.records():
         units += size
         if item is None:   # progress only (a folder's file without records)
             continue
         items.append(item)
-        if len(items) >= CHUNK or units >= CHUNK_BYTES:
+        block = _sheet_block(source.kind, item)
+        rows += 1 if block is None else block.count
+        if rows >= CHUNK or units >= CHUNK_BYTES:
             yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
-            items, units = [], 0
+            items, units, rows = [], 0, 0
     if items:
         yield (source.kind, source.context if source.kind == "wide" else source.path, items), units
 
@@ -363,6 +383,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
             for task, units in _chunks(source):
                 deliver(_grade_chunk(task), units)
         finally:
+            close_sheets()
             _worker.clear()
             _worker.update(saved)
         return report

@@ -14,7 +14,7 @@ from ..yamlio import load_file
 from .kind import input_kind
 from .reader import read_assessment
 from .jsonl import company_of, jsonl_records
-from .wide import cell_name, csv_header, csv_records, header_plan, xlsx_records
+from .wide import cell_name, csv_header, csv_records, header_plan, xlsx_rows
 
 __all__ = ["FILE_SUFFIXES", "FOLDER_SUFFIXES", "Source", "open_source", "file_assessment"]
 
@@ -168,6 +168,8 @@ def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
         header = ["" if cell is None else str(cell) for cell in first]
         total = sheet.max_row or 1
         title = sheet.title
+        member = getattr(sheet, "_worksheet_path", None)   # openpyxl's name of the sheet's part in the archive
+        max_row = sheet.max_row
     finally:
         workbook.close()
     lowered = {h.strip().lower() for h in header}
@@ -176,7 +178,7 @@ def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
     plan = header_plan(path, header, model, lambda col: (1, col, f"{title}!{cell_name(1, col)}: "))
     plan["sheet"] = title
-    return Source(path, "wide", total, lambda: xlsx_records(path, limits), context=plan)
+    return Source(path, "wide", total, lambda: xlsx_rows(path, limits, member, max_row, title), context=plan)
 
 
 def file_assessment(path: str, model) -> Tuple[Optional[Assessment], Optional[dict], List[Problem]]:

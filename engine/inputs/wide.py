@@ -17,7 +17,8 @@ from .coerce import fact_value as _fact_value, parse_rating, scalar_text as _sca
 from .lines import Unreadable, open_binary, read_lines
 
 __all__ = ["COMPANY_COLUMNS", "SNIFF_BYTES", "DELIMITERS", "CsvDialect", "sniff_encoding", "sniff_delimiter", "csv_header",
-           "csv_records", "xlsx_records", "cell_name", "header_plan", "wide_assessment"]
+           "csv_records", "xlsx_records", "xlsx_rows", "SheetRows", "sheet_blocks", "block_rows", "close_sheets",
+           "cell_name", "header_plan", "wide_assessment"]
 
 
 COMPANY_COLUMNS = ("company_id", "company_name", "industry", "region", "assessed_on")
@@ -182,6 +183,197 @@ def xlsx_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
                 yield ((number, list(row)), 1)
     finally:
         workbook.close()
+
+
+# -- XLSX rows parsed where they are graded (issue 13) ---------------------------------------------------------
+# openpyxl parses a row in milliseconds; done in the parent, that capped XLSX batches at one core.  The parent
+# now only splits the worksheet's XML at its row tags (a byte scan) and hands each worker a block of rows as a
+# small worksheet document of its own, which the worker parses with openpyxl just as the parent did: same values,
+# same row numbers.  A worksheet that cannot be split safely (rows without numbers or out of order, comments,
+# CDATA, another encoding) is read in the parent as before.
+SHEET_ROWS = 64   # rows per block
+
+
+@dataclass(frozen=True)
+class SheetRows:
+    """Rows ``first`` .. ``last`` of a workbook's first worksheet, as a worksheet document holding only them."""
+
+    path: str
+    first: int
+    last: int
+    count: int      # row elements in the block (progress units)
+    xml: bytes
+    limits: Limits = DEFAULT
+    checked: tuple = ()   # (size, modification time) of the workbook when its archive was checked
+
+
+_SHEET_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.\-]*:)?(row|sheetData|worksheet)(?=[\s/>])([^<>]*)>|<!")
+_ROW_NUMBER = re.compile(rb"""\sr\s*=\s*(?:"(\d{1,10})"|'(\d{1,10})')""")
+_BLOCK = 1 << 20
+
+
+def _scan_sheet(stream) -> Optional[Tuple[bytes, bytes, List[Tuple[int, int]], int]]:
+    """(prologue, epilogue, [(row number, offset of its tag)], offset where the rows end) of a worksheet's XML,
+    or None when it cannot be split at its row tags safely."""
+    base, buf = 0, b""
+    prologue = bytearray()
+    prefixes: dict = {}
+    rows: List[Tuple[int, int]] = []
+    while True:
+        block = stream.read(_BLOCK)
+        buf += block
+        cut = len(buf) if not block else buf.rfind(b"<")   # tags before the last "<" are complete
+        cut = max(cut, 0)
+        for match in _SHEET_TAG.finditer(buf, 0, cut):
+            if match.group(0) == b"<!":
+                return None   # a comment, CDATA or a DTD: a row tag may hide in it
+            closing, prefix, name, attrs = match.group(1), match.group(2) or b"", match.group(3), match.group(4)
+            if name == b"worksheet":
+                prefixes.setdefault(b"worksheet", prefix)
+            elif name == b"sheetData" and closing:
+                if not rows or b"sheetData" not in prefixes:
+                    return None
+                end = base + match.start()
+                epilogue = b"</" + prefixes[b"sheetData"] + b"sheetData></" + prefixes.get(b"worksheet", b"") + \
+                    b"worksheet>"
+                return bytes(prologue), epilogue, rows, end
+            elif name == b"sheetData":
+                if attrs.rstrip().endswith(b"/") or b"sheetData" in prefixes:
+                    return None
+                prefixes[b"sheetData"] = prefix
+            elif not closing:   # a row
+                number = _ROW_NUMBER.search(attrs)
+                if prefix != prefixes.get(b"sheetData") or number is None:
+                    return None
+                row = int(number.group(1) or number.group(2))
+                if rows and row <= rows[-1][0]:
+                    return None
+                if not rows:
+                    prologue += buf[:match.start()]
+                rows.append((row, base + match.start()))
+        if not rows:
+            prologue += buf[:cut]
+            if len(prologue) > _BLOCK * 4:
+                return None   # no rows in the first megabytes: nothing worth splitting
+        if not block:
+            return None
+        buf = buf[cut:]
+        base += cut
+
+
+def xlsx_rows(path: str, limits: Limits, member: Optional[str], max_row: Optional[int], title: str) -> Iterator[tuple]:
+    """The records of a wide XLSX table: blocks of rows (:class:`SheetRows`) parsed where they are graded, or,
+    when the worksheet cannot be split safely, ``(row number, cells)`` parsed here (:func:`xlsx_records`).
+
+    ``member``, ``max_row`` and ``title``: the first worksheet's part in the archive, its declared last row
+    and its name, as the open workbook gave them (its size already checked).
+    """
+    blocks = sheet_blocks(path, limits, member, max_row, title)
+    yield from (blocks if blocks is not None else xlsx_records(path, limits))
+
+
+def sheet_blocks(path: str, limits: Limits, member: Optional[str], max_row: Optional[int],
+                 title: str) -> Optional[Iterator[tuple]]:
+    """(:class:`SheetRows`, progress units) for the rows of the first worksheet below its header, or None when
+    the worksheet is to be read whole (:func:`xlsx_records`).
+
+    Raises
+    ------
+    InputError (while iterating) where :func:`xlsx_records` raises it: a row beyond ``limits.rows``.
+    """
+    import zipfile
+    if not isinstance(member, str):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            scanned = _scan_sheet(stream)
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, ValueError):
+        return None
+    if scanned is None:
+        return None
+    prologue, epilogue, rows, end = scanned
+    return _blocks(path, limits, member, title, max_row, prologue, epilogue, rows, end)
+
+
+def _blocks(path, limits, member, title, max_row, prologue, epilogue, rows, end) -> Iterator[tuple]:
+    import os
+    import zipfile
+    info = os.stat(path)
+    checked = (info.st_size, info.st_mtime_ns)
+    offsets = [offset for _, offset in rows] + [end]
+    wanted = [i for i, (row, _) in enumerate(rows) if row >= 2 and (max_row is None or row <= max_row)]
+    beyond = max_row is None and any(row > limits.rows for row, _ in rows)   # what xlsx_records refuses
+    if beyond:
+        wanted = [i for i in wanted if rows[i][0] <= limits.rows]
+    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+        position, pending = 0, b""   # pending: the bytes read from offset `position` on, not yet sent
+        for at in range(0, len(wanted), SHEET_ROWS):
+            block = wanted[at:at + SHEET_ROWS]
+            start, stop = offsets[block[0]], offsets[block[-1] + 1]
+            parts = [pending]
+            have = position + len(pending)
+            while have < stop:
+                data = stream.read(max(_BLOCK, stop - have))
+                if not data:
+                    break
+                parts.append(data)
+                have += len(data)
+            pending = b"".join(parts)[start - position:]
+            body, pending, position = pending[:stop - start], pending[stop - start:], stop
+            yield SheetRows(path, rows[block[0]][0], rows[block[-1]][0], len(block),
+                            prologue + body + epilogue, limits, checked), len(block)
+    if beyond:
+        raise InputError(Problem(path, limits.rows + 1, 1, f"{title}: more than {limits.rows:,} rows "
+                                                          f"(raise the limit with --max-rows)", "too-large"))
+
+
+_open_sheet: dict = {}   # path -> (workbook, its first worksheet): one workbook kept open per process
+
+
+def block_rows(block: SheetRows) -> List[tuple]:
+    """The non-blank rows of a block as ``(row number, cells)``, parsed by openpyxl as :func:`xlsx_records` does."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    from .questionnaire import open_workbook
+    entry = _open_sheet.get(block.path)
+    if entry is None:
+        import os
+        close_sheets()
+        info = os.stat(block.path)
+        if (info.st_size, info.st_mtime_ns) == block.checked:   # the archive checked when it was split
+            from openpyxl import load_workbook
+            workbook = load_workbook(block.path, read_only=True, data_only=True)
+        else:
+            workbook = open_workbook(block.path, block.limits)
+        entry = _open_sheet[block.path] = (workbook, workbook.worksheets[0])
+    sheet = entry[1]
+
+    class Rows(ReadOnlyWorksheet):   # the worksheet, its rows read from the block's document
+        def __init__(self):   # noqa: D107 - no archive read (ReadOnlyWorksheet.__init__ reads the sheet's size)
+            self.parent, self.title, self.sheet_state = sheet.parent, sheet.title, "visible"
+            self._current_row, self._worksheet_path = None, sheet._worksheet_path
+            self._shared_strings = sheet._shared_strings
+            self._min_column, self._min_row = sheet.min_column, sheet.min_row
+            self._max_column, self._max_row = sheet.max_column, sheet.max_row
+
+        def _get_source(self):
+            import io
+            return io.BytesIO(block.xml)
+
+    found = []
+    for number, row in enumerate(Rows().iter_rows(min_row=block.first, values_only=True), block.first):
+        if number > block.last:
+            break
+        if any(cell is not None and str(cell).strip() for cell in row):
+            found.append((number, list(row)))
+    return found
+
+
+def close_sheets() -> None:
+    """Close the workbook :func:`block_rows` keeps open."""
+    for workbook, _ in _open_sheet.values():
+        workbook.close()
+    _open_sheet.clear()
 
 
 def cell_name(row: int, col: int) -> str:
