@@ -118,7 +118,7 @@ def _invisible_class() -> str:
            "\U000e0001\U000e0020-\U000e007f]"
 
 
-_JSON_INVISIBLE = re.compile(_invisible_class())
+_JSON_INVISIBLE = None   # compiled when first needed: building the class takes a tenth of a second (issue 13)
 
 
 def json_text(text: str) -> str:
@@ -127,8 +127,11 @@ def json_text(text: str) -> str:
     The data stay exactly the same (a JSON reader gets the same strings back);
     only a person reading the file no longer sees a reversed or hidden line.
     """
-    if text.isascii():
+    global _JSON_INVISIBLE
+    if text.isascii() or text.isprintable():   # nothing invisible (every character the class holds is unprintable)
         return text
+    if _JSON_INVISIBLE is None:
+        _JSON_INVISIBLE = re.compile(_invisible_class())
 
     def escaped(match):
         code = ord(match.group(0))
