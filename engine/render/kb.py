@@ -8,30 +8,27 @@ from .text import console, console_text, strip_lines
 
 __all__ = ["render_model", "render_criterion"]
 
-_ANCHOR_LABELS = {"full": ("full", "全部满足"), "largely": ("largely", "大部分满足"),
-                  "partial": ("partial", "部分满足"), "none": ("none", "不满足")}
+_ANCHORS = ("full", "largely", "partial", "none")    # the ratings a criterion's anchors describe
 
 
 def render_criterion(model, criterion_id: str, lang: str = "en") -> str:
     """``kb show --criterion ID``: one criterion in full, with what each rating looks like."""
     c = model.criteria[criterion_id]
-    zh = lang == "zh"
     dim = model.dimensions_by_id[c.dimension]
-    flags = [("关键" if zh else "key") if c.key else "",
-             ("可填不适用" if zh else "na allowed") if c.na_allowed else "",
-             ("红线" if zh else "red flag") if c.red_flag else ""]
+    flags = [word(flag, lang) for flag, on in (("key", c.key), ("na_allowed", c.na_allowed), ("red_flag", c.red_flag))
+             if on]
     out = [f"{c.id}: {text_of(c.text, lang)}",
            f"  {word('dimension', lang)}: {text_of(dim.name, lang)} ({dim.id}) · L{c.level} "
-           f"{text_of(model.level(c.level).name, lang)} · {'权重' if zh else 'weight'} {c.weight:g}"
-           + "".join(f" · {f}" for f in flags if f),
-           f"  {'证据' if zh else 'evidence'}: {text_of(c.evidence, lang)}"]
+           f"{text_of(model.level(c.level).name, lang)} · {word('weight', lang)} {c.weight:g}"
+           + "".join(f" · {f}" for f in flags),
+           f"  {word('evidence_needed', lang)}: {text_of(c.evidence, lang)}"]
     if c.anchors:
-        out.append(f"  {'评分标尺' if zh else 'rating anchors'}:")
-        out.extend(f"    {_ANCHOR_LABELS[r][zh]}: {text_of(c.anchors[r], lang)}" for r in _ANCHOR_LABELS)
+        out.append(f"  {word('rating_anchors', lang)}:")
+        out.extend(f"    {word('rating_' + r, lang)}: {text_of(c.anchors[r], lang)}" for r in _ANCHORS)
     sources = {s.id: s for s in model.sources}
     for ref in c.sources:
         title = text_of(sources[ref["source"]].title, lang) if ref["source"] in sources else ref["source"]
-        out.append(f"  {'依据' if zh else 'source'}: {title}" + (f" {ref['clause']}" if ref.get("clause") else ""))
+        out.append(f"  {word('source', lang)}: {title}" + (f" {ref['clause']}" if ref.get("clause") else ""))
     return "".join(for_terminal(line) + "\n" for line in out)
 
 
@@ -82,8 +79,8 @@ def render_model(model, lang: str = "en", dimension: Optional[str] = None) -> st
                 for criterion in model.cells[(dim.id, k)]:
                     text = text_of(criterion.text, lang)
                     if dimension:   # one stave: the rating anchors too
-                        text += "".join(f"\n  {_ANCHOR_LABELS[r][lang == 'zh']}: {text_of(criterion.anchors[r], lang)}"
-                                        for r in _ANCHOR_LABELS if criterion.anchors)
+                        text += "".join(f"\n  {word('rating_' + r, lang)}: {text_of(criterion.anchors[r], lang)}"
+                                        for r in _ANCHORS if criterion.anchors)
                     table.add_row(f"L{k}", Text(criterion.id), "★" if criterion.key else "",
                                   f"{criterion.weight:g}", Text(text))
             out.print(table)

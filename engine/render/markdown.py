@@ -38,7 +38,7 @@ def _title(result: dict, key: str, lang: str) -> List[str]:
         lines.append(f"**{word('model', lang)}:** {code(model['id'])} {escape(model['version'])}")
     profile = result.get("profile")
     if profile:
-        lines.append(f"**{'企业类型' if lang == 'zh' else 'Profile'}:** {escape(text_of(profile['name'], lang))} "
+        lines.append(f"**{word('profile', lang)}:** {escape(text_of(profile['name'], lang))} "
                      f"({code(profile['id'])})")
     lines = lines[:2] + [line + "  " for line in lines[2:-1]] + lines[-1:]  # hard line breaks
     lines.append("")
@@ -238,7 +238,7 @@ def render_roadmap(roadmap, lang: str = "en") -> str:
             lines.append("")
         verdict = word("milestone_reaches", lang) if milestone["reaches"] else word("milestone_short", lang)
         lines.append(f"*{escape(verdict)} {escape(level_name(model, milestone['level_after'], lang))}"
-                     f"{'。' if lang == 'zh' else '.'}*")
+                     f"{word('full_stop', lang)}*")
         lines.append("")
     if plan["order"]:
         lines.append(f"**{escape(word('level_dates', lang))}:** " + "; ".join(

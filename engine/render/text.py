@@ -50,7 +50,7 @@ def strip_lines(text: str) -> str:
 
 
 def _stop(lang: str) -> str:
-    return "。" if lang == "zh" else "."
+    return word("full_stop", lang)
 
 
 def dimension_title(model, dimension: str, lang: str) -> str:
@@ -89,17 +89,12 @@ def holds_sentences(explanation: "Explanation", lang: str) -> List[str]:
     rank = explanation.level["rank"]
     barrel = explanation.barrel
     shortest = ", ".join(dimension_title(model, d, lang) for d in barrel["shortest"])
-    out = []
-    if lang == "zh":
-        out.append(f"木桶等级为 {level_name(model, barrel['rank'], lang)}：最短的板是 {shortest}。")
-    else:
-        out.append(f"The barrel stands at {level_name(model, barrel['rank'], lang)}: the shortest staves are "
-                   f"{shortest}.")
+    out = [word("barrel_stands", lang).format(level=level_name(model, barrel["rank"], lang), shortest=shortest)]
     holding = [c for c in explanation.caps if c.get("holding")]
     out.extend(cap_sentence(cap, model, lang) + _stop(lang) for cap in holding)
     if holding:
         out.append(cap_relation(rank, barrel["rank"], lang))
-    out.append("各维度等级：" if lang == "zh" else "Staves:")
+    out.append(word("staves_heading", lang))
     out.extend(f"  {_stave_words(model, d, lang)}" for d in explanation.dimensions)
     return out
 
@@ -139,10 +134,9 @@ def render_assess(graded: "Grade", lang: str = "en") -> str:
     out.append(f"{word('model', lang)}: {result['model']['id']} {result['model']['version']}")
     profile = result.get("profile")
     if profile:
-        out.append(("企业类型" if lang == "zh" else "Profile") + f": {text_of(profile['name'], lang)} "
-                   f"({profile['id']})" + (f" — {len(profile['not_applicable'])} "
-                   + ("项准则按不适用计" if lang == "zh" else "criteria counted as not applicable")
-                   if profile.get("not_applicable") else ""))
+        na = profile.get("not_applicable")
+        out.append(f"{word('profile', lang)}: {text_of(profile['name'], lang)} ({profile['id']})"
+                   + (f" — {word('profile_na', lang).format(n=len(na))}" if na else ""))
     out.extend(red_flag_lines(model, result.get("red_flags") or [], lang))
     out.append("")
     out.extend(_level_lines(result, model, lang))
@@ -285,7 +279,7 @@ def _why_not_lines(result: dict, model, lang: str) -> List[str]:
         lines.append(f"      {text_of(entry['text'], lang)}")
         lines.append(f"      {word('evidence', lang)}: {text_of(entry['evidence'], lang)}")
         if entry.get("actions"):
-            names = ("；" if lang == "zh" else "; ").join(
+            names = word("list_sep", lang).join(
                 f"{text_of(model.actions[a].name, lang)} ({a})" if a in model.actions else a for a in entry["actions"])
             lines.append(f"      {word('addressed_by', lang)}: {names}")
     after = why["after_fix"]
@@ -300,23 +294,17 @@ def _why_not_lines(result: dict, model, lang: str) -> List[str]:
 def _failing_cell_lines(cell: dict, model, lang: str) -> List[str]:
     score = present.score(cell["score"], cell["threshold"])   # the one score rule (issue 10)
     threshold = present.number(cell["threshold"])
-    dim = dimension_title(model, cell["dimension"], lang)
-    if lang == "zh":
-        head = f"{dim} 的 L{cell['level']} 要求未满足：得分 {score}，阈值 {threshold}"
-    else:
-        head = f"{dim} does not meet level {cell['level']}: it scores {score} against the threshold {threshold}"
+    head = word("cell_fails", lang).format(dimension=dimension_title(model, cell["dimension"], lang),
+                                           level=cell["level"], score=score, threshold=threshold)
     if cell["reason"] == "key" or cell["keys_below"]:
-        head += "，且有关键条款低于最低要求" if lang == "zh" else ", and a key criterion is below its minimum"
+        head += word("cell_fails_key", lang)
     lines = [f"  {head}{_stop(lang)}"]
     for key in cell["keys_below"]:
-        rating = rating_label(key["rating"], lang, key.get("not_rated", False))
-        title = criterion_title(model, key["criterion"], lang)
-        minimum = present.number(cell["key_minimum"])
-        if lang == "zh":
-            lines.append(f"    ! 关键条款 {title} 评为 {rating}，低于关键最低分 {minimum}")
-        else:
-            lines.append(f"    ! key criterion {title} is rated {rating}, below the key minimum {minimum}")
-    names = ("；" if lang == "zh" else "; ").join(criterion_title(model, c, lang) for c in cell["minimal_fix"])
+        lines.append("    ! " + word("key_rated_below", lang).format(
+            criterion=criterion_title(model, key["criterion"], lang),
+            rating=rating_label(key["rating"], lang, key.get("not_rated", False)),
+            minimum=present.number(cell["key_minimum"])))
+    names = word("list_sep", lang).join(criterion_title(model, c, lang) for c in cell["minimal_fix"])
     lines.append(f"    {word('to_meet_it', lang)}: {names}")
     return lines
 
