@@ -69,12 +69,13 @@ def _private_dir(directory: Path, create: bool) -> bool:
 
 
 def _engine_source_digest() -> str:
-    """SHA-256 over the engine's Python source: a changed loader never reads an older loader's pickle."""
+    """SHA-256 over the engine's Python source, its subpackages' too: a changed loader never reads an older
+    loader's pickle."""
     global _engine_digest
     if _engine_digest is None:
         digest = hashlib.sha256()
-        for path in sorted(_ENGINE.glob("*.py")):
-            digest.update(path.name.encode() + b"\0")
+        for path in sorted(_ENGINE.rglob("*.py")):
+            digest.update(str(path.relative_to(_ENGINE)).encode("utf-8", "surrogateescape") + b"\0")
             digest.update(path.read_bytes())
         _engine_digest = digest.hexdigest()
     return _engine_digest

@@ -144,3 +144,20 @@ def test_a_cache_folder_others_can_write_to_is_never_read(tmp_path, cache, monke
     monkeypatch.setattr(model_module, "_load_model", lambda *a, **k: calls.append(1) or real(*a, **k))
     engine.load_model(directory)
     assert calls == [1]            # parsed afresh: the world-writable folder was not trusted
+
+
+def test_a_change_to_any_engine_source_makes_a_new_key(tmp_path, monkeypatch):
+    """The loader's code is part of the key, its subpackages too (engine/inputs, engine/render ...)."""
+    import engine.cache as cache_module
+    source = tmp_path / "engine"
+    (source / "inputs").mkdir(parents=True)
+    (source / "model.py").write_text("A = 1\n", encoding="utf-8")
+    (source / "inputs" / "coerce.py").write_text("B = 1\n", encoding="utf-8")
+    monkeypatch.setattr(cache_module, "_ENGINE", source)
+    digests = []
+    for change in (None, "B = 2\n"):
+        if change:
+            (source / "inputs" / "coerce.py").write_text(change, encoding="utf-8")
+        monkeypatch.setattr(cache_module, "_engine_digest", None)
+        digests.append(cache_module._engine_source_digest())
+    assert digests[0] != digests[1]
