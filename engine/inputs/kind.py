@@ -6,17 +6,15 @@ from typing import Optional
 
 from ..errors import InputError, Problem
 
-__all__ = ["input_kind", "CORRUPT_WORKBOOK"]
+__all__ = ["input_kind", "corrupt_workbook_errors"]
 
 
-def _corrupt_workbook_errors() -> tuple:
+def corrupt_workbook_errors() -> tuple:
+    """The exceptions a damaged workbook raises while openpyxl reads it (imported only when a workbook is read)."""
     import xml.etree.ElementTree as ElementTree
     import zipfile
     import zlib
     return (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, UnicodeDecodeError)
-
-
-CORRUPT_WORKBOOK = _corrupt_workbook_errors()
 
 
 _USE = "qmgrade reads YAML or JSON assessments and the XLSX questionnaire that qmgrade template writes"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..assessment import Assessment
 from ..errors import InputError, Problem
 from .document import read_document
-from .kind import CORRUPT_WORKBOOK, input_kind
+from .kind import corrupt_workbook_errors, input_kind
 
 __all__ = ["read_assessment"]
 
@@ -21,7 +21,7 @@ def read_assessment(path: str, model) -> Assessment:
         from .questionnaire import read_questionnaire  # the workbook reader (and openpyxl) only when needed
         try:
             return read_questionnaire(path, model)
-        except CORRUPT_WORKBOOK as exc:  # openpyxl reads lazily: a damaged part fails mid-way
+        except corrupt_workbook_errors() as exc:  # openpyxl reads lazily: a damaged part fails mid-way
             raise InputError(Problem(path, 1, 1, f"not a readable XLSX workbook ({type(exc).__name__}: "
                                                  f"{exc})")) from None
     return read_document(path, model)
