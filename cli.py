@@ -772,7 +772,7 @@ def kb_graph(model_dir, fmt, lang, out):
     Examples:
       qmgrade kb graph --format dot | dot -Tsvg > actions.svg
       qmgrade kb graph --format mermaid --lang zh --out actions.mmd"""
-    from engine.graph import render_graph
+    from engine.render.graph import render_graph
     model = load(model_dir)
     emit(render_graph(model, fmt, lang), out)
 

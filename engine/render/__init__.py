@@ -11,6 +11,9 @@ come from :mod:`engine.present`, so every format says the same thing the same wa
 - :mod:`engine.render.html` — the full HTML report (ladder, radar, scores, explanation, roadmap)
   from a :class:`~engine.fullreport.FullReport`; its Jinja2 templates are in ``engine/templates``.
 - :mod:`engine.render.kb` — ``kb show``: the model, a stave or one criterion.
+- :mod:`engine.render.graph` — ``kb graph``: the action dependency graph as DOT or Mermaid, and the
+  level colours the HTML report shares.
+- :mod:`engine.render.gantt` — the geometry of the HTML report's Gantt charts of a roadmap.
 
 Other modules of this package render the roadmap, trend, statistics, trace and calibration
 results (each documents itself).

@@ -23,9 +23,9 @@ import markupsafe
 
 from .. import present
 from ..fullreport import FullReport
-from ..gantt import gantt_charts
+from .gantt import gantt_charts
 from ..grading import Grade
-from ..graph import LEVEL_BORDERS, LEVEL_COLOURS
+from .graph import LEVEL_BORDERS, LEVEL_COLOURS
 from ..present import (cap_sentence, coverage_text, criterion_title, effort_words, fit, level_name, month_text,
                        na_above, rating_label, text_of, word)
 from ..present import char_width as _width

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional
 
-from .present import level_name, word
-from .present import fit
+from ..present import level_name, word
+from ..present import fit
 
 __all__ = ["gantt_charts", "WIDTH"]
 
@@ -25,7 +25,7 @@ MIN_BAR = 3
 
 
 def _month_label(assessed_on: Optional[str], months: int) -> str:
-    from .roadmap import add_months
+    from ..roadmap import add_months
     return add_months(assessed_on, months) or f"+{months}"
 
 
