@@ -436,7 +436,7 @@ def calibrate(model_dir, fmt, lang, out, min_cell, jobs):
     all-largely baseline, na-able keys. Exit 1 when a company grades differently
     from its expected level."""
     from engine.calibrate import calibrate as run_calibration, corpus_files
-    from engine.calibration_report import render_calibration_markdown, render_calibration_text
+    from engine.render import calibration as render
     model = load(model_dir)
     progress = None
     if sys.stderr.isatty():
@@ -447,9 +447,9 @@ def calibrate(model_dir, fmt, lang, out, min_cell, jobs):
     if fmt == "json":
         content = dumps(data)
     elif fmt == "markdown":
-        content = render_calibration_markdown(data, model, lang)
+        content = render.render_markdown(result, lang)
     else:
-        content = render_calibration_text(data, model, lang)
+        content = render.render_text(result, lang)
     emit(content, out, [str(p) for p in corpus_files(model)])
     if result.disagreements:   # the corpus disagrees with the model: a failed check, like kb validate
         click.get_current_context().exit(1)
@@ -613,11 +613,12 @@ def trace_record(file, model_dir, fmt, lang, out, key_file):
     if private_key is not None:
         record = audit.sign_record(record, private_key)
     if fmt == "json":
-        content = audit.render_json(record)
+        content = record.to_json()
     elif fmt == "jsonl":
-        content = audit.render_jsonl(record)
+        content = record.to_jsonl()
     else:
-        content = audit.render_text(record, model, lang)
+        from engine.render.trace import render_text
+        content = render_text(record, lang)
     emit(content, out, [file, *([key_file] if key_file else [])])
 
 
@@ -723,15 +724,13 @@ def roadmap(file, target, require_complete, model_dir, fmt, lang, out):
     A target at or below the company's level gives an empty plan and says so (exit 0);
     a target outside the model's levels is a usage error (exit 2).  When a cap rule holds
     the company, the plan lists the caps, which no action lifts."""
-    from engine.roadmap import render_roadmap
+    from engine.render.roadmap import render_text
     model = load(model_dir)
     assessment = read_assessment_noted(file, model)
     graded = api.grade(model, assessment)
     check_complete(require_complete, file, graded)
     plan = api.roadmap(model, assessment, target=target, graded=graded)
-    from engine.fullreport import roadmap_result   # a dict plan with its model, until the roadmap is typed
-    emit_report(report_for(fmt, roadmap_result(model, plan), graded, "roadmap", target), fmt, lang, out, file,
-                lambda roadmap, lg: render_roadmap(roadmap.as_dict(), roadmap.model, lg))
+    emit_report(report_for(fmt, plan, graded, "roadmap", target), fmt, lang, out, file, render_text)
 
 
 @main.command()
@@ -863,7 +862,8 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
     Results come in input order. A bad record becomes an error entry and the batch
     goes on; the exit code is 1 when any record failed."""
     from engine.batch import AtomicOutput, open_source, run_batch
-    from engine.stats import Tally, render_text
+    from engine.render.stats import render_text
+    from engine.stats import Tally
     model = load(model_dir)
     limits = Limits(line_bytes=max_line_bytes, field_chars=max_field_size, xlsx_bytes=max_xlsx_bytes, rows=max_rows)
     source = open_source(input_path, model, limits, encoding=encoding)
@@ -909,7 +909,7 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
         if history is not None:
             history.close()
     if tally is not None:
-        click.echo(render_text(tally.as_dict(model), model, lang), nl=False, err=not out or out == "-")
+        click.echo(render_text(tally.statistics(model), lang), nl=False, err=not out or out == "-")
     if unstored[0]:
         click.echo(f"Warning: {unstored[0]} graded assessment(s) without a company id were not stored in "
                    f"{db_path}", err=True)
@@ -933,15 +933,16 @@ def stats(results, model_dir, fmt, lang, out, max_line_bytes):
     """Statistics over batch results (RESULTS = the JSON Lines of `qmgrade batch`): the
     level distribution overall, by region and by industry, the most frequent shortest
     staves, blockers and minimal-fix criteria."""
-    from engine.stats import read_results, render_html, render_text
+    from engine.render.stats import render_html, render_text
+    from engine.stats import read_results
     model = load(model_dir)
-    data = read_results(results, line_bytes=max_line_bytes).as_dict(model)
+    statistics = read_results(results, line_bytes=max_line_bytes).statistics(model)
     if fmt == "json":
-        emit(dumps(data), out, [results])
+        emit(statistics.to_json(), out, [results])
     elif fmt == "html":
-        emit(render_html(data, model, lang), out, [results])
+        emit(render_html(statistics, lang), out, [results])
     else:
-        emit(render_text(data, model, lang), out, [results])
+        emit(render_text(statistics, lang), out, [results])
 
 
 @main.group(cls=DefaultCommandGroup, default="show", default_usage="[OPTIONS] COMPANY --db PATH")
@@ -970,17 +971,18 @@ def history():
 @output_options(["text", "json"])
 def history_show(company, db_path, check, model_dir, fmt, lang, out):
     """The trend of COMPANY between rounds (what `qmgrade history COMPANY` runs)."""
-    from engine.trend import render_trend, trend     # issue 11: rounds re-graded, criteria that got worse
+    from engine.render.trend import render_text
+    from engine.trend import trend     # issue 11: rounds re-graded, criteria that got worse
     model = load(model_dir)
     with open_history(db_path, create=False) as db:
         if check:
             db.require_intact()
         rounds = db.rounds(company)
-    data = trend(rounds, model)
+    result = trend(rounds, model)
     if fmt == "json":
-        emit(dumps(data), out, [db_path])
+        emit(result.to_json(), out, [db_path])
     else:
-        emit(render_trend(data, model, lang), out, [db_path])
+        emit(render_text(result, lang), out, [db_path])
 
 
 @history.command("verify")

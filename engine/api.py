@@ -29,7 +29,9 @@ from .grading import Grade
 from .model import Model
 
 if TYPE_CHECKING:
+    from .audit import TraceRecord
     from .diagnosis import Explanation
+    from .roadmap import Roadmap
     from .whatif import WhatIf
 
 __all__ = ["load_model", "read_assessment", "grade", "explain", "roadmap", "whatif", "trace", "verify",
@@ -188,7 +190,7 @@ def explain(model: Model, assessment: Assessment, level: Optional[int] = None,
 
 
 def roadmap(model: Model, assessment: Assessment, target: Optional[int] = None,
-            graded: Optional[Grade] = None) -> dict:
+            graded: Optional[Grade] = None) -> "Roadmap":
     """The improvement plan to level ``target`` (``qmgrade roadmap``).
 
     Parameters
@@ -200,9 +202,10 @@ def roadmap(model: Model, assessment: Assessment, target: Optional[int] = None,
 
     Returns
     -------
-    dict
-        What ``qmgrade roadmap --format json`` prints: one milestone per level,
-        each with its actions in dependency order, dated from the assessment day.
+    Roadmap
+        One milestone per level, each with its actions in dependency order, dated
+        from the assessment day; ``.to_json()`` is what ``qmgrade roadmap --format json``
+        prints, :func:`engine.render.roadmap.render_text` the text.
 
     Raises
     ------
@@ -215,9 +218,12 @@ def roadmap(model: Model, assessment: Assessment, target: Optional[int] = None,
     >>> examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
     >>> model = load_model()
     >>> plan = roadmap(model, read_assessment(examples / "level-3-assurance.yaml", model))
-    >>> plan["target"] == plan["from"] + 1
+    >>> plan.target == plan.from_rank + 1 == plan.as_dict()["from"] + 1
     True
-    >>> all(action in model.actions for milestone in plan["milestones"] for action in milestone["actions"])
+    >>> all(action in model.actions for milestone in plan.milestones for action in milestone["actions"])
+    True
+    >>> from engine.render.roadmap import render_text
+    >>> render_text(plan, "en").startswith("Improvement roadmap: ")
     True
     """
     from .roadmap import plan_roadmap
@@ -266,14 +272,16 @@ def whatif(model: Model, assessment: Assessment, settings: Iterable[str], trace:
     return run(model, assessment, list(settings), trace=trace)
 
 
-def trace(model: Model, assessment: Assessment) -> dict:
+def trace(model: Model, assessment: Assessment) -> "TraceRecord":
     """The auditor's record of grading ``assessment`` (``qmgrade trace FILE --format json``).
 
     Returns
     -------
-    dict
+    TraceRecord
         The input hash, the model and a fingerprint of each of its files, every
-        firing in order, the level, and a digest over it all.
+        firing in order, the level, and a digest over it all; ``.to_json()`` and
+        ``.to_jsonl()`` are the files ``qmgrade trace`` writes,
+        :func:`engine.render.trace.render_text` the text.
 
     Examples
     --------
@@ -281,20 +289,22 @@ def trace(model: Model, assessment: Assessment) -> dict:
     >>> examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
     >>> model = load_model()
     >>> record = trace(model, read_assessment(examples / "level-3-assurance.yaml", model))
-    >>> len(record["digest"]), record["firings"][0]["seq"]
+    >>> len(record.digest), record.firings[0]["seq"]
     (64, 1)
     """
     from .audit import make_record
     return make_record(model, assessment)
 
 
-def verify(record: Union[dict, PathLike], assessment: Union[Assessment, PathLike], model: Model) -> Optional[str]:
+def verify(record: Union["TraceRecord", dict, PathLike], assessment: Union[Assessment, PathLike],
+           model: Model) -> Optional[str]:
     """Whether ``assessment`` still reproduces ``record`` exactly (``qmgrade trace verify``).
 
     Parameters
     ----------
-    record : dict or path
-        A record from :func:`trace`, or a file written by ``qmgrade trace --format json`` (or jsonl).
+    record : TraceRecord, dict or path
+        A record from :func:`trace` (or its ``as_dict()``), or a file written by
+        ``qmgrade trace --format json`` (or jsonl).
     assessment : Assessment or path
         The assessment the record was made from.
     model : Model
@@ -319,11 +329,11 @@ def verify(record: Union[dict, PathLike], assessment: Union[Assessment, PathLike
     >>> record = trace(model, assessment)
     >>> verify(record, assessment, model) is None
     True
-    >>> verify({**record, "digest": "0" * 64}, assessment, model) is None
-    False
+    >>> verify({**record.as_dict(), "digest": "0" * 64}, assessment, model)[:46]
+    'the digest 000000000000… does not match the re'
     """
     from . import audit
-    if not isinstance(record, dict):
+    if not isinstance(record, (dict, audit.TraceRecord)):
         record = audit.read_record(os.fspath(record))
     difference = audit.verify_model(record, model)   # before the assessment: another model's ids would not resolve
     if difference is None:
@@ -334,7 +344,7 @@ def verify(record: Union[dict, PathLike], assessment: Union[Assessment, PathLike
 
 
 def batch(path: PathLike, model: Model, jobs: Optional[int] = 1, trace: bool = False,
-          require_complete: bool = False) -> List[dict]:
+          require_complete: bool = False, encoding: Optional[str] = None) -> List[dict]:
     """Grade many companies (``qmgrade batch INPUT``): one result or error entry per record, in input order.
 
     Parameters
@@ -348,6 +358,9 @@ def batch(path: PathLike, model: Model, jobs: Optional[int] = 1, trace: bool = F
         Include each company's rule-firing trace.
     require_complete : bool
         A provisional grade (coverage below the model's ``min_coverage``) becomes an error entry.
+    encoding : str, optional
+        The text encoding of CSV input (``batch --encoding``), e.g. ``gb18030``; default:
+        UTF-8 with or without a BOM, else GB18030 (what Excel and WPS save in China).
 
     Returns
     -------
@@ -370,10 +383,21 @@ def batch(path: PathLike, model: Model, jobs: Optional[int] = 1, trace: bool = F
     >>> results = batch(examples / "batch" / "companies.jsonl", model)   # the nine examples, one a line
     >>> sorted(r["level"]["rank"] for r in results) == sorted(e["level"] for e in expected.values())
     True
+
+    A wide CSV saved by Chinese Excel (GB18030) reads the same, found or forced:
+
+    >>> import tempfile
+    >>> wide = (examples / "batch" / "wide.csv").read_text(encoding="utf-8-sig")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     gb = pathlib.Path(folder) / "gb.csv"
+    ...     _ = gb.write_bytes(wide.encode("gb18030"))
+    ...     found, forced = batch(gb, model), batch(gb, model, encoding="gb18030")
+    >>> found == forced == batch(examples / "batch" / "wide.csv", model)
+    True
     """
     from .batch import open_source, run_batch
     lines: List[str] = []
-    source = open_source(os.fspath(path), model)
+    source = open_source(os.fspath(path), model, encoding=encoding)
     run_batch(source, model, jobs=jobs, trace=trace, sink=lines.append, require_complete=require_complete)
     return [json.loads(line) for line in "".join(lines).splitlines() if line.strip()]
 

@@ -27,26 +27,24 @@ line per firing, a final ``{"digest"}`` line); :func:`read_record` reads both.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import rfc8785
 
-from . import present, schema
+from . import schema
 from .assessment import Assessment
 from .errors import InputError, Problem
 from .grading import Grade, grade, level_object
-from .present import level_label, text_of
-from .report import tr
 from .limits import DEFAULT as DEFAULT_LIMITS, check_lines
 from .yamlio import MAX_BYTES, load_text, read_text
-from .report import safe_text
 
-__all__ = ["FORMAT", "FORMAT_1", "FORMATS", "RECORD_SCHEMA", "Difference", "make_record", "record_digest",
-           "signed_bytes", "sign_record", "check_record_signature", "format_note", "canonical_json",
-           "verify", "verify_model", "read_record", "render_json", "render_jsonl", "render_text"]
+__all__ = ["FORMAT", "FORMAT_1", "FORMATS", "RECORD_SCHEMA", "TraceRecord", "Difference", "make_record",
+           "record_digest", "signed_bytes", "sign_record", "check_record_signature", "format_note", "canonical_json",
+           "verify", "verify_model", "read_record", "HEADER_FIELDS", "UNSIGNED"]
 
 FORMAT = "qmgrade-trace/2"
 FORMAT_1 = "qmgrade-trace/1"      # digest over Python's JSON text (sorted keys, no spaces)
@@ -93,13 +91,91 @@ RECORD_SCHEMA = {
 }
 
 
+# -- the record ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TraceRecord:
+    """The auditor's record of one grading: the result of :func:`make_record` (``qmgrade trace``).
+
+    ``model`` is the :class:`~engine.model.Model` graded with (its rule descriptions and names
+    are what :mod:`engine.render.trace` prints); the other fields are the record's JSON, in its
+    order, with ``fingerprint`` as its ``model`` field.  :meth:`as_dict` is the record the digest
+    and the signature are taken over (:func:`signed_bytes`); :meth:`to_json` and :meth:`to_jsonl`
+    are the bytes ``--format json`` and ``--format jsonl`` write.
+
+    Attributes
+    ----------
+    format : str
+        ``qmgrade-trace/2`` (``qmgrade-trace/1`` only for a record re-made to verify an old one).
+    input_sha256 : str
+        The hash of the assessment's canonical form.
+    fingerprint : dict
+        The model: ``id``, ``version``, ``sha256`` and each file's ``path`` and ``sha256``.
+    company, assessed_on, level
+        The assessment's company and date, and the level object the rules concluded.
+    firings : list of dict
+        Every firing in order (``seq``, ``rule``, ``facts``, ``conclusion``, ``description``).
+    digest : str
+        SHA-256 of :func:`signed_bytes`.
+    signature : dict, optional
+        The Ed25519 signature block (:func:`sign_record`).
+    """
+
+    model: Any = field(repr=False, compare=False)
+    format: str
+    input_sha256: str
+    fingerprint: Dict[str, Any]
+    company: Dict[str, Any]
+    assessed_on: Optional[str]
+    level: Dict[str, Any]
+    firings: List[Dict[str, Any]]
+    digest: str
+    signature: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, model, record: Mapping[str, Any]) -> "TraceRecord":
+        """The result from a record's JSON object (as :meth:`as_dict` gives it) and its model."""
+        return cls(model=model, format=record["format"], input_sha256=record["input_sha256"],
+                   fingerprint=record["model"], company=record["company"], assessed_on=record["assessed_on"],
+                   level=record["level"], firings=record["firings"], digest=record["digest"],
+                   signature=record.get("signature"))
+
+    def as_dict(self) -> dict:
+        """The record as plain data, in the order it is written."""
+        record = {"format": self.format, "input_sha256": self.input_sha256, "model": self.fingerprint,
+                  "company": self.company, "assessed_on": self.assessed_on, "level": self.level,
+                  "firings": self.firings, "digest": self.digest}
+        if self.signature is not None:
+            record["signature"] = self.signature
+        return record
+
+    def to_json(self) -> str:
+        """The record as one stable JSON document (``qmgrade trace FILE --format json``)."""
+        return json.dumps(self.as_dict(), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+    def to_jsonl(self) -> str:
+        """The record as JSON Lines: the header, one line per firing, then ``{"digest"}`` (and the signature)."""
+        record = self.as_dict()
+        lines = [{key: record[key] for key in HEADER_FIELDS if key in record}]
+        lines.extend(record["firings"])
+        lines.append({key: record[key] for key in UNSIGNED if key in record})
+        return "".join(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n" for line in lines)
+
+
+RecordLike = Union[TraceRecord, Mapping[str, Any]]
+
+
+def _plain(record: RecordLike) -> dict:
+    """A record as plain data, whether a :class:`TraceRecord` or a record read from a file."""
+    return record.as_dict() if isinstance(record, TraceRecord) else dict(record)
+
+
 # -- making a record ------------------------------------------------------------------
 def canonical_json(data: Any) -> str:
     """Python's canonical JSON text (sorted keys, no spaces): what format 1 digests, and how values compare."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def signed_bytes(record: dict) -> bytes:
+def signed_bytes(record: RecordLike) -> bytes:
     """The bytes the digest and the signature are taken over.
 
     Format 2: the RFC 8785 (JSON Canonicalization Scheme) form of the record
@@ -111,13 +187,14 @@ def signed_bytes(record: dict) -> bytes:
     ValueError (rfc8785.CanonicalizationError) for a value RFC 8785 cannot carry
     (an integer beyond ±2^53, NaN); TypeError for a value JSON cannot carry.
     """
+    record = _plain(record)
     if record.get("format") == FORMAT_1:
         content = {key: value for key, value in record.items() if key != "digest"}
         return canonical_json(content).encode("utf-8")
     return rfc8785.dumps({key: value for key, value in record.items() if key not in UNSIGNED})
 
 
-def record_digest(record: dict) -> str:
+def record_digest(record: RecordLike) -> str:
     """SHA-256 (hex) of :func:`signed_bytes` of ``record``, by the rules of its format."""
     return hashlib.sha256(signed_bytes(record)).hexdigest()
 
@@ -129,17 +206,23 @@ def format_note(record: dict) -> str:
     return "record format 2: digest over RFC 8785 canonical JSON"
 
 
-def sign_record(record: dict, private_key) -> dict:
-    """The record with an Ed25519 ``signature`` (:mod:`engine.keys`) over :func:`signed_bytes`."""
+def sign_record(record: RecordLike, private_key) -> TraceRecord:
+    """The record with an Ed25519 ``signature`` (:mod:`engine.keys`) over :func:`signed_bytes`.
+
+    ``record`` is a :class:`TraceRecord` or a record's JSON object (then the result has no ``model``).
+    """
     from .keys import signature_block
-    if record.get("format") != FORMAT:
+    if not isinstance(record, TraceRecord):
+        record = TraceRecord.from_dict(None, record)
+    if record.format != FORMAT:
         raise ValueError("only records of the current format are signed")
-    return {**record, "signature": signature_block(private_key, signed_bytes(record))}
+    return dataclasses.replace(record, signature=signature_block(private_key, signed_bytes(record)))
 
 
-def check_record_signature(record: dict, public_key, key_name: str) -> Optional[str]:
+def check_record_signature(record: RecordLike, public_key, key_name: str) -> Optional[str]:
     """Why the record's signature does not verify with ``public_key``, or None when it does."""
     from .keys import check_signature
+    record = _plain(record)
     block = record.get("signature")
     if block is None:
         return "the record is not signed (sign it with `qmgrade trace FILE --format json --sign KEYFILE`)"
@@ -155,7 +238,7 @@ def model_fingerprint(model) -> dict:
             "files": [{"path": path.replace("\\", "/"), "sha256": sha} for path, sha in model.files]}
 
 
-def make_record(model, assessment: Assessment, graded: Optional[Grade] = None, fmt: str = FORMAT) -> dict:
+def make_record(model, assessment: Assessment, graded: Optional[Grade] = None, fmt: str = FORMAT) -> TraceRecord:
     """The auditor's record of grading ``assessment`` against ``model``.
 
     ``graded`` is the :class:`~engine.grading.Grade` when the caller already has
@@ -184,20 +267,7 @@ def make_record(model, assessment: Assessment, graded: Optional[Grade] = None, f
     except (TypeError, ValueError) as exc:
         raise InputError(Problem(assessment.path, 1, 1, f"the record cannot be written as canonical JSON "
                                                         f"(RFC 8785): {exc}")) from None
-    return record
-
-
-def render_json(record: dict) -> str:
-    """The record as one stable JSON document."""
-    return json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-
-
-def render_jsonl(record: dict) -> str:
-    """The record as JSON Lines: the header, one line per firing, then ``{"digest"}``."""
-    lines = [{key: record[key] for key in HEADER_FIELDS if key in record}]
-    lines.extend(record["firings"])
-    lines.append({key: record[key] for key in UNSIGNED if key in record})
-    return "".join(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n" for line in lines)
+    return TraceRecord.from_dict(model, record)
 
 
 # -- reading a record -----------------------------------------------------------------
@@ -280,7 +350,7 @@ class Difference:
     message: str
 
 
-def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
+def verify(record: RecordLike, assessment: Assessment, model) -> Optional[Difference]:
     """Re-run the grading and compare it with ``record``; None when it reproduces exactly.
 
     Checked in this order: the model (id, version, each file's fingerprint), the
@@ -288,6 +358,7 @@ def verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
     and last the digest against the record's own content.  A firing of an older
     record format that differs says so: an earlier qmgrade's rules may have fired differently.
     """
+    record = _plain(record)
     found = _verify(record, assessment, model)
     if found is not None and found.part in ("firing", "result") and record.get("format") != FORMAT:
         return Difference(found.part, f"{found.message} ({format_note(record)}: made by an earlier qmgrade, "
@@ -299,7 +370,7 @@ def _verify(record: dict, assessment: Assessment, model) -> Optional[Difference]
     found = verify_model(record, model)
     if found:
         return found
-    fresh = make_record(model, assessment, fmt=record.get("format", FORMAT))
+    fresh = make_record(model, assessment, fmt=record.get("format", FORMAT)).as_dict()
     tampered = record.get("digest") != record_digest_safe(record)
     note = _TAMPERED if tampered else ""
     if record.get("input_sha256") != fresh["input_sha256"]:
@@ -339,12 +410,13 @@ def _verify(record: dict, assessment: Assessment, model) -> Optional[Difference]
 _TAMPERED = "; the record's digest does not match its content either: it was altered after it was written"
 
 
-def verify_model(record: dict, model) -> Optional[Difference]:
+def verify_model(record: RecordLike, model) -> Optional[Difference]:
     """The first way ``model`` differs from the model the record names (id, version, files), or None.
 
     Worth checking before the assessment is even read: with another model its
     criterion ids would not resolve.
     """
+    record = _plain(record)
     found = _model_difference(record.get("model"), model_fingerprint(model))
     if found is None:
         return None
@@ -435,194 +507,3 @@ def _show(value) -> str:
         text = repr(value)
     return text if len(text) <= 160 else text[:159] + "…"
 
-
-# -- the text a person reads ------------------------------------------------------------
-_WORDS = {
-    "title": ("qmgrade 审核追溯记录", "qmgrade audit trace"),
-    "input": ("输入 sha256", "Input sha256"),
-    "files": ("个文件", "files"),
-    "rules_fired": ("触发的规则", "Rules that fired"),
-    "firings": ("规则触发记录", "Firings"),
-    "digest": ("摘要 (sha256)", "Digest (sha256)"),
-    "verify": ("核验：qmgrade trace verify 记录.json 评估文件（记录须为 json 或 jsonl 格式）",
-               "Check with: qmgrade trace verify RECORD.json FILE (a json or jsonl record)"),
-    "evidence": ("证据", "evidence"),
-    "reaches": ("达到第 {k} 级", "reaches L{k}"),
-    "reached": ("已达到第 {k} 级", "has reached L{k}"),
-    "meets": ("满足第 {k} 级", "meets L{k}"),
-    "misses": ("未满足第 {k} 级", "misses L{k}"),
-    "stands": ("等级为 {k}", "stands at L{k}"),
-    "barrel_is": ("木桶等级 {k}", "barrel level {k}"),
-    "cap_is": ("封顶等级 {k}", "cap at level {k}"),
-    "capped": ("等级封顶于 {level}", "level capped at {level}"),
-    "company_is": ("企业等级 {level}", "company level {level}"),
-    "barrel_level": ("木桶等级 {level}", "barrel level {level}"),
-    "stave_level": ("等级为 {level}", "stands at {level}"),
-    "no_applicable": ("无适用条款", "no applicable criteria"),
-    "keys_ok": ("关键条款均达标", "key criteria all met"),
-    "keys_below": ("{n} 项关键条款低于关键最低分 {m}", "{n} key {criteria} below the key minimum {m}"),
-    "company_facts": ("企业事实均为默认值", "company facts all at their defaults"),
-    "not_rated": ("未评分", "not rated"),
-}
-_SEP = {"zh": "，", "en": ", "}
-
-
-def _w(word: str, lang: str, **values) -> str:
-    from .report import pick   # in the model's own words (issue 12)
-    return pick(_WORDS[word], lang).format(**values)
-
-
-class _Writer:
-    """Turns one record into sentences, given the model for names and the method."""
-
-    def __init__(self, model, lang: str):
-        self.model = model
-        self.lang = lang
-        self.dims = {d.id: d for d in model.dimensions}
-        self.facts = {f.id: f for f in model.facts}
-
-    def ratio(self, value, threshold=None) -> str:
-        return present.score(value, threshold)   # the one score rule (issue 10)
-
-    def dim(self, ident, seen: set) -> str:
-        if ident in seen or ident not in self.dims:
-            return safe_text(ident)
-        seen.add(ident)
-        return f"{safe_text(text_of(self.dims[ident].name, self.lang))} ({ident})"
-
-    def level(self, rank) -> str:
-        if isinstance(rank, int) and 1 <= rank <= len(self.model.levels):
-            return level_label(level_object(self.model, rank), self.lang)
-        return safe_text(rank)
-
-    def generic(self, fact: dict) -> str:
-        fields = ", ".join(f"{k}={safe_text(v)}" for k, v in fact.items() if k != "fact" and k != "criteria")
-        return f"{safe_text(fact.get('fact'))}({fields})"
-
-    def premise(self, fact: dict, seen: set) -> Optional[str]:
-        kind, lang = fact.get("fact"), self.lang
-        try:
-            if kind == "phase":
-                return None
-            if kind == "cell":
-                where = f"{self.dim(fact['dimension'], seen)} L{fact['level']}"
-                if not fact.get("applicable"):
-                    return f"{where} {_w('no_applicable', lang)}" if lang == "zh" else \
-                        f"{where}: {_w('no_applicable', lang)}"
-                score = fact.get("score")
-                threshold = self.model.threshold
-                sign = "≥" if score is not None and round(score * 1e6) >= round(threshold * 1e6) else "<"
-                shown = f"{tr('score', lang)} {self.ratio(score, threshold)} {sign} {tr('threshold', lang)} " \
-                        f"{present.number(threshold)}"
-                text = f"{where} {shown}" if lang == "zh" else f"{where}: {shown}"
-                if fact.get("keys_below"):
-                    minimum = self.model.key_minimum_for(fact["level"])   # the key minimum of its level
-                    keys = _w("keys_below", lang, n=fact["keys_below"], m=present.number(minimum),
-                              criteria="criterion" if fact["keys_below"] == 1 else "criteria")
-                else:
-                    keys = _w("keys_ok", lang)
-                return text + _SEP[lang] + keys
-            if kind == "dimension":
-                return self.dim(fact["dimension"], seen)
-            if kind in ("reached", "met", "unmet", "dimension_level"):
-                verb = {"reached": "reached", "met": "meets", "unmet": "misses", "dimension_level": "stands"}[kind]
-                return f"{self.dim(fact['dimension'], seen)} {_w(verb, lang, k=fact['level'])}"
-            if kind == "barrel":
-                return _w("barrel_is", lang, k=fact["level"])
-            if kind == "cap":
-                return _w("cap_is", lang, k=fact["level"])
-            if kind == "company":
-                listed: List[str] = []
-                for ident, value in fact.items():
-                    declared = self.facts.get(ident)
-                    if ident == "fact" or declared is None or value == declared.default:
-                        continue
-                    listed.append(f"{safe_text(text_of(declared.name, lang))} ({ident}) = "
-                                 f"{json.dumps(value, ensure_ascii=False)}")
-                return _SEP[lang].join(listed) if listed else _w("company_facts", lang)
-        except (KeyError, TypeError, ValueError):
-            pass
-        return self.generic(fact)
-
-    def conclusion(self, fact: dict, seen: set) -> str:
-        kind, lang = fact.get("fact"), self.lang
-        try:
-            if kind in ("met", "unmet"):
-                return tr("met" if kind == "met" else "unmet", lang)  # the premise says why
-            if kind == "reached":
-                return f"{self.dim(fact['dimension'], seen)} {_w('reaches', lang, k=fact['level'])}"
-            if kind == "dimension_level":
-                return f"{self.dim(fact['dimension'], seen)} " \
-                       f"{_w('stave_level', lang, level=self.level(fact['level']))}"
-            if kind == "barrel":
-                return _w("barrel_level", lang, level=self.level(fact["level"]))
-            if kind == "cap":
-                return _w("capped", lang, level=self.level(fact["level"]))
-            if kind == "company_level":
-                return _w("company_is", lang, level=self.level(fact["level"]))
-        except (KeyError, TypeError, ValueError):
-            pass
-        return self.generic(fact)
-
-    def rating(self, entry: dict) -> str:
-        lang = self.lang
-        if entry.get("not_rated"):   # it counts 0 in the score: the trace says so
-            return f"{present.rating_label(None, lang, not_rated=True)} (0)"
-        value = entry.get("rating")
-        if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-            return present.rating_label(value, lang)
-        return safe_text(value)
-
-    def criteria_lines(self, fact: dict) -> List[str]:
-        lines = []
-        for entry in fact.get("criteria") or []:
-            if not isinstance(entry, dict):
-                continue
-            key = f" [{tr('key', self.lang)}]" if entry.get("key") else ""
-            line = f"       - {safe_text(entry.get('criterion'))}{key}: {self.rating(entry)}"
-            evidence = entry.get("evidence")
-            if evidence:
-                refs = "; ".join(safe_text(ref) for ref in evidence)
-                line += f"；{_w('evidence', self.lang)}：{refs}" if self.lang == "zh" else \
-                    f"; {_w('evidence', self.lang)}: {refs}"
-            lines.append(line)
-        return lines
-
-
-def render_text(record: dict, model, lang: str = "en") -> str:
-    """The record as a justification a person can follow, firing by firing, in zh or en."""
-    writer = _Writer(model, lang)
-    out: List[str] = [_w("title", lang)]
-    out.append(f"{tr('company', lang)}: {present.for_terminal(present.company_title(record.get('company')))}")
-    if record.get("assessed_on"):
-        out.append(f"{tr('assessed_on', lang)}: {safe_text(record['assessed_on'])}")
-    out.append(f"{_w('input', lang)}: {record['input_sha256']}")
-    fingerprint = record["model"]
-    out.append(f"{tr('model', lang)}: {fingerprint['id']} {fingerprint['version']}, "
-               f"sha256 {fingerprint['sha256']} ({len(fingerprint.get('files', []))} {_w('files', lang)})")
-    if record.get("level"):
-        out.append(f"{tr('level', lang)}: {level_label(record['level'], lang)}")
-    firings = record["firings"]
-    counts: dict = {}
-    for firing in firings:
-        counts[firing["rule"]] = counts.get(firing["rule"], 0) + 1
-    descriptions = {rule.id: rule.description for rule in model.rules}
-    out.append("")
-    out.append(f"{_w('rules_fired', lang)} ({len(counts)}):")
-    for rule, count in counts.items():
-        out.append(f"  {rule} ×{count}: {text_of(descriptions.get(rule), lang)}")
-    out.append("")
-    out.append(f"{_w('firings', lang)} ({len(firings)}):")
-    for firing in firings:
-        seen: set = set()
-        premises = [p for p in (writer.premise(f, seen) for f in firing["facts"]) if p]
-        sentence = _SEP[lang].join(premises)
-        arrow = f" → {writer.conclusion(firing['conclusion'], seen)}"
-        out.append(f"  {firing['seq']}. {firing['rule']}: {sentence}{arrow}")
-        for fact in firing["facts"]:
-            if fact.get("fact") == "cell":
-                out.extend(writer.criteria_lines(fact))
-    out.append("")
-    out.append(f"{_w('digest', lang)}: {record['digest']}")
-    out.append(_w("verify", lang))
-    return "\n".join(out) + "\n"

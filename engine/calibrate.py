@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import schema
 from .assessment import Assessment, assessment_from_data
@@ -78,11 +78,16 @@ class CompanyCalibration:
 
 @dataclass
 class Calibration:
-    """The whole calibration run: per company, model-wide findings and a summary."""
+    """The whole calibration run: per company, model-wide findings and a summary.
+
+    ``model`` is the model's ``id`` and ``version`` (as the JSON gives them); ``graded_with`` the
+    :class:`~engine.model.Model` itself, whose names the renderers print (:mod:`engine.render.calibration`).
+    """
 
     model: dict
     companies: List[CompanyCalibration]
     model_findings: dict
+    graded_with: Any = field(default=None, repr=False, compare=False)
 
     @property
     def disagreements(self) -> List[CompanyCalibration]:
@@ -312,4 +317,4 @@ def calibrate(model, min_cell: int = MIN_CELL, with_sensitivity: bool = True,
     findings = model_findings(model, min_cell, tick)
     if progress:
         progress(total, total)
-    return Calibration({"id": model.id, "version": model.version}, companies, findings)
+    return Calibration({"id": model.id, "version": model.version}, companies, findings, graded_with=model)

@@ -13,6 +13,6 @@ before the ledger may hold it twice: it is shown once).
 from __future__ import annotations
 
 from .ledger import History, row_of
-from .trend import render_trend, trend     # the trend between rounds, re-graded (issue 11)
+from .trend import Trend, trend     # the trend between rounds, re-graded (issue 11); rendered by engine.render.trend
 
-__all__ = ["History", "row_of", "trend", "render_trend"]
+__all__ = ["History", "row_of", "Trend", "trend"]

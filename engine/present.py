@@ -38,10 +38,11 @@ from . import textsafe
 # every renderer from here.  level_name: ``3 Assurance``; level_label: ``3 Assurance (保证级)`` from a
 # result's level object; rating_label: ``partial (0.5)``, ``n/a``, ``not rated``.
 from .words import cap_sentence, level_label, text_of
+from .words import area_words   # the words of one output (stats, trend, trace, calibration, web) for a template
 from .words import (coverage_text, criterion_title, effort_words, level_name, month_text, na_above, rating_label,
                     word)
 
-__all__ = ["word", "text_of", "score", "number", "percent", "level_name", "level_label", "rating_label",
+__all__ = ["word", "area_words", "text_of", "score", "number", "percent", "level_name", "level_label", "rating_label",
            "criterion_title", "coverage_text", "effort_words", "month_text", "na_above", "cap_sentence",
            "company_title", "char_width", "fit", "for_terminal", "for_rich", "for_markdown", "for_markdown_code", "for_html"]
 

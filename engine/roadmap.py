@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Dict, Iterable, List, Optional, Set
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 import networkx as nx
 
@@ -52,11 +53,10 @@ from .diagnosis import check_rank, criterion_entry
 from .errors import ModelError, Problem
 from .grading import Grade, grade, level_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units, score_cell, score_cells
-from .present import criterion_title, effort_words, level_name, month_text, rating_label, word
-from . import present
-from .report import cap_sentence, safe_text, text_of
+from .export import dumps
+from .present import level_name, word
 
-__all__ = ["plan_roadmap", "done_actions", "in_place_actions", "render_roadmap", "dependency_cycle",
+__all__ = ["Roadmap", "plan_roadmap", "done_actions", "in_place_actions", "dependency_cycle",
            "effort_scale", "DEFAULT_EFFORT_SCALE", "DEFAULT_LEAD_TIME_MONTHS"]
 
 LARGELY = 0.8
@@ -398,13 +398,92 @@ def _schedule(planner: _Planner, order: List[str], members: Set[str]) -> Dict[st
     return out
 
 
+# -- the result ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Roadmap:
+    """The plan to a target level: the result of :func:`plan_roadmap` (``qmgrade roadmap``).
+
+    ``model`` is the model planned against (its names are what the renderers print,
+    :mod:`engine.render.roadmap`); every other field is a part of the JSON
+    ``qmgrade roadmap --format json`` prints, in its order (``from_rank`` is ``from``).
+
+    Attributes
+    ----------
+    company, assessed_on
+        The assessment's company and its date (dates run from it).
+    from_rank, target, from_level, target_level
+        The company's level and the level planned for (ranks and level objects).
+    needed
+        The criteria of the minimal fix for the target.
+    milestones, phases, order
+        One milestone per level (its actions, dates, effort, the level it reaches), the
+        dependency layers inside them, and every planned action in order.
+    total_effort, total_person_weeks
+        The plan's effort classes summed, and its person-weeks ``[low, high]``.
+    reaches, level_after, caps
+        Whether doing it all reaches the target, the level it does reach, the caps that hold it.
+    effort_scale
+        The model's effort classes (person-weeks per class).
+    red_flags, red_flag_actions
+        Red-flag criteria rated partial or below, and the actions that would clear them.
+    message
+        For an empty plan, why it is empty (``{"zh": …, "en": …}``); else None.
+    """
+
+    model: Any = field(repr=False, compare=False)
+    company: Dict[str, Any]
+    assessed_on: Optional[str]
+    from_rank: int
+    target: int
+    from_level: Dict[str, Any]
+    target_level: Dict[str, Any]
+    needed: List[str]
+    milestones: List[Dict[str, Any]]
+    phases: List[Dict[str, Any]]
+    order: List[str]
+    total_effort: int
+    total_person_weeks: List[int]
+    reaches: bool
+    level_after: int
+    caps: List[Dict[str, Any]]
+    effort_scale: Dict[str, Any]
+    red_flags: List[str]
+    red_flag_actions: List[Dict[str, Any]]
+    message: Optional[Dict[str, str]] = None
+
+    @classmethod
+    def from_dict(cls, model, plan: dict) -> "Roadmap":
+        """The result from its JSON object (``plan``, as :meth:`as_dict` gives it) and its model."""
+        fields = {key: value for key, value in plan.items() if key not in ("model", "from")}
+        return cls(model=model, from_rank=plan["from"], **fields)
+
+    def as_dict(self) -> dict:
+        """The plan as plain data (what ``--format json`` prints)."""
+        plan = {"company": self.company, "assessed_on": self.assessed_on,
+                "model": {"id": self.model.id, "version": self.model.version},
+                "from": self.from_rank, "target": self.target,
+                "from_level": self.from_level, "target_level": self.target_level,
+                "needed": self.needed, "milestones": self.milestones, "phases": self.phases, "order": self.order,
+                "total_effort": self.total_effort, "total_person_weeks": self.total_person_weeks,
+                "reaches": self.reaches, "level_after": self.level_after, "caps": self.caps,
+                "effort_scale": self.effort_scale, "red_flags": self.red_flags,
+                "red_flag_actions": self.red_flag_actions}
+        if self.message is not None:
+            plan["message"] = self.message
+        return plan
+
+    def to_json(self) -> str:
+        """The text ``qmgrade roadmap --format json`` prints."""
+        return dumps(self.as_dict())
+
+
 # -- the plan ----------------------------------------------------------------------------
-def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Optional[Grade] = None) -> dict:
+def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Optional[Grade] = None) -> Roadmap:
     """Plan the actions that take ``assessment`` to level ``target`` (default: the next level).
 
     Returns
     -------
-    dict (CONTRACT §5, §6): ``from`` and ``target`` (ranks), ``milestones``
+    Roadmap, whose JSON (CONTRACT §5, §6) holds ``from`` and ``target`` (ranks), ``milestones``
     (one per level from the current + 1 to the target: ``level``, ``actions``,
     ``earliest``, ``months``, ``reaches``, ``level_after``, ``effort``,
     ``person_weeks``), ``phases`` (the dependency layers inside the
@@ -440,14 +519,14 @@ def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Option
                                   else word("already_at", lang)) + f": {level_name(model, current, lang)}"
                                  + _stop(lang) for lang in ("zh", "en")}
         plan["red_flag_actions"] = _red_flag_actions(planner, plan["red_flags"], {}, {})
-        return plan
+        return Roadmap.from_dict(model, plan)
 
     needed = graded.minimal_fix(rank)
     members = planner.cover(needed, set())
     members = planner.prune(members, assessment.ratings, rank)
     milestones, final = _milestones(planner, graded, members, rank)
     _fill(plan, planner, graded, milestones, final, needed, rank)
-    return plan
+    return Roadmap.from_dict(model, plan)
 
 
 def _milestones(planner: _Planner, graded: Grade, members: Set[str], rank: int):
@@ -614,116 +693,3 @@ def _action_entry(planner: _Planner, aid: str, needed: Set[str], members: Set[st
             "lead_time_months": _lead(model, aid), "work_months": timing["work_months"],
             "work_done": timing["work_done"],
             "months": timing["months"], "earliest": add_months(assessment.assessed_on, timing["months"])}
-
-
-# -- text ------------------------------------------------------------------------------
-def _criterion_name(model, cid: str, lang: str) -> str:
-    return criterion_title(model, cid, lang)
-
-
-def _when(entry: dict, lang: str) -> str:
-    if entry.get("earliest"):
-        return entry["earliest"]
-    return month_text(entry["months"], lang)
-
-
-def _action_lines(model, entry: dict, n: int, lang: str) -> List[str]:
-    mode = word(f"mode_{entry['mode']}", lang)
-    lines = [f"  {n}. {mode}: {text_of(entry['name'], lang)} ({entry['id']})"]
-    if entry["mode"] == "strengthen":
-        gaps = "; ".join(f"{_criterion_name(model, g['criterion'], lang)} "
-                         f"{rating_label(g['rating'], lang, g.get('not_rated', False))}" for g in entry["gaps"])
-        lines.append(f"     {word('close_gaps', lang)}: {gaps}")
-    elif entry.get("clears"):
-        lines.append(f"     {word('clears', lang)}: "
-                     + "; ".join(_criterion_name(model, c, lang) for c in entry["clears"]))
-    else:
-        lines.append(f"     {word('addresses', lang)}: "
-                     + "; ".join(_criterion_name(model, c, lang) for c in entry["addresses"]))
-    lead = word("evidence_after", lang).format(n=entry["lead_time_months"])
-    if lang != "zh" and entry["lead_time_months"] == 1:
-        lead = lead.replace("1 months", "1 month")
-    lines.append(f"     {word('effort', lang)} {entry['effort']} ({effort_words(entry['person_weeks'], lang)})"
-                 f" · {lead}"
-                 f" · {word('earliest', lang)} {_when(entry, lang)}")
-    if entry["after"]:
-        lines.append(f"     {word('after', lang)}: {', '.join(entry['after'])}")
-    return lines
-
-
-def render_roadmap(plan: dict, model, lang: str = "en") -> str:
-    """The roadmap as text for people (deterministic, no colour): red flags first, then milestone by milestone."""
-    lines: List[str] = []
-    title = present.for_terminal(present.company_title(plan.get("company")))
-    lines.append(f"{word('roadmap_title', lang)}: {title}")
-    lines.append(f"{word('from', lang)}: {level_name(model, plan['from'], lang)} → "
-                 f"{word('to', lang)}: {level_name(model, plan['target'], lang)}")
-    if plan.get("assessed_on"):
-        lines.append(word("dates_from", lang).format(day=safe_text(plan["assessed_on"])))
-    if plan.get("red_flags"):
-        lines.append("")
-        lines.append(f"{word('red_flags', lang)} ({len(plan['red_flags'])}):")
-        for cid in plan["red_flags"]:
-            lines.append(f"  ! {_criterion_name(model, cid, lang)}")
-        if plan.get("red_flag_actions"):
-            lines.append(f"  {word('red_flag_actions', lang)}:")
-            for n, entry in enumerate(plan["red_flag_actions"], start=1):
-                lines.extend("  " + line for line in _action_lines(model, entry, n, lang))
-                if entry.get("milestone"):
-                    lines.append(f"       ({word('also_in_milestone', lang)} {level_name(model, entry['milestone'], lang)})")
-    if plan.get("message"):
-        lines.append("")
-        lines.append(plan["message"][lang])
-    if plan["needed"]:
-        lines.append("")
-        lines.append(f"{word('needed', lang)} ({len(plan['needed'])}):")
-        lines.extend(f"  - {_criterion_name(model, cid, lang)}" for cid in plan["needed"])
-    phases_by_milestone: Dict[int, List[dict]] = {}
-    for phase in plan["phases"]:
-        phases_by_milestone.setdefault(phase["milestone"], []).append(phase)
-    for milestone in plan["milestones"]:
-        lines.append("")
-        weeks = milestone["person_weeks"]
-        lines.append(f"{word('milestone', lang)} {level_name(model, milestone['level'], lang)} — "
-                     f"{word('earliest', lang)} {_when(milestone, lang)} — {len(milestone['actions'])} "
-                     f"{word('actions_count', lang)}, {word('effort', lang)} {weeks[0]}–{weeks[1]} "
-                     f"{word('person_weeks', lang)}")
-        if not milestone["actions"]:
-            lines.append(f"  {word('milestone_empty' if milestone['reaches'] else 'milestone_capped', lang)}")
-        n = 0
-        for phase in phases_by_milestone.get(milestone["level"], []):
-            if len(phases_by_milestone[milestone["level"]]) > 1:
-                lines.append(f"  {word('phase', lang)} {phase['phase']}")
-            for entry in phase["actions"]:
-                n += 1
-                lines.extend(_action_lines(model, entry, n, lang))
-        checks = [c for phase in phases_by_milestone.get(milestone["level"], []) for c in phase["check"]]
-        if checks:
-            lines.append(f"  {word('check', lang)}:")
-            for entry in checks:
-                lines.append(f"    - {_criterion_name(model, entry['criterion'], lang)}: {entry['evidence'][lang]}")
-        verdict = (word("milestone_reaches", lang) if milestone["reaches"]
-                   else word("milestone_short", lang))
-        lines.append(f"  {verdict} {level_name(model, milestone['level_after'], lang)}{_stop(lang)}")
-        for cap in milestone.get("caps") or []:
-            lines.append(f"  {cap_text(cap, model, lang)}")
-    lines.append("")
-    if plan["milestones"] and plan["order"]:
-        lines.append(f"{word('level_dates', lang)}: " + "; ".join(
-            f"{level_name(model, m['level'], lang)} {_when(m, lang)}" for m in plan["milestones"] if m["reaches"]))
-        weeks = plan["total_person_weeks"]
-        lines.append(f"{word('total', lang)}: {len(plan['order'])} {word('actions_count', lang)}, "
-                     f"{word('effort', lang)} {weeks[0]}–{weeks[1]} {word('person_weeks', lang)}{_stop(lang)}")
-    if plan["reaches"]:
-        if plan["order"]:
-            lines.append(f"{word('plan_reaches', lang)} {level_name(model, plan['level_after'], lang)}{_stop(lang)}")
-    elif plan["order"]:
-        lines.append(f"{word('plan_blocked', lang)} {level_name(model, plan['level_after'], lang)}{_stop(lang)}")
-        lines.append(word("cap_no_action", lang))
-    for cap in ([] if plan["reaches"] else plan["caps"]):
-        lines.append(f"  {cap_text(cap, model, lang)}")
-    return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def cap_text(cap: dict, model, lang: str) -> str:
-    return cap_sentence(cap, model, lang)

@@ -15,14 +15,48 @@ than before (a not-rated criterion counts 0), and the actions that look done.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
 
 from .errors import QmgradeError
-from . import present
-from .report import pick
-from .present import criterion_title, level_name
+from .export import dumps
 
-__all__ = ["trend", "render_trend"]
+__all__ = ["Trend", "trend"]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A company's rounds of assessment and the changes between them: the result of :func:`trend`.
+
+    ``model`` is the model the rounds were re-graded with (its names are what
+    :mod:`engine.render.trend` prints); the other fields are the JSON ``qmgrade history
+    COMPANY --format json`` prints, in its order.
+
+    Attributes
+    ----------
+    company : dict
+        The company as the latest round names it.
+    rounds : list of dict
+        Per round: ``seq``, ``assessed_on``, ``input_sha256``, ``model``, ``level``, ``barrel``,
+        ``dimensions``, ``blockers`` and ``regraded``.
+    changes : list of dict
+        Per pair of consecutive rounds: ``from``, ``to``, ``level``, ``barrel``, ``staves``,
+        ``blockers_cleared``, ``still_blocking`` (also as ``blockers_remaining``), ``worse``,
+        ``actions_done`` (and ``models``, ``shared_criteria`` across model versions).
+    """
+
+    model: Any = field(repr=False, compare=False)
+    company: Dict[str, Any]
+    rounds: List[Dict[str, Any]]
+    changes: List[Dict[str, Any]]
+
+    def as_dict(self) -> dict:
+        """The trend as plain data (what ``--format json`` prints)."""
+        return {"company": self.company, "rounds": self.rounds, "changes": self.changes}
+
+    def to_json(self) -> str:
+        """The text ``qmgrade history COMPANY --format json`` prints."""
+        return dumps(self.as_dict())
 
 
 def _regrade(entry: dict, model) -> Optional[dict]:
@@ -74,12 +108,12 @@ def _rating(ratings: dict, criterion: str) -> Optional[float]:
     return ratings.get(criterion, 0.0)
 
 
-def trend(rounds: Sequence[dict], model) -> dict:
+def trend(rounds: Sequence[dict], model) -> Trend:
     """Level, staves, blockers cleared and still blocking, criteria rated lower, actions that look done.
 
     Returns
     -------
-    ``{"company", "rounds": [{seq, assessed_on, input_sha256, model, level, barrel, dimensions, blockers,
+    Trend, whose JSON is ``{"company", "rounds": [{seq, assessed_on, input_sha256, model, level, barrel, dimensions, blockers,
     regraded}], "changes": [{from, to, level, barrel, staves, blockers_cleared, blockers_remaining,
     still_blocking, worse, actions_done}]}`` — ``blockers_remaining`` is kept as the earlier name of
     ``still_blocking``.
@@ -143,7 +177,7 @@ def trend(rounds: Sequence[dict], model) -> dict:
         })
     latest = rounds[-1]
     company = dict(latest["result"].get("company") or {"id": latest["company_id"]})
-    return {"company": company, "rounds": out_rounds, "changes": changes}
+    return Trend(model=model, company=company, rounds=out_rounds, changes=changes)
 
 
 def _still_blocking(before: dict, later_result: dict, model) -> List[str]:
@@ -162,79 +196,3 @@ def _still_blocking(before: dict, later_result: dict, model) -> List[str]:
 def _full(ratings: dict, criterion: str) -> bool:
     rating = ratings.get(criterion)
     return rating is not None and rating >= 1.0
-
-
-_WORDS = {
-    "history": ("复核记录", "History"),
-    "round": ("轮次", "Round"),
-    "level": ("等级", "level"),
-    "barrel": ("木桶", "barrel"),
-    "Level": ("等级", "Level"),
-    "Barrel": ("木桶", "Barrel"),
-    "undated": ("未注明日期", "undated"),
-    "model": ("模型", "model"),
-    "stave": ("维度", "stave"),
-    "cleared": ("已消除", "cleared"),
-    "still": ("仍阻碍", "still blocks"),
-    "worse": ("变差", "worse"),
-    "done": ("看来已完成", "looks done"),
-    "no_change": ("无变化", "no change"),
-    "one_round": ("只有一轮评估，尚无变化可比。", "Only one round: no changes to compare yet."),
-    "stored": ("（按存储结果，当前模型无法重新评级）", "(as stored: the current model cannot re-grade it)"),
-    "not_rated": ("未评", "not rated"),
-    "versions": ("两轮按不同模型版本评级（{a} → {b}），只比较两者共有的 {n} 条准则",
-                 "graded under different model versions ({a} → {b}): compared on the {n} criteria they share"),
-}
-
-
-def _tr(key: str, lang: str) -> str:
-    return pick(_WORDS[key], lang)
-
-
-def _rating_text(value, lang: str, not_rated: bool = False) -> str:
-    return present.rating_label(value, lang, not_rated)
-
-
-def render_trend(data: dict, model, lang: str = "en") -> str:
-    """The trend as text for people: the rounds, then one line per change."""
-    title = present.for_terminal(present.company_title(data["company"], fallback=""))
-    lines = [f"{_tr('history', lang)}: {title}", ""]
-    for index, entry in enumerate(data["rounds"], 1):
-        date = present.for_terminal(entry["assessed_on"]) if entry["assessed_on"] else _tr("undated", lang)
-        lines.append(f"  {_tr('round', lang)} {index}  {date}  {_tr('Level', lang)} "
-                     f"{level_name(model, rank, lang) if (rank := entry['level']['rank']) <= model.top_rank else rank}"
-                     f"  {_tr('Barrel', lang)} {entry['barrel']['rank']}  "
-                     f"({_tr('model', lang)} {entry['model']['id']} {entry['model']['version']})"
-                     + ("" if entry.get("regraded", True) else f" {_tr('stored', lang)}"))
-    if not data["changes"]:
-        lines += ["", _tr("one_round", lang)]
-    dims = {d.id: d for d in model.dimensions}
-    for index, change in enumerate(data["changes"], 2):
-        a = change["from"]["assessed_on"] or _tr("undated", lang)
-        b = change["to"]["assessed_on"] or _tr("undated", lang)
-        lines += ["", f"{_tr('round', lang)} {index - 1} → {index} ({a} → {b}):"]
-        items = []
-        if "models" in change:
-            items.append(_tr("versions", lang).format(a=change["models"]["from"], b=change["models"]["to"],
-                                                       n=change["shared_criteria"]))
-        if change["level"]["from"] != change["level"]["to"]:
-            items.append(f"{_tr('level', lang)} {change['level']['from']} → {change['level']['to']}")
-        if change["barrel"]["from"] != change["barrel"]["to"]:
-            items.append(f"{_tr('barrel', lang)} {change['barrel']['from']} → {change['barrel']['to']}")
-        for stave in change["staves"]:
-            dim = dims.get(stave["dimension"])
-            label = f"{dim.name.get(lang)} ({stave['dimension']})" if dim else stave["dimension"]
-            items.append(f"{_tr('stave', lang)} {label}: {stave['from']} → {stave['to']}")
-        for criterion in change["blockers_cleared"]:
-            items.append(f"{_tr('cleared', lang)}: {criterion_title(model, criterion, lang)}")
-        for criterion in change["still_blocking"]:
-            items.append(f"{_tr('still', lang)}: {criterion_title(model, criterion, lang)}")
-        for entry in change["worse"]:
-            items.append(f"{_tr('worse', lang)}: {criterion_title(model, entry['criterion'], lang)} "
-                         f"{_rating_text(entry['from'], lang)} → "
-                         f"{_rating_text(entry['to'], lang, entry.get('not_rated', False))}")
-        for aid in change["actions_done"]:
-            action = model.actions.get(aid)
-            items.append(f"{_tr('done', lang)}: {action.name.get(lang) if action else aid} ({aid})")
-        lines.extend(f"  {item}" for item in items or [_tr("no_change", lang)])
-    return "\n".join(line.rstrip() for line in lines) + "\n"

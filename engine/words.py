@@ -294,9 +294,18 @@ _RATING_NAMES = {1.0: ("全部满足", "full"), 0.8: ("大部分满足", "largel
                  0.0: ("不满足", "none")}
 
 
-def word(key: str, lang: str) -> str:
-    """The label ``key`` in ``lang`` (``zh`` or ``en``)."""
-    return pick(_WORDS.get(key) or REPORT_WORDS[key], lang)
+def word(key: str, lang: str, **values) -> str:
+    """The label ``key`` in ``lang`` (``zh`` or ``en``), its ``{placeholders}`` filled from ``values``.
+
+    ``key`` is a report word (``roadmap_title``) or, for the words of one output, ``area.key``
+    (``stats.title``, ``trend.round``, ``trace.digest``, ``calibration.agree``, ``web.home``).
+    """
+    if "." in key:
+        area, name = key.split(".", 1)
+        text = pick(AREAS[area][name], lang)
+    else:
+        text = pick(_WORDS.get(key) or REPORT_WORDS[key], lang)
+    return text.format(**values) if values else text
 
 
 def level_name(model, rank: int, lang: str) -> str:
@@ -366,3 +375,181 @@ def criterion_title(model, criterion_id: str, lang: str, with_id: bool = True) -
                 cut = cut.rsplit(" ", 1)[0]
             text = cut.rstrip(" ,;:，；：") + "…"
     return f"{text} ({criterion_id})" if with_id else text
+
+
+# -- the words of one output each (``word("stats.title", lang)``): statistics, the trend between rounds,
+# the audit trace, the calibration report and the web pages' chrome -----------------------------------
+STATS_WORDS = {
+    "title": ("分级统计", "Grading statistics"),
+    "companies": ("企业数", "Companies"),
+    "graded": ("已分级", "graded"),
+    "errors": ("错误记录", "records with errors"),
+    "levels": ("等级分布", "Level distribution"),
+    "level": ("等级", "Level"),
+    "count": ("数量", "Count"),
+    "share": ("占比", "Share"),
+    "by_region": ("按地区", "By region"),
+    "by_industry": ("按行业", "By industry"),
+    "region": ("地区", "Region"),
+    "industry": ("行业", "Industry"),
+    "unknown": ("（未填）", "(not given)"),
+    "shortest": ("最常见的短板", "Most frequent shortest staves"),
+    "blockers": ("最常见的阻碍项", "Most frequent blockers"),
+    "minimal_fix": ("最常见的最少整改项", "Most frequent minimal-fix criteria"),
+    "dimension": ("维度", "Dimension"),
+    "criterion": ("条款", "Criterion"),
+    "model": ("模型", "Model"),
+    "none": ("无", "none"),
+    "provisional": ("暂定等级（评分覆盖率不足）", "Provisional grades (too few criteria rated)"),
+    "provisional_note": ("另行计数，不计入下列分布与排名", "counted apart, not in the tables below"),
+}
+
+TREND_WORDS = {
+    "history": ("复核记录", "History"),
+    "round": ("轮次", "Round"),
+    "level": ("等级", "level"),
+    "barrel": ("木桶", "barrel"),
+    "Level": ("等级", "Level"),
+    "Barrel": ("木桶", "Barrel"),
+    "undated": ("未注明日期", "undated"),
+    "model": ("模型", "model"),
+    "stave": ("维度", "stave"),
+    "cleared": ("已消除", "cleared"),
+    "still": ("仍阻碍", "still blocks"),
+    "worse": ("变差", "worse"),
+    "done": ("看来已完成", "looks done"),
+    "no_change": ("无变化", "no change"),
+    "one_round": ("只有一轮评估，尚无变化可比。", "Only one round: no changes to compare yet."),
+    "stored": ("（按存储结果，当前模型无法重新评级）", "(as stored: the current model cannot re-grade it)"),
+    "not_rated": ("未评", "not rated"),
+    "versions": ("两轮按不同模型版本评级（{a} → {b}），只比较两者共有的 {n} 条准则",
+                 "graded under different model versions ({a} → {b}): compared on the {n} criteria they share"),
+}
+
+TRACE_WORDS = {
+    "title": ("qmgrade 审核追溯记录", "qmgrade audit trace"),
+    "input": ("输入 sha256", "Input sha256"),
+    "files": ("个文件", "files"),
+    "rules_fired": ("触发的规则", "Rules that fired"),
+    "firings": ("规则触发记录", "Firings"),
+    "digest": ("摘要 (sha256)", "Digest (sha256)"),
+    "verify": ("核验：qmgrade trace verify 记录.json 评估文件（记录须为 json 或 jsonl 格式）",
+               "Check with: qmgrade trace verify RECORD.json FILE (a json or jsonl record)"),
+    "evidence": ("证据", "evidence"),
+    "reaches": ("达到第 {k} 级", "reaches L{k}"),
+    "reached": ("已达到第 {k} 级", "has reached L{k}"),
+    "meets": ("满足第 {k} 级", "meets L{k}"),
+    "misses": ("未满足第 {k} 级", "misses L{k}"),
+    "stands": ("等级为 {k}", "stands at L{k}"),
+    "barrel_is": ("木桶等级 {k}", "barrel level {k}"),
+    "cap_is": ("封顶等级 {k}", "cap at level {k}"),
+    "capped": ("等级封顶于 {level}", "level capped at {level}"),
+    "company_is": ("企业等级 {level}", "company level {level}"),
+    "barrel_level": ("木桶等级 {level}", "barrel level {level}"),
+    "stave_level": ("等级为 {level}", "stands at {level}"),
+    "no_applicable": ("无适用条款", "no applicable criteria"),
+    "keys_ok": ("关键条款均达标", "key criteria all met"),
+    "keys_below": ("{n} 项关键条款低于关键最低分 {m}", "{n} key {criteria} below the key minimum {m}"),
+    "company_facts": ("企业事实均为默认值", "company facts all at their defaults"),
+    "not_rated": ("未评分", "not rated"),
+    "separator": ("，", ", "),
+}
+
+CALIBRATION_WORDS = {
+    "title": ("模型校准", "Calibration of"),
+    "companies": ("家参考企业", "reference companies"),
+    "agree": ("一致", "agree"),
+    "disagree": ("不一致", "disagree"),
+    "company": ("企业", "Company"),
+    "kind": ("类型", "Kind"),
+    "expected": ("预期", "Expected"),
+    "graded": ("评定", "Graded"),
+    "shortest": ("最短板", "Shortest staves"),
+    "capped": ("封顶", "capped"),
+    "disagreements": ("与预期不一致", "Disagreements"),
+    "expected_graded": ("预期 {e}，评定 {g}", "expected {e}, graded {g}"),
+    "sensitivity": ("敏感性（改变等级的单档评分变化）", "Sensitivity (one-notch rating changes that move the level)"),
+    "no_change": ("没有单档变化改变等级", "no one-notch change moves the level"),
+    "changes": ("处变化", "changes"),
+    "key": ("关键", "key"),
+    "findings": ("模型整体发现", "Model findings"),
+    "all_largely": ("全部评为“大部分满足”时的等级", "All criteria rated largely grade"),
+    "top_warning": ("（最高级：过于容易达到）", " (the top level: too easy to reach)"),
+    "thin": ("适用准则少于 {n} 条的维度级别", "Cells with fewer than {n} applicable criteria"),
+    "criteria": ("条准则", "criteria"),
+    "cliffs": ("从“全部大部分满足”出发、单条降为“部分满足”即降两级及以上的准则",
+               "Criteria whose drop from largely to partial (all others largely) costs two levels or more"),
+    "na_keys": ("允许不适用的关键准则", "Key criteria that may be rated na"),
+    "none": ("无", "none"),
+    "summary": ("汇总", "Summary"),
+    "moving": ("改变等级的单档变化", "level-moving one-notch changes"),
+    "drops2": ("降两级及以上", "drops of two levels or more"),
+    "non_key": ("其中非关键准则", "of them on non-key criteria"),
+}
+
+WEB_WORDS = {
+    "app": ("qmgrade 质量管理能力分级评估", "qmgrade quality-management capability grading"),
+    "home": ("首页", "Home"),
+    "assessments": ("评估", "Assessments"),
+    "start": ("开始新的评估", "Start an assessment"),
+    "start_hint": ("填写企业信息后逐项（按维度）填写问卷；也可以上传已填好的 XLSX 问卷或 YAML/JSON。",
+                   "Enter the company's details, then fill the questionnaire stave by stave; or upload a filled "
+                   "XLSX questionnaire or a YAML/JSON assessment instead."),
+    "company_id": ("企业编号", "Company id"), "company_name": ("企业名称", "Company name"),
+    "industry": ("行业代码（GB/T 4754）", "Industry code (GB/T 4754)"), "region": ("地区", "Region"),
+    "profile": ("业务类型", "Business profile"), "no_profile": ("（无）", "(none)"),
+    "assessed_on": ("评估日期", "Assessed on"), "facts": ("否决事项", "Veto facts"),
+    "create": ("创建并开始填写", "Create and start the questionnaire"),
+    "upload": ("上传问卷", "Upload a questionnaire"), "upload_file": ("问卷文件（XLSX、YAML 或 JSON）",
+                                                                     "Questionnaire file (XLSX, YAML or JSON)"),
+    "upload_button": ("上传并评估", "Upload and grade"),
+    "questionnaire": ("问卷", "Questionnaire"), "stave": ("维度", "Stave"),
+    "level": ("级别", "Level"), "key": ("关键项", "key"), "red_flag": ("红线项", "red flag"),
+    "guidance": ("证据指引", "Evidence guidance"), "anchors": ("评分锚点", "Rating anchors"),
+    "rating": ("评分", "Rating"), "not_rated": ("未评", "not rated"),
+    "evidence": ("证据（每行一条）", "Evidence references (one per line)"),
+    "save": ("保存草稿", "Save draft"), "save_next": ("保存并进入下一维度", "Save and go to the next stave"),
+    "save_result": ("保存并查看结果", "Save and see the result"), "saved": ("已保存", "Saved"),
+    "result": ("结果", "Result"), "company_level": ("企业级别", "Company level"),
+    "barrel": ("木桶级别（未计封顶）", "Barrel level (before caps)"),
+    "shortest": ("最短板", "Shortest staves"), "provisional": ("暂定结果", "Provisional"),
+    "coverage": ("覆盖率", "Coverage"), "red_flags": ("红线项", "Red flags"),
+    "caps": ("封顶规则", "Caps"), "none": ("无", "none"),
+    "staves": ("各维度", "Staves"), "report": ("完整报告（雷达图、解释、路线图、里程碑与时间线）",
+                                               "Full report (radar, explanation, roadmap, milestones and timeline)"),
+    "whatif": ("假设分析（不保存）", "What if (not saved)"), "whatif_go": ("试算", "Try it"),
+    "criterion": ("评估项", "Criterion"), "before": ("之前", "Before"), "after": ("之后", "After"),
+    "roadmap_after": ("变更后的路线图", "The roadmap after the change"),
+    "roadmap": ("路线图", "Roadmap"), "milestone": ("里程碑", "Milestone"), "earliest": ("最早", "earliest"),
+    "downloads": ("下载", "Downloads"), "report_html": ("HTML 报告", "HTML report"),
+    "report_md": ("Markdown 报告", "Markdown report"), "result_json": ("JSON 结果", "JSON result"),
+    "trace_json": ("规则追踪（JSON）", "Rule trace (JSON)"), "trace_txt": ("规则追踪（文本）", "Rule trace (text)"),
+    "questionnaire_yaml": ("问卷（YAML）", "Questionnaire (YAML)"),
+    "questionnaire_xlsx": ("空白问卷（XLSX）", "Blank questionnaire (XLSX)"),
+    "submit": ("提交本轮评估（记入历史）", "Submit this round (into the history)"),
+    "submitted": ("已记入历史", "Stored in the history"),
+    "edit": ("编辑问卷", "Edit the questionnaire"),
+    "bureau": ("主管部门", "Bureau"), "batch": ("批量上传", "Batch upload"),
+    "batch_hint": ("JSON Lines、宽表 CSV/XLSX，或问卷的 zip 压缩包。", "JSON Lines, a wide CSV/XLSX, or a zip of questionnaires."),
+    "batch_file": ("批量文件", "Batch file"), "batch_go": ("上传并评估", "Upload and grade"),
+    "progress": ("进度", "Progress"), "records": ("记录", "Records"), "failed": ("失败", "Failed"),
+    "errors": ("错误", "Errors"), "running": ("评估中…（页面自动刷新）", "Grading… (the page refreshes itself)"),
+    "done": ("完成", "Done"), "results_jsonl": ("结果（JSON Lines）", "Results (JSON Lines)"),
+    "stats": ("统计", "Statistics"), "stats_hint": ("各企业最近一轮评估的统计。", "Over each company's latest round."),
+    "history": ("复核历史", "History"), "rounds": ("轮次", "Rounds"), "no_data": ("暂无数据", "Nothing yet"),
+    "login": ("登录", "Log in"), "logout": ("退出", "Log out"), "username": ("用户名", "User name"),
+    "password": ("密码", "Password"), "bad_login": ("用户名或密码错误", "Wrong user name or password"),
+    "lang_switch": ("English", "中文"), "error": ("错误", "Error"),
+    "api": ("JSON API（OpenAPI）", "JSON API (OpenAPI)"), "signed_in": ("已登录", "Signed in as"),
+    "local": ("本机模式（无需登录）", "Local mode (no login)"), "skip": ("跳到正文", "Skip to content"),
+    "na": ("不适用", "n/a"), "stave_of": ("维度 {i}/{n}", "Stave {i} of {n}"),
+}
+
+
+AREAS = {"stats": STATS_WORDS, "trend": TREND_WORDS, "trace": TRACE_WORDS, "calibration": CALIBRATION_WORDS,
+         "web": WEB_WORDS}
+
+
+def area_words(area: str, lang: str) -> dict:
+    """Every word of one output (``stats``, ``web`` …) in ``lang``, by key: for a template."""
+    return {key: word(f"{area}.{key}", lang) for key in AREAS[area]}

@@ -57,7 +57,7 @@ def test_trace_and_verify(runner, model_dir, assessment_file, loaded, tmp_path):
     model, assessment = loaded
     record = api.trace(model, assessment)
     cli = run(runner, "trace", assessment_file, "--model", model_dir, "--format", "json")
-    assert json.loads(cli.output) == record
+    assert cli.output == record.to_json()          # the very bytes, and the digest over them
     saved = tmp_path / "trace.json"
     saved.write_text(cli.output, encoding="utf-8")
     assert api.verify(saved, assessment_file, model) is None

@@ -258,7 +258,7 @@ def raised_keep_na(assessment, criteria_ids):
 def check_plan(model, ratings, facts, target, drop_check=True):
     assessment = make_assessment(model, ratings, facts)
     graded = engine.grade(model, assessment)
-    plan = plan_roadmap(model, assessment, target=target, graded=graded)
+    plan = plan_roadmap(model, assessment, target=target, graded=graded).as_dict()
     rank = plan["target"]
     assert plan["from"] == graded.level
     assert plan["order"] == [a["id"] for p in plan["phases"] for a in p["actions"]]

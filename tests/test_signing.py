@@ -107,7 +107,7 @@ def test_a_forger_who_re_signs_with_a_key_of_their_own_is_caught(runner, model_d
     record["digest"] = audit.record_digest(record)
     forged = audit.sign_record(record, load_private_key(str(tmp_path / "forger.key")))
     trace = tmp_path / "forged.json"
-    trace.write_text(audit.render_json(forged), encoding="utf-8")
+    trace.write_text(forged.to_json(), encoding="utf-8")
     result = verify(runner, trace, assessment, model_dir, "--pubkey", f"{key}.pub")
     assert result.exit_code == 1 and "the record was signed with another key" in result.output
 

@@ -14,6 +14,18 @@ from conftest import build_model, ratings_up_to, write_assessment, run
 from engine import audit
 
 
+def record_json(record: dict) -> str:
+    """A record (perhaps altered, perhaps not a valid one) written as `trace --format json` writes one."""
+    return json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def record_jsonl(record: dict) -> str:
+    """A record written as `trace --format jsonl` writes one: the header, the firings, the digest."""
+    lines = [{key: record[key] for key in audit.HEADER_FIELDS if key in record}, *record["firings"],
+             {key: record[key] for key in audit.UNSIGNED if key in record}]
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     return build_model(tmp_path_factory.mktemp("trace") / "model", keys=("beta-3-1",))
@@ -158,7 +170,7 @@ def test_verify_accepts_a_record_of_a_reordered_but_equal_input(runner, model_di
 def test_verify_names_a_single_altered_firing(runner, model_dir, assessment, tmp_path):
     record = json.loads(record_of(runner, assessment, model_dir))
     record["firings"][11]["facts"][0]["criteria"][1]["rating"] = 0.5      # alpha-2-2: full -> partial
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == (
@@ -172,7 +184,7 @@ def test_verify_names_an_altered_firing_even_when_the_digest_was_recomputed(runn
     record = json.loads(record_of(runner, assessment, model_dir))
     record["firings"][25]["conclusion"]["level"] = 3
     record["digest"] = audit.record_digest(record)
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == (f"Error: {trace}:1:1: firing 26 (company-level) differs at conclusion.level: "
@@ -181,7 +193,7 @@ def test_verify_names_an_altered_firing_even_when_the_digest_was_recomputed(runn
 
 def test_verify_rejects_a_record_checked_against_changed_input(runner, model_dir, model, assessment, tmp_path):
     record = json.loads(record_of(runner, assessment, model_dir))
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     text = assessment.read_text(encoding="utf-8")
     assessment.write_text(text.replace("beta-4-1: partial", "beta-4-1: largely"), encoding="utf-8")
     found = engine.read_assessment(str(assessment), model).sha256
@@ -193,7 +205,7 @@ def test_verify_rejects_a_record_checked_against_changed_input(runner, model_dir
 
 def test_verify_names_the_model_file_that_changed(runner, model_dir, assessment, tmp_path):
     record = json.loads(record_of(runner, assessment, model_dir))
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     copy = build_model(tmp_path / "copy", keys=("beta-3-1",))
     rule = copy / "rules" / "barrel.yaml"
     rule.write_text(rule.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
@@ -224,7 +236,7 @@ def test_verify_catches_an_altered_digest(runner, model_dir, assessment, tmp_pat
     record = json.loads(record_of(runner, assessment, model_dir))
     real = record["digest"]
     record["digest"] = "0" * 64
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == (f"Error: {trace}:1:1: the digest 000000000000… does not match the record's "
@@ -235,13 +247,13 @@ def test_verify_catches_a_removed_firing_and_an_altered_company(runner, model_di
     record = json.loads(record_of(runner, assessment, model_dir))
     del record["firings"][-1]
     record["digest"] = audit.record_digest(record)
-    trace = write_record(tmp_path, audit.render_jsonl(record), "trace.jsonl")
+    trace = write_record(tmp_path, record_jsonl(record), "trace.jsonl")
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.output == (f"Error: {trace}:1:1: the record has 25 firings, the re-run 26: firing 26 "
                              f"(company-level) is missing from the record\n")
     record = json.loads(record_of(runner, assessment, model_dir))
     record["company"]["name"] = "另一家公司"
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == (f"Error: {trace}:1:1: company.name differs: recorded \"另一家公司\", reproduced "
@@ -268,8 +280,9 @@ def test_the_library_verifies_without_the_cli(model, assessment):
     loaded = engine.read_assessment(str(assessment), model)
     record = audit.make_record(model, loaded)
     assert audit.verify(record, loaded, model) is None
-    record["firings"][0]["rule"] = "cell-met"
-    difference = audit.verify(record, loaded, model)
+    altered = record.as_dict()
+    altered["firings"][0]["rule"] = "cell-met"
+    difference = audit.verify(altered, loaded, model)
     assert difference.part == "firing"
     assert difference.message.startswith("firing 1 (cap-recall) differs at rule: recorded \"cell-met\", "
                                           "reproduced \"cap-recall\"")
@@ -318,7 +331,7 @@ def test_verify_compares_as_json_so_a_changed_type_is_caught_even_with_a_new_dig
     record = json.loads(record_of(runner, assessment, model_dir))
     record["firings"][11]["facts"][0]["criteria"][0]["key"] = 0          # False == 0 in Python, not in JSON
     record["digest"] = audit.record_digest(record)
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == (f"Error: {trace}:1:1: firing 12 (cell-met) differs at facts[0].criteria[0].key: "
@@ -352,7 +365,7 @@ def _files(record):
 def test_a_record_with_fields_the_format_does_not_define_is_refused(runner, model_dir, assessment, tmp_path,
                                                                      change, message):
     record = _rewritten(json.loads(record_of(runner, assessment, model_dir)), change)
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {trace}:")
@@ -363,7 +376,7 @@ def test_model_files_are_checked_one_by_one_against_the_model(runner, model_dir,
     record = json.loads(record_of(runner, assessment, model_dir))
     dropped = _files(record)[-1]["path"]
     record = _rewritten(record, lambda r: _files(r).pop())
-    trace = write_record(tmp_path, audit.render_json(record))
+    trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
     assert result.output == f"Error: {trace}:1:1: model file {dropped} is in the model but not in the record\n"

@@ -92,7 +92,7 @@ def roadmap(model, assessment, target: Optional[int] = None, graded=None) -> dic
     from engine.roadmap import plan_roadmap
     with engine_turn():
         grade = graded if graded is not None else engine.grade(model, assessment)
-        return plan_roadmap(model, assessment, target=target, graded=grade)
+        return plan_roadmap(model, assessment, target=target, graded=grade).as_dict()
 
 
 def whatif(model, assessment, settings: Sequence[str], trace: bool = True) -> dict:
@@ -108,27 +108,28 @@ def whatif_roadmap(model, assessment, settings: Sequence[str]) -> dict:
     from engine.whatif import parse_settings
     changed = assessment.with_ratings(parse_settings(model, list(settings)))
     with engine_turn():
-        return plan_roadmap(model, changed, graded=engine.grade(model, changed))
+        return plan_roadmap(model, changed, graded=engine.grade(model, changed)).as_dict()
 
 
 def trace(model, assessment) -> dict:
     """``qmgrade trace --format json`` (the record, as the JSON the CLI prints)."""
     from engine import audit
     with engine_turn():
-        return json.loads(audit.render_json(audit.make_record(model, assessment)))
+        return json.loads(audit.make_record(model, assessment).to_json())
 
 
 def trace_json_text(model, assessment) -> str:
     """The bytes ``qmgrade trace FILE --format json`` prints (a record to keep and verify)."""
     from engine import audit
     with engine_turn():
-        return audit.render_json(audit.make_record(model, assessment))
+        return audit.make_record(model, assessment).to_json()
 
 
 def trace_text(model, assessment, lang: str) -> str:
     from engine import audit
+    from engine.render.trace import render_text
     with engine_turn():
-        return audit.render_text(audit.make_record(model, assessment), model, lang)
+        return render_text(audit.make_record(model, assessment), lang)
 
 
 def trace_verify(model, record: dict, assessment) -> Optional[str]:
@@ -200,7 +201,7 @@ def stats_of_results(model, lines: Iterable[str]) -> dict:
         with open(path, "w", encoding="utf-8") as handle:
             for line in lines:
                 handle.write(line if line.endswith("\n") else line + "\n")
-        return json.loads(dumps(read_results(str(path)).as_dict(model)))
+        return json.loads(read_results(str(path)).statistics(model).to_json())
 
 
 def history_trend(model, db_path: str, company: str) -> dict:
@@ -211,17 +212,21 @@ def history_trend(model, db_path: str, company: str) -> dict:
         history.require_intact()
         rounds = history.rounds(company)
     with engine_turn():
-        return trend(rounds, model)
+        return trend(rounds, model).as_dict()
 
 
 def history_text(model, data: dict, lang: str) -> str:
-    from engine.trend import render_trend
-    return render_trend(data, model, lang)
+    """The trend as text, from its JSON (what :func:`history_trend` gives)."""
+    from engine.render.trend import render_text
+    from engine.trend import Trend
+    return render_text(Trend(model=model, **data), lang)
 
 
 def stats_html(model, data: dict, lang: str) -> str:
-    from engine.stats import render_html
-    return render_html(data, model, lang)
+    """The statistics page, from their JSON (what :func:`stats_of_results` gives)."""
+    from engine.render.stats import render_html
+    from engine.stats import Statistics
+    return render_html(Statistics(model=model, **data), lang)
 
 
 def batch_file(model, path: str, limits=None, on_line=None, on_result=None, on_progress=None,

@@ -1,55 +1,26 @@
-"""Text and Markdown renderings of a calibration run (``qmgrade kb calibrate``).
+"""The calibration report (``qmgrade kb calibrate``) as text or Markdown.
 
-They take only the value :func:`engine.calibrate.calibrate` returns (as a dict)
-and the model for level names; they compute nothing.
+Both take only the :class:`~engine.calibrate.Calibration` result (its ``graded_with`` model names
+the levels); the words come from the one catalogue and user text (company ids, kinds, file names)
+is escaped through :mod:`engine.present`.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import TYPE_CHECKING, List
 
 from rich.cells import cell_len
 
-from . import present
-from .report import pick, safe_text
+from .. import present
+from ..present import for_terminal, word
 
-__all__ = ["render_calibration_text", "render_calibration_markdown"]
+if TYPE_CHECKING:
+    from ..calibrate import Calibration
 
-_WORDS = {
-    "title": ("模型校准", "Calibration of"),
-    "companies": ("家参考企业", "reference companies"),
-    "agree": ("一致", "agree"),
-    "disagree": ("不一致", "disagree"),
-    "company": ("企业", "Company"),
-    "kind": ("类型", "Kind"),
-    "expected": ("预期", "Expected"),
-    "graded": ("评定", "Graded"),
-    "shortest": ("最短板", "Shortest staves"),
-    "capped": ("封顶", "capped"),
-    "disagreements": ("与预期不一致", "Disagreements"),
-    "expected_graded": ("预期 {e}，评定 {g}", "expected {e}, graded {g}"),
-    "sensitivity": ("敏感性（改变等级的单档评分变化）", "Sensitivity (one-notch rating changes that move the level)"),
-    "no_change": ("没有单档变化改变等级", "no one-notch change moves the level"),
-    "changes": ("处变化", "changes"),
-    "key": ("关键", "key"),
-    "findings": ("模型整体发现", "Model findings"),
-    "all_largely": ("全部评为“大部分满足”时的等级", "All criteria rated largely grade"),
-    "top_warning": ("（最高级：过于容易达到）", " (the top level: too easy to reach)"),
-    "thin": ("适用准则少于 {n} 条的维度级别", "Cells with fewer than {n} applicable criteria"),
-    "criteria": ("条准则", "criteria"),
-    "cliffs": ("从“全部大部分满足”出发、单条降为“部分满足”即降两级及以上的准则",
-               "Criteria whose drop from largely to partial (all others largely) costs two levels or more"),
-    "na_keys": ("允许不适用的关键准则", "Key criteria that may be rated na"),
-    "none": ("无", "none"),
-    "summary": ("汇总", "Summary"),
-    "moving": ("改变等级的单档变化", "level-moving one-notch changes"),
-    "drops2": ("降两级及以上", "drops of two levels or more"),
-    "non_key": ("其中非关键准则", "of them on non-key criteria"),
-}
+__all__ = ["render_text", "render_markdown"]
 
 
-def _w(key: str, lang: str, **kw) -> str:
-    text = pick(_WORDS[key], lang)
-    return text.format(**kw) if kw else text
+def _w(key: str, lang: str, **values) -> str:
+    return word(f"calibration.{key}", lang, **values)
 
 
 def _level(model, rank: int, lang: str) -> str:
@@ -91,14 +62,15 @@ def _finding_lines(data: dict, model, lang: str, bullet: str, code=lambda s: s) 
     return out
 
 
-def render_calibration_text(data: dict, model, lang: str = "en") -> str:
+def render_text(calibration: "Calibration", lang: str = "en") -> str:
     """The calibration as plain text."""
+    data, model = calibration.as_dict(), calibration.graded_with
     lines = [_header(data, lang), ""]
     rows = [(_w("company", lang), _w("kind", lang), _w("expected", lang), _w("graded", lang), "",
              _w("shortest", lang))]
     for company in data["companies"]:
         capped = f" ({_w('capped', lang)}: {', '.join(company['caps'])})" if company["caps"] else ""
-        rows.append((safe_text(company["id"]), safe_text(company["kind"] or ""), str(company["expected"]),
+        rows.append((for_terminal(company["id"]), for_terminal(company["kind"] or ""), str(company["expected"]),
                      str(company["graded"]), "✓" if company["agrees"] else "✗",
                      ", ".join(company["shortest"]) + capped))
     widths = [max(cell_len(row[i]) for row in rows) for i in range(5)]   # CJK characters take two columns
@@ -110,14 +82,14 @@ def render_calibration_text(data: dict, model, lang: str = "en") -> str:
         lines.append("")
         lines.append(f"{_w('disagreements', lang)}:")
         for company in disagreeing:
-            lines.append(f"  {safe_text(company['id'])}: "
+            lines.append(f"  {for_terminal(company['id'])}: "
                          f"{_w('expected_graded', lang, e=company['expected'], g=company['graded'])} "
-                         f"({safe_text(company['file'])})")
+                         f"({for_terminal(company['file'])})")
     lines.append("")
     lines.append(f"{_w('sensitivity', lang)}:")
     for company in data["companies"]:
         changes = company["sensitivity"]
-        head = f"  {safe_text(company['id'])}: "
+        head = f"  {for_terminal(company['id'])}: "
         lines.append(head + (f"{len(changes)} {_w('changes', lang)}" if changes else _w("no_change", lang)))
         lines.extend(f"    {_change(entry, lang)}" for entry in changes)
     lines.append("")
@@ -130,8 +102,9 @@ def _md(text) -> str:
     return present.for_markdown(text)
 
 
-def render_calibration_markdown(data: dict, model, lang: str = "en") -> str:
+def render_markdown(calibration: "Calibration", lang: str = "en") -> str:
     """The calibration as Markdown (tables for the companies and their sensitivity)."""
+    data, model = calibration.as_dict(), calibration.graded_with
     code = present.for_markdown_code
     lines = [f"# {_md(_header(data, lang))}", ""]
     lines.append(f"| {_w('company', lang)} | {_w('kind', lang)} | {_w('expected', lang)} | {_w('graded', lang)} | "
