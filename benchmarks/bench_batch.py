@@ -17,7 +17,13 @@ average before each measurement, and a fixed-loop calibration of the core):
   process per company (mean and worst);
 * ``stats`` over many results (100,000 by default: the realistic batch's
   results repeated under fresh company ids; ``--stats-n``);
-* ``batch`` of a wide CSV and of an XLSX workbook (10,000 rows by default).
+* ``batch`` of a wide CSV and of an XLSX workbook (10,000 rows by default),
+  the XLSX one with ``--jobs 1`` as well (its rows are parsed in the workers:
+  does it scale with --jobs?);
+* a byte-identity check: ``assess FILE --format json --no-trace`` of sample
+  companies (``--identity``) against their lines of the batch output;
+* a stream of 1,000,000 companies (``--stream-n``) generated on the fly into
+  a pipe: the peak memory of the whole process tree while they go through.
 
     python benchmarks/bench_batch.py                  # about 3-5 minutes on a 2-core machine
     python benchmarks/bench_batch.py --quick          # smaller (or QMGRADE_BENCH_QUICK=1)
@@ -163,16 +169,33 @@ class TreeSampler(threading.Thread):
             self.stop.wait(self.interval)
 
 
-def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = True) -> dict:
+def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = True, count_lines: bool = False,
+                 before=None) -> dict:
     """Run ``command``; its wall seconds, CPU seconds (itself and every descendant it waited for), exit code,
-    and the peak memory of its whole process tree."""
+    and the peak memory of its whole process tree.  ``count_lines``: its output is read here and only its lines
+    counted (``lines``); ``before()`` runs once the command has started (e.g. a thread feeding its input)."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE if count_lines else stdout, stderr=subprocess.PIPE)
     sampler = TreeSampler(process.pid) if sample else None
     if sampler:
         sampler.start()
+    counted = {"lines": 0}
+    counter = None
+    if count_lines:
+        def count():
+            while True:
+                block = process.stdout.read(1 << 20)
+                if not block:
+                    return
+                counted["lines"] += block.count(b"\n")
+        counter = threading.Thread(target=count, daemon=True)
+        counter.start()
+    if before:
+        before()
     stderr = process.stderr.read()
+    if counter:
+        counter.join()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -180,7 +203,7 @@ def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = T
         sampler.stop.set()
         sampler.join()
     return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "exit": process.returncode,
-            "tree_mib": (sampler.peak_kib / 1024) if sampler else None,
+            "lines": counted["lines"], "tree_mib": (sampler.peak_kib / 1024) if sampler else None,
             "processes": sampler.peak_processes if sampler else None,
             "max_rss_mib": usage.ru_maxrss / 1024, "load": load,
             "stderr": stderr.decode("utf-8", "replace")}
@@ -290,6 +313,55 @@ print(json.dumps(times))
         times = json.loads(done.stdout)
         return {"n": len(times), "mean": statistics.mean(times), "worst": max(times)}
 
+    def stream_run(self, n: int) -> dict:
+        """``batch`` of ``n`` companies generated on the fly into a pipe (a FIFO): the whole process tree's peak
+        memory while they stream through.  The companies are the realistic ones, cycled under fresh ids."""
+        documents = self.realistic[0][:1000]
+        templates = []
+        for document in documents:
+            copy = dict(document, company=dict(document["company"], id="\0"))
+            head, tail = json.dumps(copy, ensure_ascii=False).split('"\\u0000"')
+            templates.append((head, tail))
+        fifo = self.tmp / "stream.jsonl"
+        os.mkfifo(fifo)
+        failed = []
+
+        def feed():
+            try:
+                with open(fifo, "w", encoding="utf-8") as stream:
+                    for i in range(n):
+                        head, tail = templates[i % len(templates)]
+                        stream.write(f'{head}"s-{i}"{tail}\n')
+            except (BrokenPipeError, OSError) as error:   # the batch stopped early: its exit code says why
+                failed.append(error)
+
+        writer = threading.Thread(target=feed, daemon=True)
+        run = run_measured(self.qmgrade("batch", fifo, "--jobs", self.args.jobs), count_lines=True,
+                           before=writer.start)
+        writer.join(timeout=5)
+        run.update(n=n, fed_ok=not failed)
+        return run
+
+    def identity_check(self, samples: int) -> dict:
+        """``assess FILE --format json --no-trace`` of sample companies against their lines of the realistic
+        batch's output: the same JSON, and the same bytes once written compactly."""
+        documents, results = self.realistic
+        lines = open(results, encoding="utf-8").read().splitlines()
+        picks = sorted({round(i * (len(documents) - 1) / max(samples - 1, 1)) for i in range(samples)})
+        differing = []
+        for index in picks:
+            path = self.tmp / f"identity-{index}.json"
+            path.write_text(json.dumps(documents[index], ensure_ascii=False), encoding="utf-8")
+            done = subprocess.run(self.qmgrade("assess", path, "--format", "json", "--no-trace"), capture_output=True)
+            try:
+                alone = json.loads(done.stdout.decode("utf-8"))
+                same = alone == json.loads(lines[index]) and json.dumps(alone, ensure_ascii=False) == lines[index]
+            except (ValueError, IndexError):
+                same = False
+            if not same:
+                differing.append(index)
+        return {"samples": len(picks), "differing": differing}
+
     def stats_run(self, n: int) -> dict:
         documents, results = self.realistic
         source = self.tmp / "stats-input.jsonl"
@@ -311,6 +383,7 @@ print(json.dumps(times))
         return run
 
     def wide_runs(self, rows: int) -> List[dict]:
+        """The wide CSV and XLSX batches with ``--jobs N``, and the XLSX one with ``--jobs 1`` too (does it scale?)."""
         table = list(csv_rows(self.model, rows, self.args.seed + 1, "realistic"))
         csv_path = self.tmp / "survey.csv"
         with open(csv_path, "w", encoding="utf-8", newline="") as stream:
@@ -328,15 +401,18 @@ print(json.dumps(times))
             paths.append(("XLSX", xlsx_path))
         except ImportError:  # pragma: no cover - openpyxl is a dependency
             self.say("(openpyxl missing: no XLSX run)")
-        for label, path in paths:
-            results = self.tmp / f"results-{label}.jsonl"
-            run = run_measured(self.qmgrade("batch", path, "--out", results, "--jobs", self.args.jobs))
+        runs = [(label, path, self.args.jobs) for label, path in paths]
+        if len(paths) > 1 and self.args.jobs != 1:
+            runs.append(("XLSX", paths[1][1], 1))
+        for label, path, jobs in runs:
+            results = self.tmp / f"results-{label}-{jobs}.jsonl"
+            run = run_measured(self.qmgrade("batch", path, "--out", results, "--jobs", jobs))
             count = errors = 0
             if results.exists():
                 for line in open(results, encoding="utf-8"):
                     count += 1
                     errors += '"error"' in line
-            run.update(label=label, rows=rows, results=count, errors=errors)
+            run.update(label=label, rows=rows, results=count, errors=errors, jobs=jobs)
             out.append(run)
         return out
 
@@ -348,12 +424,17 @@ def _median(values):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", default=bool(os.environ.get("QMGRADE_BENCH_QUICK")),
-                        help="a smaller run: 2,000 companies of each kind, 2,000-row CSV/XLSX, stats over 20,000")
+                        help="a smaller run: 2,000 companies of each kind, 2,000-row CSV/XLSX, stats over 20,000, "
+                             "a stream of 20,000")
     parser.add_argument("--companies", type=int, default=None, help="companies of each kind (default 10,000)")
     parser.add_argument("--rows", type=int, default=None, help="rows of the CSV and XLSX batches (default 10,000)")
     parser.add_argument("--stats-n", type=int, default=None, help="results for `stats` (default 100,000)")
     parser.add_argument("--cold", type=int, default=5, help="companies for the cold assess/explain/roadmap runs")
     parser.add_argument("--warm-roadmap", type=int, default=None, help="companies for the in-process roadmap")
+    parser.add_argument("--stream-n", type=int, default=None,
+                        help="companies streamed through a pipe for the memory measurement (default 1,000,000)")
+    parser.add_argument("--identity", type=int, default=5,
+                        help="sample companies whose `assess --format json --no-trace` output is compared with batch")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--code", default=str(ROOT), help="the qmgrade source tree to measure (default: this one)")
@@ -364,6 +445,7 @@ def main(argv=None) -> int:
     rows = args.rows or (2000 if args.quick else 10000)
     stats_n = args.stats_n or (20000 if args.quick else 100000)
     warm = args.warm_roadmap or (20 if args.quick else 50)
+    stream_n = args.stream_n or (20000 if args.quick else 1_000_000)
 
     try:
         cores = len(os.sched_getaffinity(0))
@@ -409,6 +491,10 @@ def main(argv=None) -> int:
                 f"{plain_per_cpu / per_cpu:>8.1f}×  {check}")
         for run in batches:
             say(f"  {run['kind']} levels (rank: companies): {run['spread']}; peak {run['processes']} processes")
+        identity = bench.identity_check(args.identity)
+        say(f"  byte identity: `assess FILE --format json --no-trace` of {identity['samples']} realistic companies "
+            f"spread over the batch, against their batch lines: "
+            + ("identical" if not identity["differing"] else f"DIFFERENT for companies {identity['differing']}"))
         say()
 
         documents = bench.realistic[0]
@@ -433,14 +519,24 @@ def main(argv=None) -> int:
         say()
 
         wide = bench.wide_runs(rows)
-        say(f"batch of a wide survey table ({rows:,} realistic rows, --jobs {args.jobs})")
-        say(f"{'input':<6} {'rows':>7} {'wall s':>7} {'rows/s':>7} {'CPU s':>7} {'per CPU-s':>9} {'tree MiB':>8} "
-            f"{'load':>5}  check")
+        say(f"batch of a wide survey table ({rows:,} realistic rows)")
+        say(f"{'input':<6} {'jobs':>4} {'rows':>7} {'wall s':>7} {'rows/s':>7} {'CPU s':>7} {'per CPU-s':>9} "
+            f"{'tree MiB':>8} {'load':>5}  check")
         for run in wide:
             check = "ok" if run["results"] == rows and not run["errors"] else \
                 f"MISMATCH results={run['results']} errors={run['errors']} exit={run['exit']}"
-            say(f"{run['label']:<6} {rows:>7,} {run['seconds']:>7.1f} {rows / run['seconds']:>7,.0f} "
+            say(f"{run['label']:<6} {run['jobs']:>4} {rows:>7,} {run['seconds']:>7.1f} {rows / run['seconds']:>7,.0f} "
                 f"{run['cpu']:>7.1f} {rows / run['cpu']:>9,.0f} {run['tree_mib']:>8.0f} {run['load']:>5.1f}  {check}")
+        say()
+
+        stream = bench.stream_run(stream_n)
+        stream_ok = stream["exit"] == 0 and stream["lines"] == stream_n and stream["fed_ok"]
+        say(f"stream of {stream_n:,} companies generated on the fly into a pipe, batch --jobs {args.jobs} (results "
+            f"counted, not kept): {stream['seconds']:.0f} s wall, {stream_n / stream['seconds']:,.0f} companies/s, "
+            f"{stream['cpu']:.0f} s CPU ({stream_n / stream['cpu']:,.0f} per CPU-s); whole process tree at most "
+            f"{stream['tree_mib']:.0f} MiB PSS ({stream['processes']} processes at the peak; the largest process "
+            f"{stream['max_rss_mib']:.0f} MiB RSS); load {stream['load']:.1f}; "
+            + ("ok" if stream_ok else f"FAILED exit={stream['exit']} results={stream['lines']:,}"))
         say()
         say("CPU s = user+system seconds of the command and every process it started; tree MiB = the peak of the "
             "summed proportional set size (PSS) of the command's whole process tree, sampled every 50 ms; "
@@ -450,7 +546,8 @@ def main(argv=None) -> int:
             "how many times more CPU per company qmgrade spends than the yardstick.")
         say(f"whole benchmark: {time.perf_counter() - started:.0f} s")
         ok = all(r["results"] == r["companies"] and not r["errors"] and r["agree"] for r in batches) and \
-            all(r["results"] == rows and not r["errors"] for r in wide) and stats["exit"] == 0
+            all(r["results"] == rows and not r["errors"] for r in wide) and stats["exit"] == 0 and \
+            stream_ok and not identity["differing"]
         if bench.out:
             bench.out.close()
     return 0 if ok else 1
