@@ -1,8 +1,10 @@
-"""The words of the diagnosis, roadmap, what-if and report outputs, in Chinese and English.
+"""The one zh/en catalogue of every output's words, read through :mod:`engine.present`.
 
-Kept apart from :mod:`engine.report` (the assess text report) so that each
-output module reads its labels from one table; :func:`word` falls back to
-``engine.report.tr`` for the words both share.
+:func:`word` finds a report word (assess, explain, roadmap, what-if, Markdown and HTML:
+``REPORT_WORDS`` and ``_WORDS``) by its key, and the words of one output by ``area.key``:
+``stats.*`` (statistics), ``trend.*`` (the history between rounds), ``trace.*`` (the audit
+trace), ``calibration.*`` (``kb calibrate``) and ``web.*`` (the web pages' chrome).  Every word
+comes out in the current model's own words (:func:`use_model_words`, issue 12).
 """
 from __future__ import annotations
 
