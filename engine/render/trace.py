@@ -100,7 +100,7 @@ class _Writer:
                     if ident == "fact" or declared is None or value == declared.default:
                         continue
                     listed.append(f"{for_terminal(text_of(declared.name, lang))} ({ident}) = "
-                                 f"{json.dumps(value, ensure_ascii=False)}")
+                                 f"{for_terminal(json.dumps(value, ensure_ascii=False))}")
                 return _w('separator', lang).join(listed) if listed else _w("company_facts", lang)
         except (KeyError, TypeError, ValueError):
             pass
