@@ -139,7 +139,7 @@ def test_every_renderer_takes_one_result_and_a_language():
         assert list(inspect.signature(render).parameters)[1:] == ["lang"], render.__qualname__
 
 
-def test_web_labels_are_the_catalogues(local_model=None):
+def test_web_labels_are_the_catalogues():
     from engine import present
     from engine.web.words import make_word
     from engine.words import WEB_WORDS
