@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Callable, List, cast
 from .. import present
 from ..present import for_rich, for_terminal, level_label, percent, text_of, word
 
+from ..stats import UNKNOWN   # a region or industry not given
+
 if TYPE_CHECKING:
     from ..stats import Statistics
 
 __all__ = ["render_text", "render_html"]
-
-UNKNOWN = ""   # a region or industry not given (engine.stats.UNKNOWN)
 
 
 def _w(key: str, lang: str) -> str:
