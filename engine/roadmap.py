@@ -120,11 +120,15 @@ def dependency_cycle(graph: nx.DiGraph) -> Optional[List[str]]:
 
 
 def _check_acyclic(model, graph: nx.DiGraph) -> None:
+    checked = (graph, graph.number_of_edges())
+    if model.__dict__.get("_roadmap_acyclic") == checked:   # checked once per model, not once per plan
+        return
     cycle = dependency_cycle(graph)
     if cycle:
         raise ModelError(Problem(f"{model.path}/knowledge", 1, 1,
                                  f"dependency cycle: {' -> '.join(cycle)} (each depends on the one before "
                                  f"it); no order of the actions exists", "cycle"))
+    model.__dict__["_roadmap_acyclic"] = checked
 
 
 def _addressed_by(model) -> Dict[str, List[str]]:
@@ -269,6 +273,7 @@ class _Planner:
         bit = {cid: 1 << i for i, cid in enumerate(self.model.criteria)}
         open_mask = sum(bit[c] for c in uncovered if c in bit)
         reach = self._reach
+        effort_at = [efforts[aid] for aid in self.ids]
         while uncovered:
             best, best_key = None, None
             taken = planned | added
@@ -279,7 +284,14 @@ class _Planner:
                 # criteria of actions already taken are covered already: the closure's criteria say the gain
                 gain = (reach[aid] & open_mask).bit_count()
                 new = closure & free
-                cost = sum(effort * (new & mask).bit_count() for effort, mask in by_effort.items())
+                if new.bit_count() <= 8:   # a few actions (the usual case): add their efforts up
+                    cost, rest = 0, new
+                    while rest:
+                        low = rest & -rest
+                        cost += effort_at[low.bit_length() - 1]
+                        rest ^= low
+                else:                      # a long chain: one popcount per effort class
+                    cost = sum(effort * (new & mask).bit_count() for effort, mask in by_effort.items())
                 key = (-gain / cost if cost else -gain, cost, self.index[aid])
                 if best_key is None or key < best_key:
                     best, best_key = new, key
