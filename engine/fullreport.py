@@ -13,14 +13,13 @@ presents them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from .diagnosis import Explanation, explain
-from .export import dumps
 from .grading import Grade
-from .roadmap import plan_roadmap
+from .roadmap import Roadmap, plan_roadmap
 
-__all__ = ["FULL_REPORT_FOCUS", "FullReport", "full_report", "PlanResult", "roadmap_result"]
+__all__ = ["FULL_REPORT_FOCUS", "FullReport", "full_report"]
 
 FULL_REPORT_FOCUS = ("assess", "explain", "roadmap")
 
@@ -35,15 +34,15 @@ class FullReport:
         The company's grade (its ``model`` and ``assessment`` ride along).
     explanation : Explanation
         Why the level holds and why the target does not.
-    roadmap
-        The plan to the target (:func:`engine.roadmap.plan_roadmap`'s result).
+    roadmap : Roadmap
+        The plan to the target.
     focus : str
         The command the report is for (``assess``, ``explain`` or ``roadmap``): it sets the title.
     """
 
     grade: Grade
     explanation: Explanation
-    roadmap: Any
+    roadmap: Roadmap
     focus: str = "assess"
 
     @property
@@ -53,27 +52,6 @@ class FullReport:
     def plan(self) -> dict:
         """The roadmap as plain data (the JSON ``qmgrade roadmap`` prints)."""
         return self.roadmap.as_dict()
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """A roadmap given as a plain dict, with its model: the shape of a typed result (``model``,
-    ``as_dict()``, ``to_json()``) for the renderers, while :func:`engine.roadmap.plan_roadmap`
-    returns a dict."""
-
-    model: Any
-    plan: dict
-
-    def as_dict(self) -> dict:
-        return self.plan
-
-    def to_json(self) -> str:
-        return dumps(self.plan)
-
-
-def roadmap_result(model, plan):
-    """``plan`` as a result with ``model`` and ``as_dict()`` (a typed roadmap is returned unchanged)."""
-    return PlanResult(model, plan) if isinstance(plan, dict) else plan
 
 
 def full_report(graded: Grade, focus: str = "assess", rank: Optional[int] = None) -> FullReport:
@@ -88,4 +66,4 @@ def full_report(graded: Grade, focus: str = "assess", rank: Optional[int] = None
     model, assessment = graded.model, graded.assessment
     explanation = explain(model, assessment, level=rank, graded=graded)
     plan = plan_roadmap(model, assessment, target=rank, graded=graded)
-    return FullReport(grade=graded, explanation=explanation, roadmap=roadmap_result(model, plan), focus=focus)
+    return FullReport(grade=graded, explanation=explanation, roadmap=plan, focus=focus)

@@ -1,7 +1,7 @@
 """How qmgrade shows things to people: one place for every renderer (text, Markdown, HTML, trace, stats).
 
-- **Words**: :func:`word` reads the one zh/en catalogue (the tables of :mod:`engine.words`
-  and :mod:`engine.report`), in the current model's own words (issue 12).
+- **Words**: :func:`word` reads the one zh/en catalogue (:mod:`engine.words`), in the current
+  model's own words (issue 12).
 - **Numbers**: :func:`score` is the one score formatter, :func:`number` the one form of a
   threshold or key minimum.  The rule (one rule everywhere):
 
@@ -34,7 +34,7 @@ import unicodedata
 from typing import Optional
 
 from . import textsafe
-# The one catalogue: the words' tables (engine/words.py, engine/report.py) and their formatters, used by
+# The one catalogue: the words' tables (engine/words.py) and their formatters, used by
 # every renderer from here.  level_name: ``3 Assurance``; level_label: ``3 Assurance (保证级)`` from a
 # result's level object; rating_label: ``partial (0.5)``, ``n/a``, ``not rated``.
 from .words import cap_sentence, level_label, text_of

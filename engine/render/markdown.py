@@ -1,8 +1,8 @@
 """Markdown reports of ``assess``, ``explain`` and ``roadmap`` (CommonMark with GFM tables).
 
 Each renderer takes one result — a :class:`~engine.grading.Grade`, an
-:class:`~engine.diagnosis.Explanation`, a roadmap (anything with ``model`` and
-``as_dict()``) — and a language.  Every string that comes from the assessment or
+:class:`~engine.diagnosis.Explanation`, a :class:`~engine.roadmap.Roadmap` — and a
+language.  Every string that comes from the assessment or
 the model is escaped (:func:`engine.present.for_markdown`), so a company called
 ``*ACME* | <b>`` prints as written and cannot inject markup, links or HTML; ids are
 set in code spans.
@@ -21,6 +21,7 @@ from .text import cap_relation, holds_sentences
 if TYPE_CHECKING:
     from ..diagnosis import Explanation
     from ..grading import Grade
+    from ..roadmap import Roadmap
 
 __all__ = ["render_assess", "render_explain", "render_roadmap"]
 
@@ -185,12 +186,9 @@ def render_explain(explanation: "Explanation", lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_roadmap(roadmap, lang: str = "en") -> str:
+def render_roadmap(roadmap: "Roadmap", lang: str = "en") -> str:
     """The roadmap as Markdown: red flags, then one section per milestone (level) with its dated actions
-    and PDCA check, the dates each level can first be claimed.
-
-    ``roadmap`` is :func:`engine.roadmap.plan_roadmap`'s result: its ``model`` names things, its
-    ``as_dict()`` is the plan."""
+    and PDCA check, the dates each level can first be claimed."""
     model = roadmap.model
     plan = roadmap.as_dict()
     lines = _title(plan, "report_roadmap", lang)
