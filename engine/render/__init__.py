@@ -2,7 +2,8 @@
 
 A command's computation returns a typed result (a :class:`~engine.grading.Grade`, an
 :class:`~engine.diagnosis.Explanation`, a :class:`~engine.whatif.WhatIf`, a
-:class:`~engine.fullreport.FullReport` …); a renderer turns it into text, Markdown or HTML.
+:class:`~engine.roadmap.Roadmap`, a :class:`~engine.fullreport.FullReport` …); a renderer turns
+it into text, Markdown or HTML: ``render_x(result, lang)``.
 Scores, levels, ratings, company titles, the zh/en words and the escaping of user text all
 come from :mod:`engine.present`, so every format says the same thing the same way.
 
@@ -15,6 +16,12 @@ come from :mod:`engine.present`, so every format says the same thing the same wa
   level colours the HTML report shares.
 - :mod:`engine.render.gantt` — the geometry of the HTML report's Gantt charts of a roadmap.
 
-Other modules of this package render the roadmap, trend, statistics, trace and calibration
-results (each documents itself).
+- :mod:`engine.render.roadmap` — ``roadmap`` as text, from a :class:`~engine.roadmap.Roadmap`.
+- :mod:`engine.render.trend` — ``history COMPANY``: the trend between rounds, from a :class:`~engine.trend.Trend`.
+- :mod:`engine.render.stats` — ``stats`` and ``batch --summary`` as text or an HTML page, from
+  :class:`~engine.stats.Statistics`.
+- :mod:`engine.render.trace` — ``trace FILE``: the audit record as text, JSON or JSON Lines.
+- :mod:`engine.render.calibration` — ``kb calibrate`` as text or Markdown.
+
+Nothing is re-exported here: import the module you need.
 """
