@@ -146,3 +146,26 @@ def test_results_are_frozen_values_whose_json_is_what_the_cli_prints(runner, mod
     assert "Criterion beta-3-4 (beta-3-4): 0.188 → full (1)" in text.render_whatif(change, "en")
     plain, with_rules = text.render_explain(why, "en"), text.render_explain(why, "en", rules=True)
     assert with_rules.startswith(plain) and "key-gate" not in plain and "cell-below-threshold" in with_rules
+
+
+def test_markup_in_a_model_s_own_words_prints_as_written(runner, tmp_path):
+    """A pack's texts are user text too: a stave called "[/bad] [bold]Design" must neither crash the
+    assess table nor lose its brackets in kb show."""
+    import yaml
+    model_dir = build_model(tmp_path / "model")
+    path = model_dir / "knowledge" / "model.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["dimensions"][0]["name"] = {"zh": "[/bad] [bold]设计", "en": "[/bad] [bold]Design"}
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    criteria = model_dir / "knowledge" / "criteria.yaml"
+    document = yaml.safe_load(criteria.read_text(encoding="utf-8"))
+    document["criteria"][0]["text"] = {"zh": "[red]记录[/red]", "en": "[red]Records[/red] kept"}
+    criteria.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assessment = write_assessment(tmp_path / "a.yaml", ratings_up_to(engine.load_model(model_dir), 3))
+    for lang in ("en", "zh"):
+        assess = run(runner, "assess", assessment, "--model", model_dir, "--lang", lang)
+        assert assess.exit_code == 0, assess.output
+        assert ("[/bad] [bold]Design (alpha)" if lang == "en" else "[/bad] [bold]设计 (alpha)") in assess.output
+        show = run(runner, "kb", "show", "--model", model_dir, "--lang", lang)
+        assert show.exit_code == 0, show.output
+        assert ("[red]Records[/red] kept" if lang == "en" else "[red]记录[/red]") in show.output
