@@ -6,7 +6,9 @@ prove later that it was not altered and still reproduces:
 ``{"format", "input_sha256", "model": {"id", "version", "sha256", "files": [{"path", "sha256"}]},
 "company", "assessed_on", "level", "firings": [...], "digest"[, "signature"]}``
 
-- ``format`` is ``qmgrade-trace/2``; records of format 1 (digest over Python's
+- ``format`` is ``qmgrade-trace/3`` (issue 13: one rule per stave level, firings batched per
+  rule); records of format 2 (the same digest, made under the old rules that climbed each stave
+  level by level) say so when they no longer reproduce; records of format 1 (digest over Python's
   JSON text) still verify, and say so;
 - ``input_sha256`` hashes the assessment's canonical form (key order free);
 - ``model.files`` fingerprints every model file (one entry each), ``model.sha256`` all of them;
@@ -42,13 +44,15 @@ from .grading import Grade, grade, level_object
 from .limits import DEFAULT as DEFAULT_LIMITS, check_lines
 from .yamlio import MAX_BYTES, load_text, read_text
 
-__all__ = ["FORMAT", "FORMAT_1", "FORMATS", "RECORD_SCHEMA", "TraceRecord", "Difference", "make_record",
+__all__ = ["FORMAT", "FORMAT_1", "FORMAT_2", "FORMATS", "RECORD_SCHEMA", "TraceRecord", "Difference", "make_record",
            "record_digest", "signed_bytes", "sign_record", "check_record_signature", "format_note", "canonical_json",
            "verify", "verify_model", "read_record", "HEADER_FIELDS", "UNSIGNED"]
 
-FORMAT = "qmgrade-trace/2"
+FORMAT = "qmgrade-trace/3"        # issue 13: the stave decision table, firings batched per rule
+FORMAT_2 = "qmgrade-trace/2"      # the same digest; made under the old rules (stave floor/climb/level/top)
 FORMAT_1 = "qmgrade-trace/1"      # digest over Python's JSON text (sorted keys, no spaces)
-FORMATS = (FORMAT_1, FORMAT)
+FORMATS = (FORMAT_1, FORMAT_2, FORMAT)
+_OLD_RULES = (FORMAT_1, FORMAT_2)   # records made under the rules before the stave decision table
 HEADER_FIELDS = ("format", "input_sha256", "model", "company", "assessed_on", "level")
 UNSIGNED = ("digest", "signature")   # the fields the digest and the signature do not cover
 
@@ -105,7 +109,7 @@ class TraceRecord:
     Attributes
     ----------
     format : str
-        ``qmgrade-trace/2`` (``qmgrade-trace/1`` only for a record re-made to verify an old one).
+        ``qmgrade-trace/3`` (``/1`` or ``/2`` only for a record re-made to verify an old one).
     input_sha256 : str
         The hash of the assessment's canonical form.
     fingerprint : dict
@@ -203,7 +207,9 @@ def format_note(record: dict) -> str:
     """How the record's digest was made, for the verify report."""
     if record.get("format") == FORMAT_1:
         return "record format 1: digest over Python JSON"
-    return "record format 2: digest over RFC 8785 canonical JSON"
+    if record.get("format") == FORMAT_2:
+        return "record format 2: digest over RFC 8785 canonical JSON"
+    return "record format 3: digest over RFC 8785 canonical JSON"
 
 
 def sign_record(record: RecordLike, private_key) -> TraceRecord:
@@ -366,6 +372,16 @@ def verify(record: RecordLike, assessment: Assessment, model) -> Optional[Differ
     return found
 
 
+def _rules_changed(record: dict, model) -> bool:
+    """Whether the record names rule files the model does not have (or lacks ones it has)."""
+    files = (record.get("model") or {}).get("files") if isinstance(record.get("model"), dict) else None
+    if not isinstance(files, list):
+        return False
+    old = {f.get("path") for f in files if isinstance(f, dict) and str(f.get("path", "")).startswith("rules/")}
+    new = {f["path"] for f in model_fingerprint(model)["files"] if f["path"].startswith("rules/")}
+    return old != new
+
+
 def _verify(record: dict, assessment: Assessment, model) -> Optional[Difference]:
     found = verify_model(record, model)
     if found:
@@ -421,6 +437,11 @@ def verify_model(record: RecordLike, model) -> Optional[Difference]:
     if found is None:
         return None
     tampered = record.get("digest") != record_digest_safe(record)
+    if record.get("format") in _OLD_RULES and _rules_changed(record, model):
+        found += (f" — this record was made under the old rules ({format_note(record)}): qmgrade-trace/3 "
+                  f"replaced the rules that climbed each stave level by level (stave-floor, stave-climb, "
+                  f"stave-level, stave-top) with one rule per stave level; verify the record with the qmgrade "
+                  f"that made it, or grade the assessment again")
     return Difference("model", found + (_TAMPERED if tampered else ""))
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional
 
-__all__ = ["DEFAULT_MIN_COVERAGE", "RED_FLAG_AT_OR_BELOW", "min_coverage", "coverage", "applicable_to",
-           "red_flags"]
+__all__ = ["DEFAULT_MIN_COVERAGE", "RED_FLAG_AT_OR_BELOW", "min_coverage", "coverage", "counted_coverage",
+           "applicable_to", "applicable_to_cells", "red_flags"]
 
 DEFAULT_MIN_COVERAGE = 0.9      # SPEC default when the model's method does not declare min_coverage
 RED_FLAG_AT_OR_BELOW = 0.5      # partial
@@ -35,9 +35,15 @@ def coverage(model, ratings: Mapping[str, Optional[float]]) -> dict:
     """``{"rated", "applicable", "share", "min_coverage", "provisional"}`` for one assessment's ratings."""
     applicable = [cid for cid in model.criteria if not (cid in ratings and ratings[cid] is None)]
     rated = sum(1 for cid in applicable if cid in ratings)
-    share = round(rated / len(applicable), 4) if applicable else 1.0
+    return counted_coverage(model, rated, len(applicable))
+
+
+def counted_coverage(model, rated: int, applicable: int) -> dict:
+    """:func:`coverage` from the counts: ``rated`` of ``applicable`` criteria (e.g. summed over the
+    scored cells, which hold every criterion once)."""
+    share = round(rated / applicable, 4) if applicable else 1.0
     floor = min_coverage(model)
-    return {"rated": rated, "applicable": len(applicable), "share": share, "min_coverage": floor,
+    return {"rated": rated, "applicable": applicable, "share": share, "min_coverage": floor,
             "provisional": share < floor}
 
 
@@ -51,16 +57,32 @@ def applicable_to(model, ratings: Mapping[str, Optional[float]]) -> Dict[str, in
     return out
 
 
+def applicable_to_cells(model, cells) -> Dict[str, int]:
+    """:func:`applicable_to` read off scored cells (``applicable`` counts per (stave, level))."""
+    out = {d.id: 1 for d in model.dimensions}
+    for (dimension, level), cell in cells.items():
+        if cell.applicable and level > out[dimension]:
+            out[dimension] = level
+    return out
+
+
 def red_flags(model, ratings: Mapping[str, Optional[float]]) -> List[str]:
     """Red-flag criteria rated partial or below, or not rated (na is not a red flag), in model order."""
     out = []
-    for criterion in model.criteria.values():
-        if not getattr(criterion, "red_flag", False):
+    for ident in _red_flag_ids(model):
+        if ident not in ratings:
+            out.append(ident)
             continue
-        if criterion.id not in ratings:
-            out.append(criterion.id)
-            continue
-        rating = ratings[criterion.id]
+        rating = ratings[ident]
         if rating is not None and rating <= RED_FLAG_AT_OR_BELOW:
-            out.append(criterion.id)
+            out.append(ident)
     return out
+
+
+def _red_flag_ids(model) -> tuple:
+    """The red-flag criteria's ids in model order, worked out once per model (a batch asks per company)."""
+    cached = model.__dict__.get("_red_flag_ids")
+    if cached is None or cached[0] is not model.criteria:
+        ids = tuple(c.id for c in model.criteria.values() if getattr(c, "red_flag", False))
+        cached = model.__dict__["_red_flag_ids"] = (model.criteria, ids)
+    return cached[1]

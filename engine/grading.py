@@ -89,6 +89,8 @@ _READ_BACK = ("met", "unmet", "dimension_level", "barrel", "cap", "company_level
 def _check_levels(model, firings) -> None:
     """Every level and stave the engine reads back is one of the model's (a custom rule may set 0 or 99)."""
     top = model.top_rank
+    ranks = range(model.floor, top + 1)
+    dimensions = model.dimensions_by_id
     for firing in firings:
         fact = firing.conclusion
         kind = fact["fact"]
@@ -96,9 +98,9 @@ def _check_levels(model, firings) -> None:
             continue
         level = fact.get("level")
         bad = None
-        if "level" in fact and (isinstance(level, bool) or not isinstance(level, int) or not model.floor <= level <= top):
+        if "level" in fact and (type(level) is not int or level not in ranks):
             bad = f"level {level!r}, which is not a rank of the model ({model.floor}..{top})"
-        elif "dimension" in fact and fact["dimension"] not in model.dimensions_by_id:
+        elif "dimension" in fact and fact["dimension"] not in dimensions:
             bad = f"dimension {fact['dimension']!r}, which the model does not define"
         if bad:
             rule = next((r for r in model.rules if r.id == firing.rule), None)
@@ -207,13 +209,14 @@ class Grade:
         """Dimension id -> the highest level with an applicable criterion (issue 11).
 
         Worked out once per grade: read per stave, it cost a third of a batch's time (issue 13)."""
-        from .coverage import applicable_to
-        return applicable_to(self.model, self.assessment.ratings)
+        from .coverage import applicable_to_cells
+        return applicable_to_cells(self.model, self.cells)
 
     def completeness(self) -> dict:
         """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11)."""
-        from .coverage import coverage, red_flags
-        share = coverage(self.model, self.assessment.ratings)
+        from .coverage import counted_coverage, red_flags
+        share = counted_coverage(self.model, sum(c.rated for c in self.cells.values()),
+                                 sum(c.applicable for c in self.cells.values()))
         return {"coverage": {k: share[k] for k in ("rated", "applicable", "share", "min_coverage")},
                 "provisional": share["provisional"],
                 "red_flags": red_flags(self.model, self.assessment.ratings)}

@@ -23,7 +23,9 @@ __all__ = ["METHOD_RULES", "init_model", "import_model", "read_table"]
 
 # The rules of the grading method (CONTRACT §3), the same for every model; caps are the domain's own.
 METHOD_RULES = ("barrel", "cell-below-threshold", "cell-empty", "cell-met", "company-level", "company-level-capped",
-                "key-gate", "stave-climb", "stave-floor", "stave-level", "stave-top")
+                "key-gate")
+# ... and one stave-level-<rank> rule per level (issue 13: the stave decision table), written for the new
+# model's own ranks by _stave_level_rules.
 _GENERIC = {   # descriptions that name no domain (the shipped ones speak of companies and 经验级)
     "barrel": "The barrel principle: the shortest stave sets the level.",
     "cell-below-threshold": "A stave misses a level when its weighted score there is below the threshold.",
@@ -34,10 +36,6 @@ _GENERIC = {   # descriptions that name no domain (the shipped ones speak of com
     "company-level-capped": "Caps only lower: when the lowest cap is below the barrel level, the overall level "
                             "is that cap.",
     "key-gate": "A key criterion below the key minimum fails its level, whatever the score.",
-    "stave-climb": "A stave climbs level by level with no gaps.",
-    "stave-floor": "Every stave stands at least at the floor level.",
-    "stave-level": "A stave that has reached level k but misses level k+1 stands at level k.",
-    "stave-top": "A stave that reaches the top level stands there.",
 }
 _LEVEL_NAMES = ["Not yet", "Initial", "Managed", "Defined", "Measured", "Optimising"]
 
@@ -46,7 +44,7 @@ def _dump(data) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
 
 
-def _method_rule_files(floor: int, languages) -> Dict[str, str]:
+def _method_rule_files(floor: int, top: int, languages) -> Dict[str, str]:
     rules = {}
     for name in METHOD_RULES:
         document = yaml.safe_load((default_model_dir() / "rules" / f"{name}.yaml").read_text(encoding="utf-8"))
@@ -56,9 +54,34 @@ def _method_rule_files(floor: int, languages) -> Dict[str, str]:
                 {"zh": document["description"]["zh"]}
         rule = {"description": description, **{k: v for k, v in document.items()
                                                if k in ("salience", "when", "then")}}
-        if name == "stave-floor":
-            rule["then"]["set"]["level"] = floor
         rules[f"{name}.yaml"] = _dump(rule)
+    rules.update(_stave_level_rules(floor, top, languages))
+    return rules
+
+
+def _stave_level_rules(floor: int, top: int, languages) -> Dict[str, str]:
+    """One rule per level: a stave stands at level k when it meets every level above the floor up to k and
+    misses k + 1 (``stave`` facts carry ``met_<rank>``, see engine.rules.stave_kind)."""
+    rules = {}
+    for rank in range(floor, top + 1):
+        where = {f"met_{k}": True for k in range(floor + 1, rank + 1)}
+        if rank < top:
+            where[f"met_{rank + 1}"] = False
+        if rank == floor:
+            en, zh = (f"A stave that misses level {floor + 1} stands at the floor level, {floor}.",
+                      f"不满足第 {floor + 1} 级的维度处于最低级，第 {floor} 级。")
+        elif rank < top:
+            en, zh = (f"A stave that meets every level up to {rank} but misses level {rank + 1} stands at level "
+                      f"{rank}.", f"逐级满足至第 {rank} 级而不满足第 {rank + 1} 级的维度，等级为第 {rank} 级。")
+        else:
+            en, zh = (f"A stave that meets every level up to the top, {top}, stands at level {top}.",
+                      f"逐级满足至最高级第 {top} 级的维度，等级为第 {top} 级。")
+        description = {lang: text for lang, text in (("zh", zh), ("en", en)) if lang in languages} or {"en": en}
+        rules[f"stave-level-{rank}.yaml"] = _dump({
+            "description": description,
+            "when": [{"fact": "stave", "where": where}],
+            "then": {"conclude": "dimension_level", "set": {"dimension": {"ref": "stave.dimension"}, "level": rank}},
+        })
     return rules
 
 
@@ -101,7 +124,7 @@ def init_model(directory, model_id: str, name: str, languages=("en",), floor: in
     target = _target(directory)
     files = {"knowledge/model.yaml": "# Add pillars, dimensions, criteria, actions (see FORMAT.md), or run "
                                      "`qmgrade kb import`.\n" + _dump(_header(model_id, name, languages, floor, 5))}
-    files.update({f"rules/{n}": text for n, text in _method_rule_files(floor, languages).items()})
+    files.update({f"rules/{n}": text for n, text in _method_rule_files(floor, 5, languages).items()})
     _write(target, files)
     return target
 
@@ -241,7 +264,7 @@ def import_model(criteria_path, out, model_id: str, name: str, actions_path=None
         "knowledge/criteria.yaml": _dump({"criteria": criteria}),
         "knowledge/actions.yaml": _dump({"actions": actions}),
     }
-    files.update({f"rules/{n}": text for n, text in _method_rule_files(floor, languages).items()})
+    files.update({f"rules/{n}": text for n, text in _method_rule_files(floor, top, languages).items()})
     target = _target(out)
     _write(target, files)
     return target

@@ -13,13 +13,14 @@ import itertools
 import json
 import json.scanner
 import operator
+import re
 import sys
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
 from .python_range import describe as _python_words, supported_range
-from .rules import PHASES, SCALED_TYPES, Rule, compile_ruleset, scaled
+from .rules import PHASES, SCALE, SCALED_TYPES, STAVE_KIND, Rule, compile_ruleset, met_field, scaled
 
 __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 
@@ -112,18 +113,18 @@ class Inference:
                                             for rule in model.rules}
         self._sids = itertools.count(1)
         self.abandoned = 0   # states never deleted (see _end)
-        self._fact_plans: Dict[tuple, tuple] = {}
-        self.pattern_names = sorted({name for action in self.actions.values() for name in action.names})
+        self._fact_plans: Dict[str, tuple] = {}
+        # issue 13: only the kinds some rule reads are asserted (base facts and conclusions alike)
+        self.read_kinds = model.rules.read_kinds
+        self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
+        self.cell_ranks = tuple(model.criteria_ranks)
 
-    def fact_plan(self, kind: str, fields: dict) -> tuple:
-        """(sorted field names, scaled (field, type) pairs) of a fact kind with these fields."""
-        key = (kind, *fields)
-        plan = self._fact_plans.get(key)
+    def scaled_fields(self, kind: str) -> Tuple[Tuple[str, str], ...]:
+        """The (field, type) pairs of ``kind`` that durable_rules sees scaled (ratios, numbers, dates)."""
+        plan = self._fact_plans.get(kind)
         if plan is None:
             types = self.kinds.get(kind, {})
-            plan = self._fact_plans[key] = (
-                tuple(sorted(fields)),
-                tuple((k, types.get(k, "")) for k in fields if types.get(k, "") in SCALED_TYPES))
+            plan = self._fact_plans[kind] = tuple((k, t) for k, t in types.items() if t in SCALED_TYPES)
         return plan
 
     # -- public ---------------------------------------------------------------
@@ -147,15 +148,42 @@ class Inference:
         """
         sid = str(next(self._sids))
         run = _Run(self, sid)
+        read = self.read_kinds
         try:
             run.begin()
-            batch = [run.fact(kind, fields, extra) for kind, fields, extra in base_facts]
-            run.assert_and_infer(batch)
-            for phase in PHASES:
-                run.assert_and_infer([run.fact("phase", {"name": phase}, None)])
+            run.assert_and_infer([run.fact(kind, fields, extra) for kind, fields, extra in base_facts
+                                  if kind in read])
+            if self.staves:
+                run.assert_and_infer(self._stave_facts(run))
+            if "phase" in read:
+                for phase in PHASES:
+                    run.assert_and_infer([run.fact("phase", {"name": phase}, None)])
         finally:
             self._end(run)
         return run.firings, run.conclusions
+
+    def _stave_facts(self, run: "_Run") -> List[str]:
+        """One ``stave`` fact per stave carrying what the cell rules concluded of its cells (issue 13).
+
+        ``met_k`` is true when a rule concluded the cell met, false when one concluded it unmet; a cell
+        no rule decided (or decided both ways) is left out, so no stave-level rule can match that stave
+        and the grade reports it undecided."""
+        decided: Dict[tuple, Optional[bool]] = {}
+        for fact in run.conclusions:
+            kind = fact["fact"]
+            if kind == "met" or kind == "unmet":
+                cell = (fact.get("dimension"), fact.get("level"))
+                value = kind == "met"
+                decided[cell] = value if decided.get(cell, value) == value else None
+        facts = []
+        for dimension, pillar in self.staves:
+            fields: Dict[str, object] = {"dimension": dimension, "pillar": pillar}
+            for rank in self.cell_ranks:
+                value = decided.get((dimension, rank))
+                if value is not None:
+                    fields[met_field(rank)] = value
+            facts.append(run.fact(STAVE_KIND, fields, None))
+        return facts
 
     def _end(self, run: "_Run") -> None:
         """Delete the company's state, unless no action ever started in it.
@@ -204,18 +232,23 @@ def _decode(message: str):
         return json.loads(message)  # let json report what is wrong
 
 
-# durable_rules hands each matched fact back exactly as it was asserted, and
-# every fact is asserted as {"sid": ..., "id": ..., "t": ..., fields}: so the id
-# of the fact a pattern matched follows '"<pattern>":{"sid": "<sid>", "id": "'
-# and ends before '", "t": ' (quotes inside a JSON string are escaped, so
-# neither can occur inside one).  Reading just the ids is far cheaper than
-# decoding the message; anything unexpected falls back to decoding it.
-_ID_END = '", "t": '
+# durable_rules hands each matched fact back exactly as it was asserted (our encoder's ": " and ", "
+# separators included): reading just the ids is far cheaper than decoding the message.
+_ID = re.compile(r'"id": "([^"\\]*)"')
+_PLAIN_ID = re.compile(r"[a-z0-9_-]+\Z")   # model ids: nothing to escape in JSON
+# a cell fact as the stdlib's encoder would write it (same separators): {"sid", "id", "t", fields}
+_CELL_TEXT = ('{{"sid": {}, "id": "{}", "t": "cell", "dimension": "{}", "level": {}, "score": {}, '
+              '"applicable": {}, "keys_below": {}}}')
 
 
-def _matched_ids_slowly(message: str) -> Tuple[str, Dict[str, str]]:
-    (rule_id, facts_by_pattern), = _decode(message).items()
-    return rule_id, {name: fact["id"] for name, fact in facts_by_pattern.items()}
+def _fact_ids(message: str) -> Optional[List[str]]:
+    """The ids of the facts in an action message, in order — or None when one holds an escape (then the
+    message is decoded).  Every fact is asserted as {"sid": …, "id": …, "t": …, fields}, with field names
+    that are ids and never "id" (reserved), and a quote inside a JSON string is escaped: so '"id": "'
+    outside an escape only ever opens a fact id."""
+    if "\\" in message:
+        return None
+    return _ID.findall(message)
 
 
 @dataclass(frozen=True)
@@ -229,6 +262,7 @@ class _Action:
     ident_order: Tuple[str, ...]              # conclusion fields, sorted (the fact id)
     scaled: Tuple[Tuple[str, str], ...]       # (field, type) of fields durable_rules sees scaled
     names: frozenset = frozenset()            # the pattern names whose facts the action reads
+    names_in_order: Tuple[str, ...] = ()      # the same, in pattern order
     fact_is_kind: bool = True                 # no field of the conclusion is called 'fact'
     ident_format: str = ""                    # "kind:f1={}|f2={}", the fact id to fill in (sorted fields)
     ident_values: Callable[[dict], tuple] = lambda fields: ()   # conclusion -> its values in ident_order
@@ -255,6 +289,7 @@ def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
     scaled_fields = tuple((fld, types.get(fld, "")) for fld in rule.set
                           if types.get(fld, "") in SCALED_TYPES)
     order = tuple(sorted(rule.set))
+    read = list(dict.fromkeys([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]))
 
     def braces(text: str) -> str:
         return text.replace("{", "{{").replace("}", "}}")
@@ -263,7 +298,7 @@ def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
     ident_format = braces(rule.conclude) + ":" + "|".join(braces(k) + "={}" for k in order)
     return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), tuple(setters), order,
                    scaled_fields,
-                   frozenset([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]),
+                   frozenset(read), tuple(read),
                    "fact" not in rule.set, ident_format, _ident_getter(order))
 
 
@@ -281,20 +316,35 @@ class _Run:
         self.errors: List[str] = []
         self._asserted: set = set()
         self.started = False   # an action has started in this state: it may be deleted
+        self._count = 0        # facts asserted so far (their ids)
+        self._sid_text = _encode(sid)
         self._actions = inference.actions
-        self._needles = {name: f'"{name}":{{"sid": {_encode(sid)}, "id": "' for name in inference.pattern_names}
 
-    def fact(self, kind: str, fields: dict, extra: Optional[dict]) -> dict:
-        plan = self.inference.fact_plan(kind, fields)
-        ident = kind + ":" + "|".join([f"{k}={fields[k]}" for k in plan[0]])
+    def fact(self, kind: str, fields: dict, extra: Optional[dict]) -> str:
+        """The JSON text of a fact as durable_rules gets it (scaled fields, a fact id); its public form is
+        kept for the trace.  An asserted fact's id is its position (``cell#7``): each is asserted once."""
+        self._count += 1
+        ident = f"{kind}#{self._count}"
         public = {"fact": kind, **fields}
         if extra:
             public.update(extra)
         self.public[ident] = public
+        if kind == "cell" and self._cell_ok(fields):
+            # the bulk of the facts, in the engine's fixed fields: formatted, not encoded (issue 13)
+            return _CELL_TEXT.format(self._sid_text, ident, fields["dimension"], fields["level"],
+                                     round(fields["score"] * SCALE), fields["applicable"], fields["keys_below"])
         engine_fact = {"sid": self.sid, "id": ident, "t": kind, **fields}
-        for key, field_type in plan[1]:
-            engine_fact[key] = scaled(fields[key], field_type)
-        return engine_fact
+        for key, field_type in self.inference.scaled_fields(kind):
+            if key in fields:
+                engine_fact[key] = scaled(fields[key], field_type)
+        return _encode(engine_fact)
+
+    @staticmethod
+    def _cell_ok(fields: dict) -> bool:
+        """The cell fields are the engine's own: a model id and numbers (anything else is encoded)."""
+        return (len(fields) == 5 and type(fields["level"]) is int and type(fields["applicable"]) is int
+                and type(fields["keys_below"]) is int and type(fields["score"]) in (int, float)
+                and _PLAIN_ID.match(fields["dimension"]) is not None)
 
     def _check(self, result, what) -> int:
         code = result[0]
@@ -328,8 +378,16 @@ class _Run:
             raise EngineError(Problem(self.inference.model.path, 1, 1,
                                       f"durable_rules fired a rule on the begin fact alone: {message[:200]}"))
 
-    def assert_and_infer(self, facts: List[dict]) -> None:
-        payload = _encode(facts)
+    def assert_and_infer(self, facts: List[str]) -> None:
+        """Assert ``facts`` and run every action they lead to, to quiescence.
+
+        Every rule is compiled with ``cap`` (issue 13): an action message holds all the pending matches
+        of one rule (``{"rule": [frame, ...]}``, a frame being ``{pattern: fact}``, the newest first),
+        each recorded as a firing in the order its facts arrived, and the new conclusions that some rule
+        reads go back in one ``assert_facts``."""
+        if not facts:
+            return
+        payload = "[" + ", ".join(facts) + "]"
         try:
             result = self.engine.assert_facts(self.handle, payload)
         except Exception as exc:
@@ -338,70 +396,66 @@ class _Run:
         state_handle = self._check(result, payload[:200])
         started = self.engine.start_action_for_state(self.handle, state_handle)
         message = started[1] if started else None
-        # The action loop, with each firing's work inlined (this loop runs ~100 times per company):
-        # read the matched fact ids, record the firing, assert the conclusion once.
         engine = self.engine
         handle = self.handle
         complete_and_start = engine.complete_and_start_action
-        assert_fact = engine.assert_fact
         actions = self._actions
-        needles = self._needles
         public = self.public
         firings = self.firings
         conclusions = self.conclusions
         asserted = self._asserted
+        read = self.inference.read_kinds
         sid = self.sid
-        find = str.find
-        encoder = _c_encoder or (lambda data, _: [json.dumps(data, ensure_ascii=False)])
         while message:
-            rule_id = message[2:find(message, '"', 2)]
-            action = actions.get(rule_id)
-            ids: Optional[Dict[str, str]] = {} if action is not None else None
-            if ids is not None and action is not None:   # read the ids of the matched facts (see _ID_END)
-                for name in action.names:
-                    needle = needles.get(name, "")
-                    start = find(message, needle) if needle else -1
-                    end = find(message, _ID_END, start + len(needle)) if start >= 0 else -1
-                    if end < 0:
-                        ids = None
-                        break
-                    ident = message[start + len(needle):end]
-                    ids[name] = json.loads('"' + ident + '"') if "\\" in ident else ident
-            if ids is None:
-                rule_id, ids = _matched_ids_slowly(message)
-                action = actions.get(rule_id)
+            rule_id = "?"
             try:
-                if action is None:
-                    raise KeyError(rule_id)
+                rule_id = message[2:message.find('"', 2)]   # rule ids are ids: no escapes
+                action = actions[rule_id]
+                names = action.names_in_order
+                found = _fact_ids(message) if len(names) == 1 else None
+                if found is not None:     # one pattern: the ids in the message are its facts', frame by frame
+                    frames = [{names[0]: ident} for ident in reversed(found)]
+                else:
+                    ((_, decoded),) = _decode(message).items()
+                    if isinstance(decoded, dict):   # a rule compiled without cap: one frame
+                        decoded = [decoded]
+                    frames = [{name: frame[name]["id"] for name in action.names} for frame in reversed(decoded)]
                 kind = action.conclude
-                conclusion = {"fact": kind}
-                for fld, alias, src, add, constant in action.setters:
-                    if alias is None:
-                        conclusion[fld] = constant
-                    else:
-                        value = public[ids[alias]][src]
-                        conclusion[fld] = value + add if add else value
-                firings.append(Firing(len(firings) + 1, rule_id, [public[ids[name]] for name in action.matched],
-                                      conclusion))
-                ident = action.ident_format.format(*action.ident_values(conclusion))
-                public[ident] = conclusion
-                # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted
-                if ident not in asserted:
-                    asserted.add(ident)
-                    conclusions.append(conclusion)
-                    engine_fact = {"sid": sid, "id": ident, "t": kind, **conclusion}
-                    if action.fact_is_kind:
-                        del engine_fact["fact"]   # the kind, not a field (unless a rule names a field 'fact')
-                    for fld, field_type in action.scaled:
-                        engine_fact[fld] = scaled(engine_fact[fld], field_type)
+                setters = action.setters
+                matched = action.matched
+                new: List[dict] = []
+                for ids in frames:
+                    conclusion = {"fact": kind}
+                    for fld, alias, src, add, constant in setters:
+                        if alias is None:
+                            conclusion[fld] = constant
+                        else:
+                            value = public[ids[alias]][src]
+                            conclusion[fld] = value + add if add else value
+                    firings.append(Firing(len(firings) + 1, rule_id, [public[ids[name]] for name in matched],
+                                          conclusion))
+                    ident = action.ident_format.format(*action.ident_values(conclusion))
+                    public[ident] = conclusion
+                    # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted
+                    if ident not in asserted:
+                        asserted.add(ident)
+                        conclusions.append(conclusion)
+                        if kind in read:
+                            engine_fact = {"sid": sid, "id": ident, "t": kind, **conclusion}
+                            if action.fact_is_kind:
+                                del engine_fact["fact"]   # the kind, not a field (unless a rule names a field 'fact')
+                            for fld, field_type in action.scaled:
+                                engine_fact[fld] = scaled(engine_fact[fld], field_type)
+                            new.append(engine_fact)
+                if new:
                     try:
-                        result = assert_fact(handle, "".join(encoder(engine_fact, 0)))
+                        result = engine.assert_facts(handle, _encode(new))
                     except Exception as exc:
                         raise EngineError(Problem(self.inference.rules[rule_id].path, 1, 1,
                                                   f"rule {rule_id!r}: durable_rules refused its conclusion: "
                                                   f"{exc}")) from None
                     if result[0] != 0 and result[0] != 3:
-                        self._check(result, ident)
+                        self._check(result, rule_id)
             except EngineError:
                 engine.abandon_action(handle, state_handle)
                 raise

@@ -493,7 +493,7 @@ def _load_model(directory: Optional[os.PathLike] = None, allow_outside: bool = F
     if not issues.problems:
         warnings.extend(_weak_model_warnings(singles, known["dimensions"], known["criteria"], known["actions"],
                                              floor, top, shown(root / "knowledge")))
-    rules = _model_rules(root, shown, allow_outside, known, top, languages, issues, files)
+    rules = _model_rules(root, shown, allow_outside, known, (floor, top), languages, issues, files)
     if issues.problems:
         raise ModelError(sorted(set(issues.problems)))
     return _build_model(root, files, rules, singles, known, languages, warnings)
@@ -705,7 +705,7 @@ def _check_action_graph(actions: Dict[str, tuple], criteria: Dict[str, tuple], i
                            f"whose criteria all sit at level {theirs} or above", "level-inversion")
 
 
-def _model_rules(root: Path, shown, allow_outside: bool, known, top: int, languages, issues: "_Collector",
+def _model_rules(root: Path, shown, allow_outside: bool, known, ranks: Tuple[int, int], languages, issues: "_Collector",
                  files: list) -> "RuleSet":
     """The rules, checked against the model's facts and sources (skipped when the knowledge is broken and
     there are no rule files)."""
@@ -718,8 +718,9 @@ def _model_rules(root: Path, shown, allow_outside: bool, known, top: int, langua
     fact_types = {ident: dict(item.get("fields", {})) if item["type"] == "record" else item["type"]
                   for ident, (_, item, _) in known["facts"].items()}
     if not issues.problems or rule_files:
+        floor, top = ranks
         rules, rule_problems = load_rules(rule_files, shown, fact_types, set(known["sources"]), top,
-                                          languages=languages)
+                                          languages=languages, floor=floor)
         issues.problems.extend(rule_problems)
     if not rule_files:
         issues.add(shown(root / "rules"), (1, 1), "rules/ holds no rule files", "no-rules")

@@ -21,6 +21,7 @@ from .errors import ModelError, Problem, suggestion
 from .yamlio import load_file, position, value_position
 
 __all__ = ["Rule", "RuleSet", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS",
+           "STAVE_KIND", "stave_kind", "met_field", "CAP",
            "SCALED_TYPES", "EVENT_FIELDS"]
 
 SCALE = 1_000_000
@@ -30,8 +31,24 @@ BASE_KINDS: Dict[str, Dict[str, str]] = {
     "dimension": {"dimension": "str", "pillar": "str"},
     "cell": {"dimension": "str", "level": "int", "score": "ratio", "applicable": "int", "keys_below": "int"},
     "phase": {"name": "str"},
-    # "company" is built from the model's declared facts
+    # "company" is built from the model's declared facts; "stave" from the model's levels (stave_kind)
 }
+# A stave's met/unmet pattern (issue 13): once the cell rules have decided every cell, the engine asserts one
+# ``stave`` fact per stave carrying those decisions (``met_2`` … ``met_5``: true when a rule concluded the
+# cell met, false when one concluded it unmet), so that one rule per stave level — a decision table — can
+# conclude each stave's level in one firing instead of a climb through the levels.
+STAVE_KIND = "stave"
+
+
+def stave_kind(cell_ranks: Sequence[int]) -> Dict[str, str]:
+    """The fields of the ``stave`` fact for a model whose cells sit at ``cell_ranks`` (2..5 shipped)."""
+    return {"dimension": "str", "pillar": "str", **{met_field(rank): "bool" for rank in cell_ranks}}
+
+
+def met_field(rank: int) -> str:
+    """The ``stave`` field that says whether the stave's cell at ``rank`` is met: ``met_3``."""
+    return f"met_{rank}"
+
 # Kinds the engine reads back from the rules' conclusions, with the fields it needs.
 REQUIRED_CONCLUSIONS: Dict[str, Tuple[str, ...]] = {
     "met": ("dimension", "level"),
@@ -147,9 +164,19 @@ class RuleSet(Sequence[Rule]):
     def __getitem__(self, index):
         return self.rules[index]
 
+    @property
+    def read_kinds(self) -> frozenset:
+        """The fact kinds some rule's pattern reads (negated patterns included).
+
+        The engine asserts only these (issue 13): a fact no pattern reads can match nothing, and a
+        conclusion no rule reads is recorded in the trace but never costs durable_rules a fact.
+        """
+        return frozenset(p.kind for rule in self.rules for p in rule.patterns)
+
 
 def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, Union[str, Dict[str, str]]],
-               source_ids: set, top_rank: int, languages=schema.LANGUAGES) -> Tuple[RuleSet, List[Problem]]:
+               source_ids: set, top_rank: int, languages=schema.LANGUAGES,
+               floor: int = 1) -> Tuple[RuleSet, List[Problem]]:
     """Parse and check every rule file; returns the rules and the problems found.
 
     In steps: the fact kinds of the model's facts, the rule files read and checked against the
@@ -158,6 +185,7 @@ def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict
     """
     problems: List[Problem] = []
     kinds = _fact_kinds(fact_types, problems)
+    kinds[STAVE_KIND] = stave_kind(range(floor + 1, top_rank + 1))
     documents, broken_kinds = _read_rule_files(paths, shown, languages, problems)
     concluded = _conclusion_kinds(documents, kinds, problems)
     rules = [rule for rule_id, name, document in documents
@@ -173,7 +201,7 @@ def _fact_kinds(fact_types, problems: List[Problem]) -> Dict[str, Dict[str, str]
     kinds: Dict[str, Dict[str, str]] = {k: dict(v) for k, v in BASE_KINDS.items()}
     company: Dict[str, str] = {}
     for fact_id, fact_type in fact_types.items():
-        if fact_id in _RESERVED or fact_id == "assessed_on" or fact_id in kinds:
+        if fact_id in _RESERVED or fact_id in ("assessed_on", STAVE_KIND) or fact_id in kinds:
             problems.append(Problem("knowledge", 1, 1, f"fact id {fact_id!r} is reserved", "reserved"))
         if isinstance(fact_type, dict):   # a record fact: each event is a fact of its own kind
             kinds[fact_id] = {**{k: _FACT_TYPES[v] for k, v in fact_type.items()}, **EVENT_FIELDS}
@@ -219,7 +247,7 @@ def _conclusion_kinds(documents, kinds, problems: List[Problem]) -> Dict[str, Di
     concluded: Dict[str, Dict[str, str]] = {}
     for _rule_id, name, document in documents:
         kind = document["then"]["conclude"]
-        if kind in BASE_KINDS or kind == "company":
+        if kind in BASE_KINDS or kind in ("company", STAVE_KIND):
             problems.append(Problem(name, *value_position(document["then"], "conclude"),
                                     f"a rule may not conclude {kind!r}: the engine asserts it", "conclusion"))
             continue
@@ -480,6 +508,9 @@ def _spec_json(spec, field_type: str, params: Dict[str, object]):
     return scaled(spec, field_type)
 
 
+CAP = 10_000   # matches per action message (more than any company's cells; the loop asks again for the rest)
+
+
 def compile_ruleset(rules: RuleSet, params: Dict[str, object]) -> dict:
     """The durable_rules definition (plain dict) of ``rules``, keyed by rule id.
 
@@ -500,7 +531,9 @@ def compile_ruleset(rules: RuleSet, params: Dict[str, object]) -> dict:
                 tests.append({fld: value} if op == "eq" else {_OPS[op]: {fld: value}})
             expression = tests[0] if len(tests) == 1 else {"$and": tests}
             patterns.append({pattern.name + ("$not" if pattern.negated else ""): expression})
-        definition[rule.id] = {"all": patterns, "pri": rule.salience}
+        # "cap": every pending match of the rule arrives in one action (a list of frames), and its
+        # conclusions go back in one assert_facts — one C round trip per rule and step, not per match
+        definition[rule.id] = {"all": patterns, "pri": rule.salience, "cap": CAP}
     # Every fact is matched by this rule's first pattern, so no assert is ever
     # "not handled" (DURABLE trap 3); its second pattern never arrives.
     definition["qmgrade-sink"] = {"all": [{"any_fact": {"$ex": {"t": 1}}},

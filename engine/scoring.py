@@ -23,6 +23,7 @@ class CellScore:
     score_units: Optional[int]      # floor(S × 10^6); None when nothing applies
     keys_below: int
     entries: tuple                  # (criterion, rating or None for na, rated?)
+    rated: int = 0                  # applicable criteria that were rated (coverage, issue 11)
 
     @property
     def score(self) -> Optional[float]:
@@ -39,7 +40,7 @@ def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[fl
     ``keys_below`` counts the key criteria rated under the key minimum of this
     cell's level (``method.key_minimum_by_level``, else ``method.key_minimum``).
     """
-    total_w = total_wr = keys_below = applicable = 0
+    total_w = total_wr = keys_below = applicable = rated_count = 0
     entries = []
     key_min = model.key_minimum_units_for(level)
     for criterion in model.cells[(dimension, level)]:
@@ -48,6 +49,7 @@ def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[fl
         entries.append((criterion, rating, rated))
         if rated and rating is None:
             continue
+        rated_count += rated
         units = rating_units(rating)
         weight = criterion.weight_units
         applicable += 1
@@ -56,7 +58,7 @@ def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[fl
         if criterion.key and units < key_min:
             keys_below += 1
     score = (total_wr // total_w) if total_w else None
-    return CellScore(dimension, level, applicable, score, keys_below, tuple(entries))
+    return CellScore(dimension, level, applicable, score, keys_below, tuple(entries), rated_count)
 
 
 def _cell_plans(model) -> tuple:
@@ -71,20 +73,26 @@ def _cell_plans(model) -> tuple:
 
 
 def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
-    """Every cell of the model, in model order (the same arithmetic as :func:`score_cell`)."""
+    """Every cell of the model, in model order (the same arithmetic as :func:`score_cell`), in one pass
+    over the ratings that also counts what coverage needs (issue 13)."""
     key_mins = {level: model.key_minimum_units_for(level) for level in model.criteria_ranks}
+    units_of: Dict[object, int] = {}   # a questionnaire uses a handful of rating values
     out = {}
     for (dimension, level), plan in _cell_plans(model):
         key_min = key_mins[level]
-        total_w = total_wr = keys_below = applicable = 0
+        total_w = total_wr = keys_below = applicable = rated_count = 0
         entries = []
         for criterion, criterion_id, weight, key in plan:
             rated = criterion_id in ratings
-            rating = ratings.get(criterion_id, 0.0)
+            rating = ratings[criterion_id] if rated else 0.0
             entries.append((criterion, rating, rated))
-            if rated and rating is None:
-                continue
-            units = round((rating or 0.0) * SCALE)
+            if rated:
+                if rating is None:
+                    continue
+                rated_count += 1
+            units = units_of.get(rating)
+            if units is None:
+                units = units_of[rating] = round((rating or 0.0) * SCALE)
             applicable += 1
             total_w += weight
             total_wr += weight * units
@@ -92,7 +100,7 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
                 keys_below += 1
         out[(dimension, level)] = CellScore(dimension, level, applicable,
                                             (total_wr // total_w) if total_w else None,
-                                            keys_below, tuple(entries))
+                                            keys_below, tuple(entries), rated_count)
     return out
 
 

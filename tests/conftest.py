@@ -30,8 +30,8 @@ def examples(n: int) -> int:
     """``n`` examples for a property test, a quarter of them (at least 10) under the ci profile."""
     return max(10, n // 4) if HYPOTHESIS_PROFILE == "ci" else n
 
-CORE_RULES = ["cell-met", "cell-empty", "cell-below-threshold", "key-gate", "stave-floor", "stave-climb",
-              "stave-level", "stave-top", "barrel", "company-level", "company-level-capped"]
+CORE_RULES = ["cell-met", "cell-empty", "cell-below-threshold", "key-gate", "stave-level-1", "stave-level-2",
+              "stave-level-3", "stave-level-4", "stave-level-5", "barrel", "company-level", "company-level-capped"]
 
 LEVELS = [
     {"rank": 1, "id": "experience", "name": {"zh": "经验级", "en": "Experience"}},

@@ -55,7 +55,7 @@ def test_the_json_record_has_the_contract_shape(runner, model_dir, model, assess
     record = json.loads(record_of(runner, assessment, model_dir))
     assert list(record) == ["format", "input_sha256", "model", "company", "assessed_on", "level", "firings",
                             "digest"]
-    assert record["format"] == "qmgrade-trace/2"
+    assert record["format"] == "qmgrade-trace/3"
     loaded = engine.read_assessment(str(assessment), model)
     assert record["input_sha256"] == loaded.sha256
     assert record["model"] == {"id": "tiny", "version": "0.1", "sha256": model.sha256,
@@ -96,7 +96,7 @@ def test_the_text_reads_as_a_justification_in_english(runner, model_dir, assessm
     assert "Level: 2 Inspection (检验级)" in lines
     assert "  cell-met ×4: A dimension meets a level when the weighted score of its applicable criteria there " \
            "reaches the threshold and every key criterion there reaches the key minimum." in lines
-    at = lines.index("  12. cell-met: Dimension alpha (alpha) L2: score 1.00 ≥ threshold 0.80, key criteria all met"
+    at = lines.index("  9. cell-met: Dimension alpha (alpha) L2: score 1.00 ≥ threshold 0.80, key criteria all met"
                      " → met")
     assert lines[at + 1:at + 3] == [
         "       - alpha-2-1: full (1); evidence: QM manual v3 §4.4; audit report 2026",
@@ -108,9 +108,12 @@ def test_the_text_reads_as_a_justification_in_english(runner, model_dir, assessm
     assert "       - gamma-2-2: n/a" in lines
     assert "  1. cap-recall: Product recall in the last 3 years (product_recall_3y) = true → level capped at " \
            "2 Inspection (检验级)" in lines
-    assert "  21. stave-level: Dimension alpha (alpha) has reached L2, alpha misses L3 → alpha stands at " \
-           "2 Inspection (检验级)" in lines
-    assert "  26. company-level: barrel level 2 → company level 2 Inspection (检验级)" in lines
+    # one firing per stave level (issue 13): the stave fact carries its cells' decisions
+    assert "  14. stave-level-2: Dimension alpha (alpha) meets L2, misses L3, misses L4, misses L5 → alpha stands " \
+           "at 2 Inspection (检验级)" in lines
+    assert "  16. stave-level-3: Dimension gamma (gamma) meets L2, meets L3, misses L4, misses L5 → gamma stands " \
+           "at 3 Assurance (保证级)" in lines
+    assert "  19. company-level: barrel level 2 → company level 2 Inspection (检验级)" in lines
     digest = json.loads(record_of(runner, assessment, model_dir))["digest"]
     assert f"Digest (sha256): {digest}" in lines
 
@@ -119,10 +122,12 @@ def test_the_text_reads_as_a_justification_in_chinese(runner, model_dir, assessm
     result = run(runner, "trace", assessment, "--model", model_dir, "--lang", "zh")
     lines = result.output.splitlines()
     assert lines[0] == "qmgrade 审核追溯记录"
-    assert "  12. cell-met: 维度alpha (alpha) L2 得分 1.00 ≥ 阈值 0.80，关键条款均达标 → 满足" in lines
+    assert "  9. cell-met: 维度alpha (alpha) L2 得分 1.00 ≥ 阈值 0.80，关键条款均达标 → 满足" in lines
     assert "       - alpha-2-1: 全部满足 (1)；证据：QM manual v3 §4.4; audit report 2026" in lines
     assert "  13. key-gate: 维度beta (beta) L3 得分 0.75 < 阈值 0.80，1 项关键条款低于关键最低分 0.80 → 未满足" in lines
-    assert "  26. company-level: 木桶等级 2 → 企业等级 2 检验级（Inspection）" in lines
+    assert "  14. stave-level-2: 维度alpha (alpha) 满足第 2 级，未满足第 3 级，未满足第 4 级，未满足第 5 级 → alpha 等级为 " \
+           "2 检验级（Inspection）" in lines
+    assert "  19. company-level: 木桶等级 2 → 企业等级 2 检验级（Inspection）" in lines
     assert "等级: 2 检验级（Inspection）" in lines
 
 
@@ -150,8 +155,8 @@ def test_verify_accepts_an_honest_record_in_json_and_jsonl(runner, model_dir, as
         result = run(runner, "trace", "verify", out, assessment, "--model", model_dir)
         digest = json.loads(record_of(runner, assessment, model_dir))["digest"]
         assert result.exit_code == 0, result.output
-        assert result.output == (f"OK: {out} reproduces exactly: 26 firings, model tiny 0.1, digest {digest} "
-                                 f"(record format 2: digest over RFC 8785 canonical JSON)\n")
+        assert result.output == (f"OK: {out} reproduces exactly: 19 firings, model tiny 0.1, digest {digest} "
+                                 f"(record format 3: digest over RFC 8785 canonical JSON)\n")
 
 
 def test_verify_accepts_a_record_of_a_reordered_but_equal_input(runner, model_dir, model, assessment, tmp_path):
@@ -182,12 +187,12 @@ def test_verify_names_a_single_altered_firing(runner, model_dir, assessment, tmp
 def test_verify_names_an_altered_firing_even_when_the_digest_was_recomputed(runner, model_dir, assessment,
                                                                            tmp_path):
     record = json.loads(record_of(runner, assessment, model_dir))
-    record["firings"][25]["conclusion"]["level"] = 3
+    record["firings"][18]["conclusion"]["level"] = 3
     record["digest"] = audit.record_digest(record)
     trace = write_record(tmp_path, record_json(record))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
-    assert result.output == (f"Error: {trace}:1:1: firing 26 (company-level) differs at conclusion.level: "
+    assert result.output == (f"Error: {trace}:1:1: firing 19 (company-level) differs at conclusion.level: "
                              f"recorded 3, reproduced 2\n")
 
 
@@ -249,7 +254,7 @@ def test_verify_catches_a_removed_firing_and_an_altered_company(runner, model_di
     record["digest"] = audit.record_digest(record)
     trace = write_record(tmp_path, record_jsonl(record), "trace.jsonl")
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
-    assert result.output == (f"Error: {trace}:1:1: the record has 25 firings, the re-run 26: firing 26 "
+    assert result.output == (f"Error: {trace}:1:1: the record has 18 firings, the re-run 19: firing 19 "
                              f"(company-level) is missing from the record\n")
     record = json.loads(record_of(runner, assessment, model_dir))
     record["company"]["name"] = "另一家公司"
@@ -396,7 +401,7 @@ def test_a_record_of_format_1_still_verifies_and_says_so(runner, model_dir, asse
     trace = write_record(tmp_path, json.dumps(record, ensure_ascii=False, indent=2))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 0, result.output
-    assert result.output == (f"OK: {trace} reproduces exactly: 26 firings, model tiny 0.1, digest "
+    assert result.output == (f"OK: {trace} reproduces exactly: 19 firings, model tiny 0.1, digest "
                              f"{record['digest']} (record format 1: digest over Python JSON)\n")
     record["firings"][3]["conclusion"]["level"] = 4               # tampered, digest left as it was
     trace = write_record(tmp_path, json.dumps(record, ensure_ascii=False))
@@ -444,12 +449,12 @@ def test_the_script_canonicalises_as_rfc8785_does(tmp_path):
 
 def test_a_format_1_record_that_no_longer_reproduces_says_it_is_older(runner, model_dir, assessment, tmp_path):
     record = json.loads(record_of(runner, assessment, model_dir))
-    record["firings"][25]["conclusion"]["level"] = 3              # as if older rules had concluded 3
+    record["firings"][18]["conclusion"]["level"] = 3              # as if older rules had concluded 3
     record = _format_1(record)
     trace = write_record(tmp_path, json.dumps(record, ensure_ascii=False))
     result = run(runner, "trace", "verify", trace, assessment, "--model", model_dir)
     assert result.exit_code == 1
-    assert result.output == (f"Error: {trace}:1:1: firing 26 (company-level) differs at conclusion.level: recorded "
+    assert result.output == (f"Error: {trace}:1:1: firing 19 (company-level) differs at conclusion.level: recorded "
                              f"3, reproduced 2 (record format 1: digest over Python JSON: made by an earlier "
                              f"qmgrade, whose inference may have fired differently)\n")
 
@@ -462,4 +467,23 @@ def test_a_record_of_the_shipped_model_fits_the_strict_format_and_verifies(runne
     assert made.exit_code == 0, made.output
     result = run(runner, "trace", "verify", trace, example)
     assert result.exit_code == 0, result.output
-    assert "(record format 2: digest over RFC 8785 canonical JSON)" in result.output
+    assert "(record format 3: digest over RFC 8785 canonical JSON)" in result.output
+
+
+def test_a_format_2_record_made_under_the_old_rules_says_so_plainly(runner, tmp_path):
+    """A record of qmgrade-trace/2 names the rule files that climbed each stave (issue 13): verify says the
+    record was made under the old rules instead of only "a model file is missing"."""
+    from conftest import ROOT
+    example = ROOT / "examples" / "level-3-assurance.yaml"
+    record = json.loads(run(runner, "trace", example, "--format", "json").output)
+    files = [f for f in record["model"]["files"] if not f["path"].startswith("rules/stave-level-")]
+    files += [{"path": f"rules/{name}.yaml", "sha256": "0" * 64}
+              for name in ("stave-climb", "stave-floor", "stave-level", "stave-top")]
+    record["model"]["files"] = sorted(files, key=lambda f: f["path"])
+    record["format"] = "qmgrade-trace/2"
+    record["digest"] = audit.record_digest(record)
+    trace = write_record(tmp_path, record_json(record))
+    result = run(runner, "trace", "verify", trace, example)
+    assert result.exit_code == 1
+    assert "this record was made under the old rules (record format 2" in result.output
+    assert "stave-floor, stave-climb, stave-level, stave-top" in result.output

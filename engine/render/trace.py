@@ -86,6 +86,11 @@ class _Writer:
                 return text + _w('separator', lang) + keys
             if kind == "dimension":
                 return self.dim(fact["dimension"], seen)
+            if kind == "stave":   # a stave's cells as the cell rules decided them (met_2 … met_5)
+                cells = sorted((int(k[4:]), v) for k, v in fact.items() if k.startswith("met_") and k[4:].isdigit())
+                decided = _w('separator', lang).join(_w("meets" if met else "misses", lang, k=rank)
+                                                     for rank, met in cells)
+                return f"{self.dim(fact['dimension'], seen)} {decided}"
             if kind in ("reached", "met", "unmet", "dimension_level"):
                 verb = {"reached": "reached", "met": "meets", "unmet": "misses", "dimension_level": "stands"}[kind]
                 return f"{self.dim(fact['dimension'], seen)} {_w(verb, lang, k=fact['level'])}"
