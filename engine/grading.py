@@ -163,11 +163,13 @@ class Grade:
 
     def _cap_firings(self):
         """(cap entry, firing) for every cap that fired, in firing order (issue 9: with when it lifts)."""
-        rules = {rule.id: rule for rule in self.model.rules}
+        rules = None
         for firing in self.firings:
             fact = firing.conclusion
             if fact["fact"] != "cap":
                 continue
+            if rules is None:
+                rules = {rule.id: rule for rule in self.model.rules}
             rule = rules.get(firing.rule)
             entry = {"rule": firing.rule, "level": fact["level"],
                      # the day the cap lifts; None when the rule cannot know it (an undated fact)
@@ -231,6 +233,7 @@ class Grade:
 
     def as_dict(self, trace: bool = True) -> dict:
         model = self.model
+        ranks = [(k, str(k)) for k in model.criteria_ranks]
         result = {
             "company": dict(self.assessment.company),
             "assessed_on": self.assessment.assessed_on,
@@ -240,8 +243,8 @@ class Grade:
             "barrel": {"rank": self.barrel, "shortest": self.shortest},
             "dimensions": [
                 {"id": d.id, "pillar": d.pillar, "name": dict(d.name), "level": self.dimension_level[d.id],
-                 "scores": {str(k): self.cells[(d.id, k)].score for k in model.criteria_ranks},
-                 "met": {str(k): self.met[(d.id, k)] for k in model.criteria_ranks},
+                 "scores": {key: self.cells[(d.id, k)].score for k, key in ranks},
+                 "met": {key: self.met[(d.id, k)] for k, key in ranks},
                  "applicable_to": self.applicable_to[d.id]}
                 for d in model.dimensions],
             "not_rated": self.not_rated(),
