@@ -59,7 +59,7 @@ def test_a_signed_record_verifies_with_the_public_key(runner, model_dir, assessm
     result = verify(runner, trace, assessment, model_dir, "--pubkey", f"{key}.pub")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"OK: {trace} reproduces exactly: ")
-    assert result.output.endswith(f"(record format 2: digest over RFC 8785 canonical JSON); signed by SHA256:"
+    assert result.output.endswith(f"(record format 3: digest over RFC 8785 canonical JSON); signed by SHA256:"
                                   f"{result.output.split('SHA256:')[1][:16]}, checked with {key}.pub\n")
     unchecked = verify(runner, trace, assessment, model_dir)
     assert unchecked.exit_code == 0
