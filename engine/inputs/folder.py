@@ -159,10 +159,10 @@ def _file_records(name: str, model, limits: Limits, encoding: Optional[str]):
 
 
 def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
-    from .questionnaire import check_sheet_size, open_workbook  # openpyxl only when needed
-    workbook = open_workbook(path, limits)
+    from .questionnaire import check_sheet_size  # openpyxl only when needed
+    from .wide import open_first_sheet
+    workbook, sheet = open_first_sheet(path, limits)
     try:
-        sheet = workbook.worksheets[0]
         check_sheet_size(path, sheet, limits)
         first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
         header = ["" if cell is None else str(cell) for cell in first]

@@ -113,7 +113,7 @@ def check_sheet_size(path: str, sheet, limits=None) -> None:
                                  "too-large"))
 
 
-def open_workbook(path: str, limits=None):
+def open_workbook(path: str, limits=None, checked: bool = False):
     """Open an XLSX workbook read-only (values, not formulas), after checking its size (:func:`check_archive`).
 
     Raises
@@ -123,7 +123,8 @@ def open_workbook(path: str, limits=None):
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    check_archive(path, limits)
+    if not checked:   # checked: the caller has just checked the archive
+        check_archive(path, limits)
     try:
         return load_workbook(path, read_only=True, data_only=True)
 

@@ -17,7 +17,7 @@ from .coerce import fact_value as _fact_value, parse_rating, scalar_text as _sca
 from .lines import Unreadable, open_binary, read_lines
 
 __all__ = ["COMPANY_COLUMNS", "SNIFF_BYTES", "DELIMITERS", "CsvDialect", "sniff_encoding", "sniff_delimiter", "csv_header",
-           "csv_records", "xlsx_records", "xlsx_rows", "SheetRows", "sheet_blocks", "block_rows", "close_sheets",
+           "csv_records", "xlsx_records", "xlsx_rows", "SheetRows", "sheet_blocks", "block_rows", "close_sheets", "open_first_sheet",
            "cell_name", "header_plan", "wide_assessment"]
 
 
@@ -327,6 +327,108 @@ def _blocks(path, limits, member, title, max_row, prologue, epilogue, rows, end)
                                                           f"(raise the limit with --max-rows)", "too-large"))
 
 
+def open_first_sheet(path: str, limits: Limits = DEFAULT, checked: bool = False):
+    """(workbook, its first worksheet), read-only, as :func:`engine.inputs.questionnaire.open_workbook` gives
+    them — but the sheet's size is read from the part before its rows.
+
+    openpyxl looks for a sheet's declared size (``<dimension>``) by walking its XML until the end of the rows
+    when there is none (spreadsheet tools streaming a table do not write one): a whole parse of the sheet, seconds
+    for a survey of a few thousand rows, at every opening.  The size comes out the same (``None`` without a
+    declaration).  ``checked``: the archive's size was checked already.  Anything unusual takes openpyxl's
+    own way, with its messages.
+
+    Raises
+    ------
+    InputError as :func:`open_workbook` does.
+    """
+    from .questionnaire import check_archive, open_workbook
+    if not checked:
+        check_archive(path, limits)
+    try:
+        opened = _open_first_sheet(path)
+    except Exception:  # noqa: BLE001 - openpyxl's own way says what is wrong
+        opened = None
+    if opened is not None:
+        return opened
+    workbook = open_workbook(path, limits, checked=True)
+    try:
+        return workbook, workbook.worksheets[0]
+    except IndexError:
+        workbook.close()
+        raise
+
+
+def _open_first_sheet(path: str):
+    import io
+
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.workbook.defined_name import DefinedNameDict
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    reader = ExcelReader(path, read_only=True, data_only=True)   # what load_workbook does, but the worksheets
+    try:
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        reader.read_properties()
+        reader.read_custom()
+        reader.read_theme()
+        apply_stylesheet(reader.archive, reader.wb)
+        first = next(((sheet, rel) for sheet, rel in reader.parser.find_sheets()
+                      if rel.target in reader.valid_files and "chartsheet" not in rel.Type), None)
+        if first is None:
+            raise ValueError("no worksheet")
+        sheet, rel = first
+        with reader.archive.open(rel.target) as stream:
+            head = _sheet_head(stream)
+        if head is None:
+            raise ValueError("no rows found where expected")
+        size = WorkSheetParser(io.BytesIO(head), []).parse_dimensions()
+    except BaseException:
+        reader.archive.close()
+        raise
+
+    class Sheet(ReadOnlyWorksheet):   # ReadOnlyWorksheet, sized from the part before the rows
+        def __init__(self):   # noqa: D107
+            self.parent, self.title, self.sheet_state = reader.wb, sheet.name, sheet.state
+            self._current_row, self._worksheet_path, self._shared_strings = None, rel.target, reader.shared_strings
+            if size is not None:
+                self._min_column, self._min_row, self._max_column, self._max_row = size
+            self.defined_names = DefinedNameDict()
+
+    worksheet = Sheet()
+    reader.wb._sheets.append(worksheet)
+    return reader.wb, worksheet
+
+
+def _sheet_head(stream) -> Optional[bytes]:
+    """The worksheet's XML before its first row, closed as a document (None when it cannot be told)."""
+    buf = b""
+    prefixes: dict = {}
+    while len(buf) <= _BLOCK * 4:
+        block = stream.read(_BLOCK)
+        buf += block
+        cut = len(buf) if not block else max(buf.rfind(b"<"), 0)
+        for match in _SHEET_TAG.finditer(buf, 0, cut):
+            if match.group(0) == b"<!":
+                return None
+            closing, prefix, name, attrs = match.group(1), match.group(2) or b"", match.group(3), match.group(4)
+            if name == b"worksheet":
+                prefixes.setdefault(name, prefix)
+            elif name == b"sheetData" and not closing and not attrs.rstrip().endswith(b"/"):
+                prefixes[name] = prefix
+            elif name in (b"row", b"sheetData") and b"sheetData" in prefixes:   # the first row or the end of none
+                return buf[:match.start()] + b"</" + prefixes[b"sheetData"] + b"sheetData></" + \
+                    prefixes.get(b"worksheet", b"") + b"worksheet>"
+            else:
+                return None
+        if not block:
+            return None
+    return None
+
+
 _open_sheet: dict = {}   # path -> (workbook, its first worksheet): one workbook kept open per process
 
 
@@ -334,18 +436,13 @@ def block_rows(block: SheetRows) -> List[tuple]:
     """The non-blank rows of a block as ``(row number, cells)``, parsed by openpyxl as :func:`xlsx_records` does."""
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    from .questionnaire import open_workbook
     entry = _open_sheet.get(block.path)
     if entry is None:
         import os
         close_sheets()
         info = os.stat(block.path)
-        if (info.st_size, info.st_mtime_ns) == block.checked:   # the archive checked when it was split
-            from openpyxl import load_workbook
-            workbook = load_workbook(block.path, read_only=True, data_only=True)
-        else:
-            workbook = open_workbook(block.path, block.limits)
-        entry = _open_sheet[block.path] = (workbook, workbook.worksheets[0])
+        checked = (info.st_size, info.st_mtime_ns) == block.checked   # the archive checked when it was split
+        entry = _open_sheet[block.path] = open_first_sheet(block.path, block.limits, checked)
     sheet = entry[1]
 
     class Rows(ReadOnlyWorksheet):   # the worksheet, its rows read from the block's document
