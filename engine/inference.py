@@ -118,6 +118,9 @@ class Inference:
         self.read_kinds = model.rules.read_kinds
         self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
         self.cell_ranks = tuple(model.criteria_ranks)
+        # cell facts are built by engine.grading (a model dimension, its level, integer counts, a score):
+        # formatted directly when the dimension id needs no JSON escaping (model ids never do)
+        self.plain_dimensions = frozenset(d.id for d in model.dimensions if _PLAIN_ID.match(d.id))
 
     def scaled_fields(self, kind: str) -> Tuple[Tuple[str, str], ...]:
         """The (field, type) pairs of ``kind`` that durable_rules sees scaled (ratios, numbers, dates)."""
@@ -318,6 +321,7 @@ class _Run:
         self.started = False   # an action has started in this state: it may be deleted
         self._count = 0        # facts asserted so far (their ids)
         self._sid_text = _encode(sid)
+        self._plain_dimensions = inference.plain_dimensions
         self._actions = inference.actions
 
     def fact(self, kind: str, fields: dict, extra: Optional[dict]) -> str:
@@ -329,8 +333,9 @@ class _Run:
         if extra:
             public.update(extra)
         self.public[ident] = public
-        if kind == "cell" and self._cell_ok(fields):
-            # the bulk of the facts, in the engine's fixed fields: formatted, not encoded (issue 13)
+        if kind == "cell" and fields["dimension"] in self._plain_dimensions and len(fields) == 5:
+            # the bulk of the facts, in the engine's fixed fields (ints and a float score, from
+            # engine.grading): formatted, not encoded (issue 13)
             return _CELL_TEXT.format(self._sid_text, ident, fields["dimension"], fields["level"],
                                      round(fields["score"] * SCALE), fields["applicable"], fields["keys_below"])
         engine_fact = {"sid": self.sid, "id": ident, "t": kind, **fields}
@@ -339,12 +344,6 @@ class _Run:
                 engine_fact[key] = scaled(fields[key], field_type)
         return _encode(engine_fact)
 
-    @staticmethod
-    def _cell_ok(fields: dict) -> bool:
-        """The cell fields are the engine's own: a model id and numbers (anything else is encoded)."""
-        return (len(fields) == 5 and type(fields["level"]) is int and type(fields["applicable"]) is int
-                and type(fields["keys_below"]) is int and type(fields["score"]) in (int, float)
-                and _PLAIN_ID.match(fields["dimension"]) is not None)
 
     def _check(self, result, what) -> int:
         code = result[0]
