@@ -169,10 +169,9 @@ def csv_records(path: str, limits: Limits = DEFAULT, dialect: CsvDialect = CsvDi
 
 
 def xlsx_records(path: str, limits: Limits = DEFAULT) -> Iterator[tuple]:
-    from .questionnaire import open_workbook, check_sheet_size
-    workbook = open_workbook(path, limits)
+    from .questionnaire import check_sheet_size
+    workbook, sheet = open_first_sheet(path, limits)
     try:
-        sheet = workbook.worksheets[0]
         check_sheet_size(path, sheet, limits)
         rows = sheet.iter_rows(min_row=2, values_only=True)
         for number, row in enumerate(rows, 2):
