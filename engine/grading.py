@@ -7,6 +7,7 @@ here afterwards (blockers, minimal fix) only explains those conclusions.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -108,42 +109,53 @@ def _check_levels(model, firings) -> None:
                                       f"rule {firing.rule!r} concluded {kind} with {bad}"))
 
 
+@dataclass(frozen=True, eq=False)
 class Grade:
-    """The rules' conclusions for one company, with the explanations derived from them."""
+    """The assessment result (issue 10: a frozen value): the rules' conclusions for one company, read back
+    from durable_rules, with the explanations derived from them.  Built by :func:`grade`."""
 
-    def __init__(self, model, assessment: Assessment, cells, firings, conclusions):
-        self.model = model
-        self.assessment = assessment
-        self.cells = cells
-        self.firings = firings
-        self.met: Dict[Tuple[str, int], bool] = {}
-        self.dimension_level: Dict[str, int] = {}
-        self.caps: List[dict] = []
+    model: Any
+    assessment: Assessment
+    cells: Dict[Tuple[str, int], CellScore]
+    firings: List[Any]                              # engine.inference.Firing, in order
+    met: Dict[Tuple[str, int], bool]                # (stave, level) -> a rule concluded met / unmet
+    dimension_level: Dict[str, int]
+    caps: List[dict]
+    level: int
+    top: int
+    barrel: int
+
+    @classmethod
+    def from_conclusions(cls, model, assessment: Assessment, cells, firings, conclusions) -> "Grade":
+        """Read the rules' conclusions back; every cell, stave, the barrel and the company level must be
+        decided exactly once (an EngineError names what was not)."""
         _check_levels(model, firings)
+        met: Dict[Tuple[str, int], bool] = {}
+        dimension_level: Dict[str, int] = {}
+        caps: List[dict] = []
         barrels, levels = set(), set()
         for fact in conclusions:
             kind = fact["fact"]
             if kind in ("met", "unmet"):
-                self.met[(fact["dimension"], fact["level"])] = kind == "met"
+                met[(fact["dimension"], fact["level"])] = kind == "met"
             elif kind == "dimension_level":
-                self.dimension_level[fact["dimension"]] = fact["level"]
+                dimension_level[fact["dimension"]] = fact["level"]
             elif kind == "barrel":
                 barrels.add(fact["level"])
             elif kind == "cap":
-                self.caps.append(fact)
+                caps.append(fact)
             elif kind == "company_level":
                 levels.add(fact["level"])
         where = model.rules[0].path if model.rules else model.path
-        missing = [c for c in cells if c not in self.met]
-        if missing or len(self.dimension_level) != len(model.dimensions) or len(levels) != 1 or len(barrels) != 1:
+        missing = [c for c in cells if c not in met]
+        if missing or len(dimension_level) != len(model.dimensions) or len(levels) != 1 or len(barrels) != 1:
             raise EngineError(Problem(where, 1, 1,
                                       "the model's rules did not decide every cell, stave and the company level "
                                       f"exactly once (cells undecided: {len(missing)}, staves: "
-                                      f"{len(self.dimension_level)}/{len(model.dimensions)}, company levels: "
+                                      f"{len(dimension_level)}/{len(model.dimensions)}, company levels: "
                                       f"{sorted(levels)}, barrel levels: {sorted(barrels)})"))
-        self.level: int = levels.pop()
-        self.top: int = model.top_rank
-        self.barrel: int = barrels.pop()
+        return cls(model, assessment, cells, firings, met, dimension_level, caps, levels.pop(), model.top_rank,
+                   barrels.pop())
 
     @property
     def shortest(self) -> List[str]:
@@ -274,4 +286,4 @@ def grade(model, assessment: Assessment, detail: bool = True) -> Grade:
     cells = score_cells(model, assessment.ratings)
     inference = get_inference(model)
     firings, conclusions = inference.run(base_facts(model, assessment, cells, detail))
-    return Grade(model, assessment, cells, firings, conclusions)
+    return Grade.from_conclusions(model, assessment, cells, firings, conclusions)
