@@ -84,7 +84,7 @@ def _check_text_runs(path: str, archive, info, limits) -> None:
                 run += len(chunk)
             else:
                 first = chunk.find(b"<")
-                inner = max((len(piece) for piece in chunk[first + 1:last].split(b"<")), default=0)
+                inner = max(map(len, chunk[first + 1:last].split(b"<")), default=0)
                 if max(run + first, inner) > longest:
                     run = longest + 1
                 else:

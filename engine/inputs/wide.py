@@ -223,7 +223,13 @@ def _scan_sheet(stream) -> Optional[Tuple[bytes, bytes, List[Tuple[int, int]], i
         buf += block
         cut = len(buf) if not block else buf.rfind(b"<")   # tags before the last "<" are complete
         cut = max(cut, 0)
-        for match in _SHEET_TAG.finditer(buf, 0, cut):
+        if rows and prefixes.get(b"sheetData") == b"":   # past the first row of a sheet without a prefix
+            end = _plain_rows(buf, cut, base, rows)
+            if end is None:
+                return None
+            if end >= 0:
+                return bytes(prologue), _epilogue(prefixes), rows, end
+        for match in () if rows and prefixes.get(b"sheetData") == b"" else _SHEET_TAG.finditer(buf, 0, cut):
             if match.group(0) == b"<!":
                 return None   # a comment, CDATA or a DTD: a row tag may hide in it
             closing, prefix, name, attrs = match.group(1), match.group(2) or b"", match.group(3), match.group(4)
@@ -232,10 +238,7 @@ def _scan_sheet(stream) -> Optional[Tuple[bytes, bytes, List[Tuple[int, int]], i
             elif name == b"sheetData" and closing:
                 if not rows or b"sheetData" not in prefixes:
                     return None
-                end = base + match.start()
-                epilogue = b"</" + prefixes[b"sheetData"] + b"sheetData></" + prefixes.get(b"worksheet", b"") + \
-                    b"worksheet>"
-                return bytes(prologue), epilogue, rows, end
+                return bytes(prologue), _epilogue(prefixes), rows, base + match.start()
             elif name == b"sheetData":
                 if attrs.rstrip().endswith(b"/") or b"sheetData" in prefixes:
                     return None
@@ -258,6 +261,40 @@ def _scan_sheet(stream) -> Optional[Tuple[bytes, bytes, List[Tuple[int, int]], i
             return None
         buf = buf[cut:]
         base += cut
+
+
+def _epilogue(prefixes: dict) -> bytes:
+    return b"</" + prefixes[b"sheetData"] + b"sheetData></" + prefixes.get(b"worksheet", b"") + b"worksheet>"
+
+
+_ROW_END = frozenset(b" \t\r\n/>")
+
+
+def _plain_rows(buf: bytes, cut: int, base: int, rows: List[Tuple[int, int]]) -> Optional[int]:
+    """The row tags in ``buf[:cut]`` of a sheet whose tags have no prefix, found with plain byte searches (the
+    rows of a large sheet, fast): the offset where the rows end when this stretch holds it, else -1 (read on);
+    None when the stretch cannot be split safely (a comment, CDATA, a prefixed row tag, a row out of order)."""
+    if buf.find(b"<!", 0, cut) >= 0 or buf.find(b":row", 0, cut) >= 0:
+        return None
+    stop, end = cut, buf.find(b"sheetData", 0, cut)
+    if end >= 0:
+        if buf[end - 2:end] != b"</" or buf.find(b"sheetData", end + 1, cut) >= 0:
+            return None
+        stop = end - 2
+    last = rows[-1][0]
+    at = buf.find(b"<row", 0, stop)
+    while at >= 0:
+        if at + 4 < stop and buf[at + 4] in _ROW_END:
+            number = _ROW_NUMBER.search(buf, at + 4, buf.find(b">", at, stop))
+            if number is None:
+                return None
+            row = int(number.group(1) or number.group(2))
+            if row <= last:
+                return None
+            rows.append((row, base + at))
+            last = row
+        at = buf.find(b"<row", at + 4, stop)
+    return base + stop if end >= 0 else -1
 
 
 def xlsx_rows(path: str, limits: Limits, member: Optional[str], max_row: Optional[int], title: str) -> Iterator[tuple]:
