@@ -366,7 +366,9 @@ def batch(path: PathLike, model: Model, jobs: Optional[int] = 1, trace: bool = F
     -------
     list of dict
         What ``qmgrade batch INPUT`` prints, one object per line: an ``assess``
-        result, or ``{"error": ..., "message": ...}`` for a bad record.
+        result, or ``{"company": ..., "error": ..., "errors": [...]}`` for a bad record
+        (the company as far as it could be read; ``error`` is the first of ``errors``,
+        each ``path:line:col: message``).
 
     Raises
     ------
@@ -394,6 +396,15 @@ def batch(path: PathLike, model: Model, jobs: Optional[int] = 1, trace: bool = F
     ...     found, forced = batch(gb, model), batch(gb, model, encoding="gb18030")
     >>> found == forced == batch(examples / "batch" / "wide.csv", model)
     True
+
+    A bad record is an error entry that keeps the company as far as it could be read:
+
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     bad = pathlib.Path(folder) / "bad.jsonl"
+    ...     _ = bad.write_text('{"company": {"id": "c-9"}, "ratings": {"qms-3-internal-audit": "ful"}}\\n')
+    ...     [entry] = batch(bad, model)
+    >>> entry["company"], entry["error"] == entry["errors"][0], "did you mean 'full'?" in entry["error"]
+    ({'id': 'c-9'}, True, True)
     """
     from .batch import open_source, run_batch
     lines: List[str] = []
