@@ -65,7 +65,7 @@ def test_every_example_file_is_listed_with_its_expected_grade():
     assert files == set(EXPECTED)
 
 
-@pytest.mark.parametrize("sample", ["companies.jsonl", "wide.csv"])
+@pytest.mark.parametrize("sample", ["companies.jsonl", "wide.csv", "wide-gb18030.csv"])
 def test_the_batch_samples_grade_the_companies_as_their_files(runner, sample):
     by_company = {}
     for name, expected in EXPECTED.items():
@@ -86,9 +86,14 @@ def test_the_batch_samples_are_made_from_the_example_files(tmp_path):
     done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    for sample in ("companies.jsonl", "wide.csv"):
+    for sample in ("companies.jsonl", "wide.csv", "wide-gb18030.csv"):
         assert (tmp_path / sample).read_bytes() == (EXAMPLES / "batch" / sample).read_bytes(), sample
     assert (tmp_path / "wide.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # UTF-8 with BOM
+    chinese = (tmp_path / "wide-gb18030.csv").read_bytes()           # as Chinese Excel/WPS saves it
+    with pytest.raises(UnicodeDecodeError):
+        chinese.decode("utf-8")
+    assert "示例·".encode("gb18030") in chinese and "基本满足".encode("gb18030") in chinese
+    assert ",是\r\n".encode("gb18030") in chinese and ",否\r\n".encode("gb18030") in chinese
 
 
 def test_raising_the_stuck_companys_minimal_fix_reaches_prevention(runner, tmp_path):

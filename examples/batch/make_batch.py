@@ -8,6 +8,9 @@ wide.csv         the wide layout of survey tools, UTF-8 with a byte-order mark s
                  spreadsheet programs read the Chinese text: company_id, company_name,
                  industry, region, assessed_on, then one column per criterion id of the
                  shipped model, then the veto-fact column product_recall_3y.
+wide-gb18030.csv the same table as Chinese Excel or WPS saves it: GB18030 without a
+                 byte-order mark, Windows line ends, ratings written as Chinese labels
+                 (全部满足, 基本满足, 部分满足, 不满足, 不适用) and the fact as 是/否.
 
 The wide layout has no profile column and cannot hold a list of dated events, so a row
 spells out what the file says through its profile (`na` on each not-applicable criterion
@@ -60,6 +63,15 @@ def wide_row(document: dict, model) -> list:
     return row
 
 
+CHINESE = {"full": "全部满足", "largely": "基本满足", "partial": "部分满足", "none": "不满足", "na": "不适用",
+           "true": "是", "false": "否"}
+
+
+def in_chinese(row: list) -> list:
+    """A wide row as a Chinese office writes it: labels and 是/否 in Chinese, numbers as they are."""
+    return row[:len(COMPANY_COLUMNS)] + [CHINESE.get(str(cell), cell) for cell in row[len(COMPANY_COLUMNS):]]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write to (default: examples/batch)")
@@ -75,6 +87,11 @@ def main(argv=None) -> int:
         writer.writerow(COMPANY_COLUMNS + list(model.criteria) + FACT_COLUMNS)
         for document in documents:
             writer.writerow(wide_row(document, model))
+    with open(args.out / "wide-gb18030.csv", "w", encoding="gb18030", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COMPANY_COLUMNS + list(model.criteria) + FACT_COLUMNS)
+        for document in documents:
+            writer.writerow(in_chinese(wide_row(document, model)))
     return 0
 
 
