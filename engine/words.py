@@ -15,6 +15,7 @@ __all__ = ["word", "level_name", "rating_label", "criterion_title", "effort_word
 
 import contextvars
 import re
+from typing import Dict
 
 # The model's own words (model.words, issue 12): (pattern, replacement) per language, applied to every
 # label a renderer takes from the tables.  None for the shipped model, whose words are the tables' own.
@@ -548,8 +549,46 @@ WEB_WORDS = {
 }
 
 
-AREAS = {"stats": STATS_WORDS, "trend": TREND_WORDS, "trace": TRACE_WORDS, "calibration": CALIBRATION_WORDS,
-         "web": WEB_WORDS}
+# The questionnaire workbook and YAML template (engine/spreadsheet.py): company rows, the rating prompt,
+# the instructions sheet (a list of lines).
+QUESTIONNAIRE_WORDS = {
+    "id": ("企业编号（必填，用于历史记录）", "company id (needed for the history)"),
+    "name": ("企业名称", "company name"),
+    "industry": ("行业（如国民经济行业分类代码 C34）", "industry (e.g. the GB/T 4754 code C34)"),
+    "region": ("地区（省、市）", "region (province, city)"),
+    "assessed_on": ("评估日期（YYYY-MM-DD）", "date of the assessment (YYYY-MM-DD)"),
+    "profile": ("企业类型（可选），其不适用的准则按不适用计：", "business profile (optional); its criteria that do not apply "
+                                                   "count as na:"),
+    "prompt_title": ("评分", "Rating"),
+    "prompt": ("全部满足=1.0，大部分满足=0.8，部分满足=0.5，不满足=0，不适用=不计分；也可填 0 到 1 之间的数。留空=未评分（按 0 计）。",
+               "full=1.0, largely=0.8, partial=0.5, none=0, na=left out; or a number in [0, 1]. "
+               "Blank = not rated (counts as 0)."),
+    "error_title": ("评分无效", "Not a rating"),
+    "error": ("请从列表中选择，或填 0 到 1 之间的数。", "Pick a label from the list, or type a number in [0, 1]."),
+    "fact": ("近三年事实（填 是/否，留空=否）", "veto fact (yes/no; blank = default)"),
+    "instructions": (
+        ["质量管理能力分级自评问卷",
+         "1. 在 questionnaire 表的“评分”列为每条准则选择评分：全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用，"
+         "或填 0 到 1 之间的数（或百分数，如 80%）；留空表示未评分（按 0 计分）。",
+         "2. 在“证据”列填写证据（文件名、记录编号），每行一条。",
+         "3. 在 company 表填写企业编号、名称、行业、地区、评估日期，以及近三年的否决事实（是/否）。",
+         "4. 保存后运行：qmgrade assess 本文件.xlsx",
+         "请勿修改“准则编号”列和表头。"],
+        ["Quality-management capability self-assessment questionnaire",
+         "1. In the questionnaire sheet, rate each criterion in the rating column: full / largely / partial / "
+         "none / na (or 全部满足 / 大部分满足 / 部分满足 / 不满足 / 不适用, or a number in [0, 1]); blank = not rated "
+         "(counts as 0).",
+         "2. Put the evidence (document names, record numbers) in the evidence column, one per line.",
+         "3. In the company sheet fill in the company id, name, industry, region, the date, and the veto facts "
+         "of the last three years (yes/no).",
+         "4. Save, then run: qmgrade assess THIS-FILE.xlsx",
+         "Do not change the criterion column or the header row."]),
+}
+
+
+AREAS: Dict[str, Dict[str, tuple]] = {
+    "stats": STATS_WORDS, "trend": TREND_WORDS, "trace": TRACE_WORDS, "calibration": CALIBRATION_WORDS,
+    "web": WEB_WORDS, "questionnaire": QUESTIONNAIRE_WORDS}
 
 
 def area_words(area: str, lang: str) -> dict:
