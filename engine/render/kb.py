@@ -55,7 +55,7 @@ def render_model(model, lang: str = "en", dimension: Optional[str] = None) -> st
     levels.add_column("#", justify="right")
     levels.add_column("id")
     levels.add_column(word("level", lang))
-    levels.add_column("")
+    levels.add_column("", overflow="fold")       # a level's description in full, never cut off with "…"
     for level in model.levels:
         levels.add_row(str(level.rank), Text(level.id), Text(text_of(level.name, lang)),
                        Text(text_of(level.description, lang)))
