@@ -93,3 +93,27 @@ def test_yes_no_facts_in_the_questionnaire(runner, model_dir, model, tmp_path):
         expected = json.loads(run(runner, "assess", same, "--model", model_dir, "--format", "json").stdout)
         assert graded[word] == expected["level"]["rank"], word
     assert graded["是"] < graded["否"]
+
+
+def test_every_out_file_gets_the_same_permissions(runner, model_dir, model, tmp_path):
+    """One atomic writer: batch --out used to leave 0600 where assess --out left 0644."""
+    import os
+    import stat
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2))
+    outs = {"assess": (tmp_path / "a.txt", ["assess", path]),
+            "batch": (tmp_path / "r.jsonl", ["batch", path, "-j", 1]),
+            "batch csv": (tmp_path / "r.csv", ["batch", path, "-j", 1, "--format", "csv"]),
+            "trace": (tmp_path / "t.json", ["trace", path, "--format", "json"])}
+    old = os.umask(0o022)
+    try:
+        for name, (out, args) in outs.items():
+            result = run(runner, *args, "--model", model_dir, "--out", out)
+            assert result.exit_code == 0, (name, result.output)
+        stats = tmp_path / "s.html"
+        assert run(runner, "stats", outs["batch"][0], "--model", model_dir, "--format", "html",
+                   "--out", stats).exit_code == 0
+    finally:
+        os.umask(old)
+    modes = {name: stat.S_IMODE(out.stat().st_mode) for name, (out, _) in outs.items()}
+    modes["stats"] = stat.S_IMODE(stats.stat().st_mode)
+    assert set(modes.values()) == {0o644}, modes
