@@ -540,19 +540,18 @@ class DefaultCommandGroup(QmgradeGroup):
         self.default_usage = default_usage
 
     def parse_args(self, ctx, args):
-        if args and args[0] not in ctx.help_option_names:
-            # every argument goes to the subcommand (verify) or to the default command
-            ctx._protected_args, ctx.args = args[:1], args[1:]
-            return ctx.args
+        if args and args[0] not in ctx.help_option_names and args[0] not in self.commands:
+            # every argument goes to the default command: name it, and click's own parsing does the rest
+            # (the group has no options of its own: parsing stops at the command's name)
+            args = [self.default, *args]
         return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx, args):
         name = args[0]
         if name in self.commands and name != self.default:
             return super().resolve_command(ctx, args)
-        if name == self.default:
-            return name, self.commands[name], args[1:]
-        return None, self.commands[self.default], args
+        # the default command, named by parse_args or by the user: its usage line reads "qmgrade trace ..."
+        return None, self.commands[self.default], args[1:] if name == self.default else args
 
     def format_usage(self, ctx, formatter):
         formatter.write_usage(ctx.command_path, self.default_usage)

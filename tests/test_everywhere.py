@@ -117,3 +117,22 @@ def test_every_out_file_gets_the_same_permissions(runner, model_dir, model, tmp_
     modes = {name: stat.S_IMODE(out.stat().st_mode) for name, (out, _) in outs.items()}
     modes["stats"] = stat.S_IMODE(stats.stat().st_mode)
     assert set(modes.values()) == {0o644}, modes
+
+
+def test_trace_and_history_tell_their_forms_apart_through_click_s_public_api(runner, model_dir, model, tmp_path):
+    """DefaultCommandGroup names its default command instead of setting click's private ctx._protected_args."""
+    import inspect
+
+    import cli
+    assert "_protected_args" not in inspect.getsource(cli)
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2))
+    record = run(runner, "trace", path, "--model", model_dir, "--format", "json")
+    assert record.exit_code == 0 and json.loads(record.stdout)["firings"]
+    assert run(runner, "trace", "--format", "json", path, "--model", model_dir).stdout == record.stdout
+    saved = tmp_path / "t.json"
+    saved.write_text(record.stdout, encoding="utf-8")
+    assert run(runner, "trace", "verify", saved, path, "--model", model_dir).exit_code == 0
+    bad = run(runner, "trace", path, "--lang", "fr")
+    assert bad.exit_code == 2 and re.match(r"Usage: \S+ trace \[OPTIONS\] FILE\n", bad.output), bad.output
+    missing = run(runner, "history", "--db", tmp_path / "h.sqlite")
+    assert missing.exit_code == 2 and "Missing argument 'COMPANY'" in missing.output
