@@ -136,3 +136,17 @@ def test_trace_and_history_tell_their_forms_apart_through_click_s_public_api(run
     assert bad.exit_code == 2 and re.match(r"Usage: \S+ trace \[OPTIONS\] FILE\n", bad.output), bad.output
     missing = run(runner, "history", "--db", tmp_path / "h.sqlite")
     assert missing.exit_code == 2 and "Missing argument 'COMPANY'" in missing.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_questionnaire_instructions_speak_the_chosen_language(runner, model_dir, tmp_path, lang):
+    path = tmp_path / "q.xlsx"
+    assert run(runner, "template", "--model", model_dir, "--lang", lang, "--out", path).exit_code == 0
+    lines = [row[0] for row in load_workbook(path)["instructions"].iter_rows(values_only=True) if row and row[0]]
+    text = "\n".join(lines)
+    chinese = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if lang == "zh":
+        assert chinese > len(text) // 4 and "是/否" in text and "评分" in text
+    else:      # English, with the Chinese rating labels offered as alternatives
+        assert lines[0].isascii() and "yes/no" in text and "rating column" in text
+        assert chinese == len(re.sub(r"[^\u4e00-\u9fff]", "", "全部满足 大部分满足 部分满足 不满足 不适用")), text
