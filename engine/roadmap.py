@@ -274,28 +274,74 @@ class _Planner:
         open_mask = sum(bit[c] for c in uncovered if c in bit)
         reach = self._reach
         effort_at = [efforts[aid] for aid in self.ids]
+        if not uncovered <= bit.keys():   # a criterion the model does not have (a model built in code)
+            return self._cover_each_time(uncovered, planned, by_effort, bit, open_mask, effort_at)
+
+        def key(aid: str, free: int) -> tuple:
+            # criteria of actions already taken are covered already: the closure's criteria say the gain
+            gain = (reach[aid] & open_mask).bit_count()
+            new = masks[aid] & free
+            if new.bit_count() <= 8:   # a few actions (the usual case): add their efforts up
+                cost, rest = 0, new
+                while rest:
+                    low = rest & -rest
+                    cost += effort_at[low.bit_length() - 1]
+                    rest ^= low
+            else:                      # a long chain: one popcount per effort class
+                cost = sum(effort * (new & mask).bit_count() for effort, mask in by_effort.items())
+            return (-gain / cost if cost else -gain, cost, self.index[aid])
+
+        # The best candidate each round, from a heap of keys: a key changes only when the round covered one of
+        # the criteria its closure reaches (the gain) or took one of its closure's actions (the cost); those are
+        # worked out again, the others stand.  A candidate addresses an uncovered criterion and is not taken.
+        addressed = _criterion_masks(self.model)
+        taken_mask = self.mask_of(planned)
+        free = ~taken_mask
+        keys = {aid: key(aid, free)
+                for aid in {a for c in uncovered for a in by_criterion.get(c, ())} - planned - self.done}
+        heap = [(k, aid) for aid, k in keys.items()]
+        heapq.heapify(heap)
+        while uncovered:
+            while heap and keys.get(heap[0][1]) != heap[0][0]:
+                heapq.heappop(heap)   # a key worked out again since, or a candidate gone
+            if not heap:    # only a model built in code, bypassing validation, leaves a criterion unaddressed
+                break
+            best = masks[heapq.heappop(heap)[1]] & free
+            chosen = self.members_of(best)
+            added |= chosen
+            covered = set().union(*[addresses[a] for a in chosen])
+            uncovered -= covered
+            closed = open_mask & sum(bit[c] for c in covered)
+            open_mask &= ~closed
+            taken_mask |= best
+            free = ~taken_mask
+            for aid in [a for a in keys if masks[a] & best or reach[a] & closed]:
+                if aid in chosen or not addressed[aid] & open_mask:
+                    del keys[aid]
+                else:
+                    keys[aid] = key(aid, free)
+                    heapq.heappush(heap, (keys[aid], aid))
+        return added
+
+    def _cover_each_time(self, uncovered: Set[str], planned: Set[str], by_effort: Dict[int, int], bit: dict,
+                         open_mask: int, effort_at: List[int]) -> Set[str]:
+        """:meth:`cover` weighing every candidate in every round (a model with criteria it does not list)."""
+        addresses, masks, reach = self.addresses, self.masks(), self._reach
+        by_criterion = _addressed_by(self.model)
+        added: Set[str] = set()
         while uncovered:
             best, best_key = None, None
             taken = planned | added
             free = ~self.mask_of(taken)
             candidates = {a for c in uncovered for a in by_criterion.get(c, ())} - taken - self.done
             for aid in candidates:
-                closure = masks[aid]
-                # criteria of actions already taken are covered already: the closure's criteria say the gain
                 gain = (reach[aid] & open_mask).bit_count()
-                new = closure & free
-                if new.bit_count() <= 8:   # a few actions (the usual case): add their efforts up
-                    cost, rest = 0, new
-                    while rest:
-                        low = rest & -rest
-                        cost += effort_at[low.bit_length() - 1]
-                        rest ^= low
-                else:                      # a long chain: one popcount per effort class
-                    cost = sum(effort * (new & mask).bit_count() for effort, mask in by_effort.items())
+                new = masks[aid] & free
+                cost = sum(effort * (new & mask).bit_count() for effort, mask in by_effort.items())
                 key = (-gain / cost if cost else -gain, cost, self.index[aid])
                 if best_key is None or key < best_key:
                     best, best_key = new, key
-            if best is None:    # only a model built in code, bypassing validation, leaves a criterion unaddressed
+            if best is None:
                 break
             chosen = self.members_of(best)
             added |= chosen
