@@ -118,6 +118,7 @@ class Inference:
         self.read_kinds = model.rules.read_kinds
         self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
         self.cell_ranks = tuple(model.criteria_ranks)
+        self.met_fields = tuple((rank, met_field(rank)) for rank in self.cell_ranks)
         # cell facts are built by engine.grading (a model dimension, its level, integer counts, a score):
         # formatted directly when the dimension id needs no JSON escaping (model ids never do)
         self.plain_dimensions = frozenset(d.id for d in model.dimensions if _PLAIN_ID.match(d.id))
@@ -181,10 +182,10 @@ class Inference:
         facts = []
         for dimension, pillar in self.staves:
             fields: Dict[str, object] = {"dimension": dimension, "pillar": pillar}
-            for rank in self.cell_ranks:
+            for rank, name in self.met_fields:
                 value = decided.get((dimension, rank))
                 if value is not None:
-                    fields[met_field(rank)] = value
+                    fields[name] = value
             facts.append(run.fact(STAVE_KIND, fields, None))
         return facts
 
