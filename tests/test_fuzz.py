@@ -353,9 +353,11 @@ def run_process(args, timeout=60):
 
 
 def test_a_rule_that_never_settles_stops_with_an_error(tmp_path, model):
+    seed = ("description: {zh: 起点, en: seeds}\nwhen:\n  - fact: stave\nthen:\n  conclude: reached\n"
+            "  set:\n    dimension: {ref: stave.dimension}\n    level: 1\n")
     loop = ("description: {zh: 自我循环, en: loops}\nwhen:\n  - fact: reached\nthen:\n  conclude: reached\n"
             "  set:\n    dimension: {ref: reached.dimension}\n    level: {ref: reached.level, add: 1}\n")
-    target = build_model(tmp_path / "m", extra_rules={"loop": loop})
+    target = build_model(tmp_path / "m", extra_rules={"seed": seed, "loop": loop})
     path = write_assessment(tmp_path / "a.yaml", ratings_up_to(model, 2))
     code, stderr = run_process(["assess", str(path), "--model", str(target)])
     assert code == 1
