@@ -13,7 +13,8 @@ cap does, the red-flag block) are here too: :func:`holds_sentences`, :func:`cap_
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, List, cast
+import re
+from typing import TYPE_CHECKING, List, Optional, cast
 
 from .. import present
 from ..present import (cap_sentence, coverage_text, criterion_title, level_label, level_name, na_above, rating_label,
@@ -155,20 +156,13 @@ def render_assess(graded: "Grade", lang: str = "en") -> str:
     return strip_lines("\n".join(out))
 
 
-def _stave_table(result: dict, model, lang: str) -> str:
-    """The staves' levels and scores per level as a table (rich markup in any name printed as written)."""
-    from rich import box
-    from rich.table import Table
-
-    out = console()
+def _stave_rows(result: dict, model, lang: str) -> tuple:
+    """(header, rows) of the staves table: plain text, each cell as it reads."""
     barrel = result.get("barrel")
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column(word("dimension", lang), no_wrap=True)
-    table.add_column(word("pillar", lang), no_wrap=True)
-    table.add_column(word("level", lang), justify="right")
-    for k in model.criteria_ranks:
-        table.add_column(f"L{k}", justify="right")
+    header = [word("dimension", lang), word("pillar", lang), word("level", lang),
+              *(f"L{k}" for k in model.criteria_ranks)]
     pillars = {p.id: p for p in model.pillars}
+    rows = []
     for row in result["dimensions"]:
         marks = [f"{present.score(row['scores'][str(k)], model.threshold)} "
                  f"{'✓' if row.get('met', {}).get(str(k)) else '✗'}" for k in model.criteria_ranks]
@@ -178,8 +172,59 @@ def _stave_table(result: dict, model, lang: str) -> str:
             # issue 11: na above some level is not excellence: say how far the stave applies
             stave = f"{stave} ({na_above(row['applicable_to'], lang)})"
             marks = [m if k <= row["applicable_to"] else word("na", lang) for k, m in zip(model.criteria_ranks, marks)]
-        table.add_row(present.for_rich(dimension_title(model, row["id"], lang) + short),
-                      present.for_rich(text_of(pillars[row["pillar"]].name, lang)), stave, *marks)
+        rows.append([dimension_title(model, row["id"], lang) + short, text_of(pillars[row["pillar"]].name, lang),
+                     stave, *marks])
+    return header, rows
+
+
+# Characters whose width rich and a terminal agree on (ASCII, CJK ideographs and punctuation, full-width forms,
+# the table's own marks): a table of only these is laid out here, without importing rich (issue 13: rich costs
+# a tenth of a second at every start); anything else goes through rich, as before.
+_PLAIN_TABLE_CHARS = re.compile("[\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff01-\uff5e✓✗·–—…‘’“”、]*\\Z")
+
+
+def _stave_table(result: dict, model, lang: str) -> str:
+    """The staves' levels and scores per level as a table (rich markup in any name printed as written)."""
+    header, rows = _stave_rows(result, model, lang)
+    cells = [header, *([present.for_terminal(cell) for cell in row] for row in rows)]
+    if all(_PLAIN_TABLE_CHARS.match(cell) for row in cells for cell in row):
+        plain = _plain_table(cells, right=set(range(2, len(header))))
+        if plain is not None:
+            return plain
+    return _rich_table(header, rows)
+
+
+def _plain_table(cells: List[List[str]], right: set) -> Optional[str]:
+    """The table as rich draws it (box SIMPLE_HEAD, no edge, no edge padding: columns three spaces apart,
+    a rule of ─ under the header), or None when it would not fit WIDTH columns (rich would shrink it)."""
+    def width(text: str) -> int:
+        return sum(present.char_width(char) for char in text)
+
+    widths = [max(width(row[i]) for row in cells) for i in range(len(cells[0]))]
+    total = sum(widths) + 3 * (len(widths) - 1)
+    if total > WIDTH:
+        return None
+
+    def line(row: List[str]) -> str:
+        padded = [(" " * (w - width(cell)) + cell) if i in right else (cell + " " * (w - width(cell)))
+                  for i, (cell, w) in enumerate(zip(row, widths))]
+        return "   ".join(padded)
+
+    return "\n".join([line(cells[0]), "─" * total, *(line(row) for row in cells[1:])])
+
+
+def _rich_table(header: List[str], rows: List[List[str]]) -> str:
+    from rich import box
+    from rich.table import Table
+
+    out = console()
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column(header[0], no_wrap=True)
+    table.add_column(header[1], no_wrap=True)
+    for title in header[2:]:
+        table.add_column(title, justify="right")
+    for row in rows:
+        table.add_row(present.for_rich(row[0]), present.for_rich(row[1]), *row[2:])
     out.print(table)
     return console_text(out).rstrip("\n")
 
