@@ -115,6 +115,8 @@ class QmgradeGroup(click.Group):
             safeio.remove_temporaries()
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())   # nothing more reaches the closed pipe, not even at exit
+            # a batch's workers were stopped: the pool's exit hook would print a traceback (EBADF), so leave now
+            _leave_after_stopped_workers(141)
             ctx.exit(141)
         except Exception as error:  # a bug: still no traceback for the user, but say so
             if os.environ.get("QMGRADE_DEBUG"):

@@ -150,3 +150,28 @@ def test_the_questionnaire_instructions_speak_the_chosen_language(runner, model_
     else:      # English, with the Chinese rating labels offered as alternatives
         assert lines[0].isascii() and "yes/no" in text and "rating column" in text
         assert chinese == len(re.sub(r"[^\u4e00-\u9fff]", "", "全部满足 大部分满足 部分满足 不满足 不适用")), text
+
+
+def test_a_reader_that_goes_away_ends_a_batch_quietly(model_dir, model, tmp_path):
+    """`qmgrade batch … | head -1`: exit 141 at once, nothing on standard error. Before, about one run in
+    five printed the process pool's exit-hook traceback (EBADF) or hung for ever joining killed workers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    line = json.dumps({"company": {"id": "c"}, "ratings": ratings_up_to(model, 3)})
+    path = tmp_path / "many.jsonl"
+    path.write_text((line + "\n") * 3000, encoding="utf-8")
+    command = [sys.executable, "-c", "import sys; from cli import main; sys.exit(main())",
+               "batch", str(path), "--model", str(model_dir), "-j", "2"]
+    for attempt in range(6):
+        errors = tmp_path / f"stderr-{attempt}.txt"
+        with open(errors, "wb") as stderr:
+            process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+                                       stderr=stderr)
+        try:
+            assert json.loads(process.stdout.readline())["company"]["id"] == "c"
+            process.stdout.close()                        # the reader goes away
+            process.wait(timeout=60)                      # a hang fails here
+        finally:
+            process.kill()
+        assert process.returncode == 141 and errors.read_bytes() == b"", errors.read_text(errors="replace")
