@@ -91,3 +91,22 @@ def test_the_import_sample_the_readme_uses_makes_a_model_that_validates(runner, 
     validated = run(runner, "kb", "validate", "--model", out)
     assert validated.exit_code == 0 and validated.stdout.startswith("OK: my-model 0.1.0"), validated.output
     assert "2 dimensions, 18 criteria (6 key), 6 actions (4 dependencies)" in validated.stdout
+
+
+def test_the_python_examples_of_the_docs_name_shipped_files():
+    for page in ("README.md", "docs/api.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+        assert blocks, page
+        named = re.findall(r"[\"']([^\"'\s]+\.(?:ya?ml|jsonl?|csv|xlsx))[\"']", "".join(blocks))
+        assert named, page
+        for path in named:
+            assert (ROOT / path).exists(), f"{page}: {path} is not shipped"
+
+
+def test_the_readme_s_python_example_runs(monkeypatch):
+    block = re.search(r"## Python API.*?```python\n(.*?)```", README, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)     # noqa: S102 (the README's own example)
+    assert scope["result"].level == 3 and scope["plan"].to_json()
