@@ -355,3 +355,18 @@ def test_error_rows_keep_the_company_id_they_could_read(runner, model_dir, model
     csv_out = run(runner, "batch", path, "--model", model_dir, "-j", 1, "--format", "csv", "--no-bom")
     rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
     assert [r["company_id"] for r in rows] == ["c1", "c2", "c3", "c4"]
+
+
+@pytest.mark.parametrize("name, head, what", [
+    ("report.pdf", b"%PDF-1.7\n", "a PDF document"),
+    ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "an image (PNG)"),
+])
+def test_batch_names_a_file_of_another_kind_as_assess_does(runner, tmp_path, name, head, what):
+    path = tmp_path / name
+    path.write_bytes(head)
+    batch = run(runner, "batch", path)
+    assess = run(runner, "assess", path)
+    assert batch.exit_code == assess.exit_code == 1
+    assert batch.output == (f"Error: {path}:1:1: this is {what}, not a batch input: qmgrade batch reads a folder, "
+                            f"JSON Lines (.jsonl), CSV, XLSX, YAML or JSON (file-type)\n")
+    assert f"this is {what}, not an assessment" in assess.output

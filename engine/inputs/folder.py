@@ -11,7 +11,7 @@ from ..assessment import Assessment, assessment_from_data
 from ..errors import InputError, Problem, QmgradeError
 from ..limits import DEFAULT, Limits
 from ..yamlio import load_file
-from .kind import input_kind
+from .kind import file_kind, input_kind
 from .reader import read_assessment
 from .jsonl import company_of, jsonl_records
 from .wide import cell_name, csv_header, csv_records, header_plan, xlsx_rows
@@ -75,6 +75,10 @@ def open_source(path: str, model, limits: Limits = DEFAULT, encoding: Optional[s
         return _xlsx_source(path, model, limits)
     if suffix in (".yaml", ".yml", ".json"):
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
+    what = file_kind(path) if target.is_file() else None
+    if what is not None:   # a PDF or a Word document is named, as assess names it
+        raise InputError(Problem(path, 1, 1, f"this is {what}, not a batch input: qmgrade batch reads a folder, "
+                                             f"JSON Lines (.jsonl), CSV, XLSX, YAML or JSON", "file-type"))
     raise InputError(Problem(path, 1, 1, f"unknown input {target.name!r}: expected a folder, JSON Lines "
                                          f"(.jsonl), CSV, XLSX, YAML or JSON"))
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 from ..errors import InputError, Problem
 
-__all__ = ["input_kind", "corrupt_workbook_errors"]
+__all__ = ["input_kind", "file_kind", "corrupt_workbook_errors"]
 
 
 def corrupt_workbook_errors() -> tuple:
@@ -61,6 +61,32 @@ def _describe_zip(path: str) -> Optional[str]:
     return "a zip archive that is not an XLSX workbook"
 
 
+def file_kind(path: str) -> Optional[str]:
+    """What a file is by its first bytes when it is no input of qmgrade's ("a PDF", "a Word document (.docx)",
+    ...), else None (a workbook, text, or a file that cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    what = _described(path, head)
+    return None if what is None else what.partition(": ")[0]
+
+
+def _described(path: str, head: bytes) -> Optional[str]:
+    what = None
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        what = _describe_zip(path)
+    else:
+        for magic, name in _MAGIC:
+            if head.startswith(magic):
+                what = name or (_bitmap(head) if magic == b"BM" else "a bzip2 archive")
+                break
+    if what is None and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower().startswith((b"<!doctype html", b"<html")):
+        what = "a web page (HTML)"
+    return what
+
+
 def input_kind(path: str) -> str:
     """What an assessment file holds, from its first bytes (and name): ``"xlsx"`` or ``"text"`` (YAML/JSON).
 
@@ -76,18 +102,9 @@ def input_kind(path: str) -> str:
             head = handle.read(4096)
     except OSError:
         return "xlsx" if path.lower().endswith((".xlsx", ".xlsm")) else "text"
-    what = None
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        what = _describe_zip(path)
-        if what is None:
-            return "xlsx"
-    else:
-        for magic, name in _MAGIC:
-            if head.startswith(magic):
-                what = name or (_bitmap(head) if magic == b"BM" else "a bzip2 archive")
-                break
-    if what is None and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower().startswith((b"<!doctype html", b"<html")):
-        what = "a web page (HTML)"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")) and _describe_zip(path) is None:
+        return "xlsx"
+    what = _described(path, head)
     if what is not None:
         what, _, advice = what.partition(": ")
         advice = f": {advice}" if advice else f"; {_USE}"
