@@ -395,7 +395,9 @@ def kb_list():
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language: zh (中文) or en.")
 @click.option("--dimension", default=None, help="Show only this dimension (stave), with its rating anchors.")
 @click.option("--criterion", default=None, help="Show only this criterion in full, with its rating anchors.")
-def show(model_dir, lang, dimension, criterion):
+@click.option("--width", type=click.IntRange(60, 1000), default=None,
+              help="Table width in columns [default: the terminal's width; 140 when not a terminal].")
+def show(model_dir, lang, dimension, criterion, width):
     """Print the model for people: levels, pillars, staves and their criteria, facts, rules."""
     model = load(model_dir)
     if criterion:
@@ -409,7 +411,16 @@ def show(model_dir, lang, dimension, criterion):
         suffix = suggestion(dimension, model.dimensions_by_id)
         raise engine.InputError(Problem("--dimension", 1, 1, f"unknown dimension {dimension!r}{suffix}"))
     from engine.render.kb import render_model
-    click.echo(render_model(model, lang, dimension), nl=False)
+    click.echo(render_model(model, lang, dimension, width=width or _terminal_width()), nl=False)
+
+
+def _terminal_width() -> int:
+    """The terminal's width when standard output is one; else the reports' 140 (a file or a pipe gets the same
+    text every time)."""
+    from engine.render.text import WIDTH
+    if not sys.stdout.isatty():
+        return WIDTH
+    return max(shutil.get_terminal_size((WIDTH, 24)).columns, 60)
 
 
 @kb.command()

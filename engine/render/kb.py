@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Optional
 
 from ..present import for_terminal, text_of, word
-from .text import console, console_text, strip_lines
+from .text import WIDTH, console, console_text, strip_lines
+
+MIN_WIDTH = 60   # narrower than this, the staves' tables cannot show a criterion at all
 
 __all__ = ["render_model", "render_criterion"]
 
@@ -32,9 +34,9 @@ def render_criterion(model, criterion_id: str, lang: str = "en") -> str:
     return "".join(for_terminal(line) + "\n" for line in out)
 
 
-def render_model(model, lang: str = "en", dimension: Optional[str] = None) -> str:
-    """``kb show``: the model, level by level and stave by stave."""
-    out = console()
+def render_model(model, lang: str = "en", dimension: Optional[str] = None, width: int = WIDTH) -> str:
+    """``kb show``: the model, level by level and stave by stave, its tables ``width`` columns wide."""
+    out = console(max(width, MIN_WIDTH))
     head = [f"{text_of(model.name, lang)} — {model.id} {model.version}"]
     if model.description:
         head.append(text_of(model.description, lang))

@@ -33,11 +33,11 @@ __all__ = ["render_assess", "render_explain", "render_whatif", "holds_sentences"
 WIDTH = 140
 
 
-def console() -> "Console":
-    """A rich console writing to a string, WIDTH columns wide, no colour (the text reports' tables)."""
+def console(width: int = WIDTH) -> "Console":
+    """A rich console writing to a string, ``width`` columns wide, no colour (the text reports' tables)."""
     from rich.console import Console  # rich is imported where used: it costs a seventh of a second at start-up
 
-    return Console(file=io.StringIO(), width=WIDTH, force_terminal=False, color_system=None,
+    return Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None,
                    legacy_windows=False, emoji=False, highlight=False, soft_wrap=False)
 
 
