@@ -154,6 +154,7 @@ class TreeSampler(threading.Thread):
         self.pid, self.interval = pid, interval
         self.peak_kib = 0
         self.peak_processes = 0
+        self.largest_kib = 0      # the largest peak RSS of one process of the tree since its exec (VmHWM)
         self.stop = threading.Event()
 
     def run(self):
@@ -166,7 +167,21 @@ class TreeSampler(threading.Thread):
             total = sum(_pss_kib(pid) for pid in tree)
             if total > self.peak_kib:
                 self.peak_kib, self.peak_processes = total, len(tree)
+            self.largest_kib = max([self.largest_kib, *map(_hwm_kib, tree)])
             self.stop.wait(self.interval)
+
+
+def _hwm_kib(pid: int) -> int:
+    """A process's peak resident set (KiB) since it exec'd.  getrusage's ru_maxrss is no measure here: for a
+    child it also counts the pages it shared with this (large) benchmark process between fork and exec."""
+    try:
+        with open(f"/proc/{pid}/status") as stream:
+            for line in stream:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = True, count_lines: bool = False,
@@ -205,7 +220,7 @@ def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = T
     return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "exit": process.returncode,
             "lines": counted["lines"], "tree_mib": (sampler.peak_kib / 1024) if sampler else None,
             "processes": sampler.peak_processes if sampler else None,
-            "max_rss_mib": usage.ru_maxrss / 1024, "load": load,
+            "max_rss_mib": (sampler.largest_kib / 1024) if sampler else None, "load": load,
             "stderr": stderr.decode("utf-8", "replace")}
 
 
