@@ -130,15 +130,23 @@ def _children(pid: int) -> List[int]:
     return found
 
 
-def _pss_kib(pid: int) -> int:
-    """Proportional set size (KiB): shared pages split between the processes sharing them."""
+def _proc_kib(path: str, field: str) -> Optional[int]:
+    """The KiB figure of ``field`` ("Pss:", "VmHWM:") in a /proc file, or None."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as stream:
+        with open(path) as stream:
             for line in stream:
-                if line.startswith("Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
+    return None
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size (KiB): shared pages split between the processes sharing them."""
+    found = _proc_kib(f"/proc/{pid}/smaps_rollup", "Pss:")
+    if found is not None:
+        return found
     try:
         with open(f"/proc/{pid}/statm") as stream:
             return int(stream.read().split()[1]) * PAGE // 1024
@@ -174,14 +182,7 @@ class TreeSampler(threading.Thread):
 def _hwm_kib(pid: int) -> int:
     """A process's peak resident set (KiB) since it exec'd.  getrusage's ru_maxrss is no measure here: for a
     child it also counts the pages it shared with this (large) benchmark process between fork and exec."""
-    try:
-        with open(f"/proc/{pid}/status") as stream:
-            for line in stream:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_kib(f"/proc/{pid}/status", "VmHWM:") or 0
 
 
 def run_measured(command: List[str], stdout=subprocess.DEVNULL, sample: bool = True, count_lines: bool = False,

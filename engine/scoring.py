@@ -40,68 +40,55 @@ def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[fl
     ``keys_below`` counts the key criteria rated under the key minimum of this
     cell's level (``method.key_minimum_by_level``, else ``method.key_minimum``).
     """
-    total_w = total_wr = keys_below = applicable = rated_count = 0
-    entries = []
-    key_min = model.key_minimum_units_for(level)
-    for criterion in model.cells[(dimension, level)]:
-        rated = criterion.id in ratings
-        rating = ratings.get(criterion.id, 0.0)
-        entries.append((criterion, rating, rated))
-        if rated and rating is None:
-            continue
-        rated_count += rated
-        units = rating_units(rating)
-        weight = criterion.weight_units
-        applicable += 1
-        total_w += weight
-        total_wr += weight * units
-        if criterion.key and units < key_min:
-            keys_below += 1
-    score = (total_wr // total_w) if total_w else None
-    return CellScore(dimension, level, applicable, score, keys_below, tuple(entries), rated_count)
+    plan = _cell_plans(model)[1][(dimension, level)]
+    return _score_plan(dimension, level, plan, model.key_minimum_units_for(level), ratings, {})
 
 
 def _cell_plans(model) -> tuple:
-    """Per cell, its criteria with their weight units, worked out once per model."""
+    """Per cell, its criteria with their weight units, worked out once per model: (cells in model order with
+    their plans, the same by cell)."""
     cells = model.cells
     cached = model.__dict__.get("_scoring_plans")
     if cached is None or cached[0] is not cells:
         plans = tuple((cell, tuple((c, c.id, c.weight_units, c.key) for c in criteria))
                       for cell, criteria in cells.items())
-        cached = model.__dict__["_scoring_plans"] = (cells, plans)
-    return cached[1]
+        cached = model.__dict__["_scoring_plans"] = (cells, plans, dict(plans))
+    return cached[1], cached[2]
 
 
 def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
-    """Every cell of the model, in model order (the same arithmetic as :func:`score_cell`), in one pass
-    over the ratings that also counts what coverage needs (issue 13)."""
+    """Every cell of the model, in model order (the arithmetic of :func:`score_cell`), in one pass over the
+    ratings that also counts what coverage needs (issue 13)."""
     key_mins = {level: model.key_minimum_units_for(level) for level in model.criteria_ranks}
     units_of: Dict[object, int] = {}   # a questionnaire uses a handful of rating values
-    out = {}
-    for (dimension, level), plan in _cell_plans(model):
-        key_min = key_mins[level]
-        total_w = total_wr = keys_below = applicable = rated_count = 0
-        entries = []
-        for criterion, criterion_id, weight, key in plan:
-            rated = criterion_id in ratings
-            rating = ratings[criterion_id] if rated else 0.0
-            entries.append((criterion, rating, rated))
-            if rated:
-                if rating is None:
-                    continue
-                rated_count += 1
-            units = units_of.get(rating)
-            if units is None:
-                units = units_of[rating] = round((rating or 0.0) * SCALE)
-            applicable += 1
-            total_w += weight
-            total_wr += weight * units
-            if key and units < key_min:
-                keys_below += 1
-        out[(dimension, level)] = CellScore(dimension, level, applicable,
-                                            (total_wr // total_w) if total_w else None,
-                                            keys_below, tuple(entries), rated_count)
-    return out
+    return {(dimension, level): _score_plan(dimension, level, plan, key_mins[level], ratings, units_of)
+            for (dimension, level), plan in _cell_plans(model)[0]}
+
+
+def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings, units_of: Dict[object, int]
+                ) -> CellScore:
+    """S(d, k), the keys under the key minimum and the counts coverage needs, for one cell's criteria
+    (``units_of`` remembers each rating value's millionths across cells)."""
+    total_w = total_wr = keys_below = applicable = rated_count = 0
+    entries = []
+    for criterion, criterion_id, weight, key in plan:
+        rated = criterion_id in ratings
+        rating = ratings[criterion_id] if rated else 0.0
+        entries.append((criterion, rating, rated))
+        if rated:
+            if rating is None:
+                continue
+            rated_count += 1
+        units = units_of.get(rating)
+        if units is None:
+            units = units_of[rating] = rating_units(rating)
+        applicable += 1
+        total_w += weight
+        total_wr += weight * units
+        if key and units < key_min:
+            keys_below += 1
+    return CellScore(dimension, level, applicable, (total_wr // total_w) if total_w else None, keys_below,
+                     tuple(entries), rated_count)
 
 
 def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:

@@ -14,7 +14,8 @@ from ..yamlio import load_file
 from .kind import file_kind, input_kind
 from .reader import read_assessment
 from .jsonl import company_of, jsonl_records
-from .wide import cell_name, csv_header, csv_records, header_plan, xlsx_rows
+from .layout import cell_ref
+from .wide import csv_header, csv_records, header_plan, xlsx_rows
 
 __all__ = ["FILE_SUFFIXES", "FOLDER_SUFFIXES", "Source", "open_source", "file_assessment"]
 
@@ -180,7 +181,7 @@ def _xlsx_source(path: str, model, limits: Limits = DEFAULT) -> Source:
     from .layout import questionnaire_columns   # a questionnaire's header may be Chinese (--lang zh)
     if "criterion" in questionnaire_columns(header) and "company_id" not in lowered:
         return Source(path, "files", 1, lambda: iter([(path, 1)]))
-    plan = header_plan(path, header, model, lambda col: (1, col, f"{title}!{cell_name(1, col)}: "))
+    plan = header_plan(path, header, model, lambda col: (1, col, f"{title}!{cell_ref(1, col)}: "))
     plan["sheet"] = title
     return Source(path, "wide", total, lambda: xlsx_rows(path, limits, member, max_row, title), context=plan)
 

@@ -14,11 +14,12 @@ from ..assessment import Assessment, apply_model_rules
 from ..errors import InputError, Problem, suggestion
 from ..limits import DEFAULT, MAX_PROBLEMS, Limits, capped
 from .coerce import fact_value as _fact_value, parse_rating, scalar_text as _scalar_text
+from .layout import cell_ref
 from .lines import Unreadable, open_binary, read_lines
 
 __all__ = ["COMPANY_COLUMNS", "SNIFF_BYTES", "DELIMITERS", "CsvDialect", "sniff_encoding", "sniff_delimiter", "csv_header",
            "csv_records", "xlsx_records", "xlsx_rows", "SheetRows", "sheet_blocks", "block_rows", "close_sheets", "open_first_sheet",
-           "cell_name", "header_plan", "wide_assessment"]
+           "header_plan", "wide_assessment"]
 
 
 COMPANY_COLUMNS = ("company_id", "company_name", "industry", "region", "assessed_on")
@@ -509,14 +510,6 @@ def close_sheets() -> None:
     _open_sheet.clear()
 
 
-def cell_name(row: int, col: int) -> str:
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
-
-
 def header_plan(path: str, header: List[str], model, where) -> dict:
     """Map each column of a wide header to what it holds; every problem of the header at once."""
     problems: List[Problem] = []
@@ -574,7 +567,7 @@ def wide_assessment(plan: dict, item, model) -> Tuple[Optional[Assessment], Opti
     sheet = plan.get("sheet")
 
     def where(index: int):
-        prefix = f"{sheet}!{cell_name(number, index + 1)}: " if sheet else ""
+        prefix = f"{sheet}!{cell_ref(number, index + 1)}: " if sheet else ""
         return number, index + 1, prefix
 
     if isinstance(row, Unreadable):
