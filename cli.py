@@ -910,11 +910,12 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
                     report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                        sink=stream.write, on_result=on_result, with_db=bool(db_path),
                                        require_complete=ctx.meta.get("require_complete", False), bom=bom,
-                                       on_progress=lambda units: progress.advance(task, units))
+                                       summaries=tally is not None, on_progress=lambda units: progress.advance(task, units))
             else:
                 report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                    sink=stream.write, on_result=on_result, with_db=bool(db_path),
-                                   require_complete=ctx.meta.get("require_complete", False), bom=bom)
+                                   require_complete=ctx.meta.get("require_complete", False), bom=bom,
+                                   summaries=tally is not None)
         if history is not None:   # the rows go in only together with the finished results
             history.commit()
     finally:

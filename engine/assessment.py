@@ -503,6 +503,15 @@ def _plain_ratings(raw: Any, model) -> Optional[Dict[str, Optional[float]]]:
     labels = RATING_LABELS
     na_ok = na_allowed(model)
     ratings: Dict[str, Optional[float]] = {}
+    if criteria.keys() >= raw.keys():   # every key a criterion's id (an id is a str: so is every key)
+        try:   # the common case in C: every rating a label (full, largely, ...; the same in Chinese)
+            ratings = {key: labels[value] for key, value in raw.items()}
+        except (KeyError, TypeError):   # a number, a percentage, an alias...: the loop below
+            ratings = {}
+        else:
+            if NA in ratings.values() and not all(na_ok(key) for key, rating in ratings.items() if rating is NA):
+                return None
+            return ratings
     for key, value in raw.items():
         if type(key) is not str or key not in criteria:
             return None

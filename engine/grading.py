@@ -7,11 +7,12 @@ here afterwards (blockers, minimal fix) only explains those conclusions.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Dict, List, Optional, Tuple
 
-from .assessment import Assessment, profile_object
+from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import get_inference
 from .scoring import SCALE, CellScore, minimal_fix_for_cell, rating_units, score_cells
@@ -27,24 +28,12 @@ def level_object(model, rank: int) -> dict:
 def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellScore],
                detail: bool = True) -> list:
     """The facts asserted for one company: staves, scored cells, company facts."""
-    facts: List[Tuple[str, Dict[str, Any], Optional[Dict[str, Any]]]] = []
+    facts: List[Tuple[str, Any, Optional[Dict[str, Any]]]] = []   # (kind, fields or a CellFact, extra)
     for dimension in model.dimensions:
         facts.append(("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None))
-    for (dimension, level), cell in cells.items():
-        fields = {"dimension": dimension, "level": level,
-                  "score": 0 if cell.score_units is None else cell.score_units / SCALE,
-                  "applicable": cell.applicable, "keys_below": cell.keys_below}
-        extra: Optional[Dict[str, Any]] = None
-        if detail:
-            extra = {"criteria": [
-                {"criterion": criterion.id, "rating": rating if rated else 0.0,
-                 **({"not_rated": True} if not rated else {}),
-                 "weight": criterion.weight, "key": criterion.key,
-                 **({"evidence": assessment.evidence[criterion.id]} if criterion.id in assessment.evidence else {})}
-                for criterion, rating, rated in cell.entries]}
-            if cell.score_units is None:
-                extra["score"] = None
-        facts.append(("cell", fields, extra))
+    evidence = assessment.evidence if detail else None
+    for cell in cells.values():
+        facts.append(("cell", CellFact(cell, evidence), None))
     company = {fact.id: assessment.facts.get(fact.id, fact.default) for fact in model.facts
                if fact.type not in ("record", "date")}
     for fact in model.facts:
@@ -58,6 +47,50 @@ def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellS
             for index, event in enumerate(assessment.facts.get(fact.id) or ()):
                 facts.append((fact.id, {**event, "event": index + 1, **_lifts_on(fact, event)}, None))
     return facts
+
+
+class CellFact:
+    """A scored cell as the engine asserts it (issue 13): durable_rules gets its fields formatted straight from
+    the score (engine.inference), and its public form — the trace's, with each criterion's rating when
+    ``evidence`` is given (``detail``) — is built only when something reads it."""
+
+    __slots__ = ("cell", "evidence", "_public")
+
+    def __init__(self, cell: CellScore, evidence: Optional[Dict[str, Any]]):
+        self.cell = cell
+        self.evidence = evidence
+        self._public: Optional[dict] = None
+
+    def fields(self) -> Dict[str, Any]:
+        """The fields the rules see (public units)."""
+        cell = self.cell
+        return {"dimension": cell.dimension, "level": cell.level,
+                "score": 0 if cell.score_units is None else cell.score_units / SCALE,
+                "applicable": cell.applicable, "keys_below": cell.keys_below}
+
+    def __getitem__(self, name: str):
+        """A field of the public form, as a rule's action reads it (``{ref: cell.dimension}``)."""
+        if name == "dimension":
+            return self.cell.dimension
+        if name == "level":
+            return self.cell.level
+        return self.public()[name]
+
+    def public(self) -> dict:
+        public = self._public
+        if public is None:
+            public = self._public = {"fact": "cell", **self.fields()}
+            evidence = self.evidence
+            if evidence is not None:
+                public["criteria"] = [
+                    {"criterion": criterion.id, "rating": rating if rated else 0.0,
+                     **({"not_rated": True} if not rated else {}),
+                     "weight": criterion.weight, "key": criterion.key,
+                     **({"evidence": evidence[criterion.id]} if criterion.id in evidence else {})}
+                    for criterion, rating, rated in self.cell.entries]
+                if self.cell.score_units is None:
+                    public["score"] = None
+        return public
 
 
 def _is_date(text) -> bool:
@@ -173,13 +206,16 @@ class Grade:
         return [{**cap, "facts": firing.facts} for cap, firing in self._cap_firings()
                 if cap["level"] <= self.level]
 
+    @cached_property
+    def _caps_fired(self) -> list:
+        """The firings that concluded a cap, in order (looked for once: a result asks twice)."""
+        return [firing for firing in self.firings if firing.conclusion["fact"] == "cap"]
+
     def _cap_firings(self):
         """(cap entry, firing) for every cap that fired, in firing order (issue 9: with when it lifts)."""
         rules = None
-        for firing in self.firings:
+        for firing in self._caps_fired:
             fact = firing.conclusion
-            if fact["fact"] != "cap":
-                continue
             if rules is None:
                 rules = {rule.id: rule for rule in self.model.rules}
             rule = rules.get(firing.rule)
@@ -226,6 +262,22 @@ class Grade:
         from .coverage import applicable_to_cells
         return applicable_to_cells(self.model, self.cells)
 
+    @cached_property
+    def _next_level(self) -> Optional[Tuple[int, List[dict], List[str], List[dict]]]:
+        """(rank, blockers, minimal fix, holding caps) of the next level; None at the top."""
+        if self.level >= self.model.top_rank:
+            return None
+        rank = self.level + 1
+        return rank, self.blockers(rank), self.minimal_fix(rank), self.holding_caps()
+
+    def summary_fields(self) -> dict:
+        """The part of :meth:`as_dict` the statistics read (engine.stats.summarize), without the rest."""
+        following = self._next_level
+        return {"company": self.assessment.company, "model": {"id": self.model.id, "version": self.model.version},
+                "level": level_object(self.model, self.level), "barrel": {"shortest": self.shortest},
+                "provisional": self.completeness()["provisional"],
+                "next_level": None if following is None else {"blockers": following[1], "minimal_fix": following[2]}}
+
     def completeness(self) -> dict:
         """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11)."""
         from .coverage import counted_coverage, red_flags
@@ -236,12 +288,59 @@ class Grade:
                 "red_flags": red_flags(self.model, self.assessment.ratings)}
 
     def not_rated(self) -> List[str]:
-        return [c for c in self.model.criteria if c not in self.assessment.ratings]
+        """The criteria without a rating, in model order."""
+        criteria, ratings = self.model.criteria, self.assessment.ratings
+        if len(ratings) >= len(criteria) and criteria.keys() <= ratings.keys():   # every one rated: set code in C
+            return []
+        return [c for c in criteria if c not in ratings]
 
     def to_json(self, trace: bool = True) -> str:
         """The text ``qmgrade assess --format json`` prints (``--no-trace``: ``trace=False``)."""
         from .export import dumps
         return dumps(self.as_dict(trace=trace))
+
+    def json_line(self) -> str:
+        """``json.dumps(self.as_dict(trace=False), ensure_ascii=False)`` — the batch's line for this company —
+        written from fragments of the model encoded once (each stave's id, pillar and name, each level's
+        object) around the company's own values (issue 13: a batch spent a fifth of its time building the
+        dict and encoding it).  The same text, character for character: tests/test_json_line.py compares
+        them, and with QMGRADE_CHECK_FAST_PATH=1 (the test suite) every call does."""
+        model = self.model
+        fragments = _fragments(model)
+        encode = _ENCODER.encode
+        assessment = self.assessment
+        cells, met, levels = self.cells, self.met, self.dimension_level
+        applicable_to = self.applicable_to
+        staves = []
+        for dimension, prefix, ranks in fragments.staves:
+            scores = []
+            flags = []
+            for rank, label in ranks:
+                cell = (dimension, rank)
+                units = cells[cell].score_units
+                scores.append(label + ("null" if units is None else repr(units / SCALE)))
+                flags.append(label + ("true" if met[cell] else "false"))
+            staves.append(f'{prefix}{levels[dimension]!r}, "scores": {{{", ".join(scores)}}}, '
+                          f'"met": {{{", ".join(flags)}}}, "applicable_to": {applicable_to[dimension]!r}}}')
+        complete = self.completeness()
+        following = "null"
+        if self._next_level is not None:
+            rank, blockers, fix, holding = self._next_level
+            following = (f'{fragments.levels[rank][:-1]}, "blockers": {encode(blockers)}, '
+                         f'"minimal_fix": {encode(fix)}, "caps": {encode(holding)}}}')
+        line = (f'{{"company": {encode(dict(assessment.company))}, "assessed_on": {encode(assessment.assessed_on)}, '
+                f'"model": {fragments.model}, "profile": {encode(profile_object(model, assessment))}, '
+                f'"level": {fragments.levels[self.level]}, '
+                f'"barrel": {{"rank": {self.barrel!r}, "shortest": {encode(self.shortest)}}}, '
+                f'"dimensions": [{", ".join(staves)}], "not_rated": {encode(self.not_rated())}, '
+                f'"coverage": {encode(complete["coverage"])}, "provisional": {encode(complete["provisional"])}, '
+                f'"red_flags": {encode(complete["red_flags"])}, "caps": {encode(self.dated_caps())}, '
+                f'"next_level": {following}}}')
+        if CHECK_FAST_PATH:
+            expected = _ENCODER.encode(self.as_dict(trace=False))
+            if line != expected:   # pragma: no cover - what the check is for
+                raise AssertionError(f"json_line differs from as_dict:\n{line}\n{expected}")
+        return line
 
     def as_dict(self, trace: bool = True) -> dict:
         model = self.model
@@ -265,13 +364,39 @@ class Grade:
             "caps": self.dated_caps(),
             "next_level": None,
         }
-        if self.level < model.top_rank:
-            rank = self.level + 1
-            result["next_level"] = {**level_object(model, rank), "blockers": self.blockers(rank),
-                                    "minimal_fix": self.minimal_fix(rank), "caps": self.holding_caps()}
+        if self._next_level is not None:
+            rank, blockers, fix, holding = self._next_level
+            # copies: a caller may change its dict without changing this grade's
+            result["next_level"] = {**level_object(model, rank), "blockers": [dict(b) for b in blockers],
+                                    "minimal_fix": list(fix), "caps": [dict(c) for c in holding]}
         if trace:
             result["trace"] = [f.as_dict() for f in self.firings]
         return result
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _Fragments:
+    """The parts of a result line that depend only on the model, JSON-encoded once."""
+
+    model: str
+    levels: Dict[int, str]                              # rank -> its level object
+    staves: Tuple[Tuple[str, str, Tuple[Tuple[int, str], ...]], ...]   # (id, '{"id": …, "level": ', ranks)
+
+
+def _fragments(model) -> _Fragments:
+    cached = model.__dict__.get("_json_fragments")
+    if cached is None:
+        encode = _ENCODER.encode
+        ranks = tuple((k, f'"{k}": ') for k in model.criteria_ranks)
+        staves = tuple((d.id, f'{{"id": {encode(d.id)}, "pillar": {encode(d.pillar)}, '
+                              f'"name": {encode(dict(d.name))}, "level": ', ranks) for d in model.dimensions)
+        cached = model.__dict__["_json_fragments"] = _Fragments(
+            encode({"id": model.id, "version": model.version}),
+            {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
+    return cached
 
 
 def grade(model, assessment: Assessment, detail: bool = True) -> Grade:

@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
 from .python_range import describe as _python_words, supported_range
-from .rules import PHASES, SCALE, SCALED_TYPES, STAVE_KIND, Rule, compile_ruleset, met_field, scaled
+from .rules import PHASES, SCALED_TYPES, STAVE_KIND, Rule, compile_ruleset, met_field, scaled
 
 __all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
 
@@ -44,14 +44,38 @@ def _engine_module():
     return durable_rules_engine
 
 
-@dataclass
 class Firing:
-    """One rule firing: its order, rule id, the facts it matched and what it concluded."""
+    """One rule firing: its order, rule id, the facts it matched and what it concluded.
 
-    seq: int
-    rule: str
-    facts: List[dict]
-    conclusion: dict
+    A matched fact may be held in a lazy form (a scored cell, engine.grading.CellFact) until ``facts`` is read:
+    a batch without a trace never builds most of them (issue 13)."""
+
+    __slots__ = ("seq", "rule", "_facts", "conclusion")
+
+    def __init__(self, seq: int, rule: str, facts: list, conclusion: dict):
+        self.seq = seq
+        self.rule = rule
+        self._facts = facts
+        self.conclusion = conclusion
+
+    @property
+    def facts(self) -> List[dict]:
+        facts = self._facts
+        for index, fact in enumerate(facts):
+            if type(fact) is not dict:
+                facts[index] = fact.public()
+        return facts
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Firing):
+            return NotImplemented
+        return (self.seq, self.rule, self.facts, self.conclusion) == (other.seq, other.rule, other.facts,
+                                                                      other.conclusion)
+
+    __hash__ = None   # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"Firing(seq={self.seq!r}, rule={self.rule!r}, facts={self.facts!r}, conclusion={self.conclusion!r})"
 
     def as_dict(self) -> dict:
         return {"seq": self.seq, "rule": self.rule, "facts": self.facts, "conclusion": self.conclusion}
@@ -121,7 +145,8 @@ class Inference:
         self.met_fields = tuple((rank, met_field(rank)) for rank in self.cell_ranks)
         # cell facts are built by engine.grading (a model dimension, its level, integer counts, a score):
         # formatted directly when the dimension id needs no JSON escaping (model ids never do)
-        self.plain_dimensions = frozenset(d.id for d in model.dimensions if _PLAIN_ID.match(d.id))
+        self.plain_dimensions = frozenset([d.id for d in model.dimensions if _PLAIN_ID.match(d.id)]
+                                          + [d.pillar for d in model.dimensions if _PLAIN_ID.match(d.pillar)])
 
     def scaled_fields(self, kind: str) -> Tuple[Tuple[str, str], ...]:
         """The (field, type) pairs of ``kind`` that durable_rules sees scaled (ratios, numbers, dates)."""
@@ -180,13 +205,21 @@ class Inference:
                 value = kind == "met"
                 decided[cell] = value if decided.get(cell, value) == value else None
         facts = []
+        plain = self.plain_dimensions
         for dimension, pillar in self.staves:
             fields: Dict[str, object] = {"dimension": dimension, "pillar": pillar}
             for rank, name in self.met_fields:
                 value = decided.get((dimension, rank))
                 if value is not None:
                     fields[name] = value
-            facts.append(run.fact(STAVE_KIND, fields, None))
+            if dimension in plain and pillar in plain:   # ids and booleans: formatted as the encoder would
+                ident = run.record(STAVE_KIND, fields)
+                flags = "".join(f', "{name}": {"true" if value else "false"}' for name, value in fields.items()
+                                if type(value) is bool)
+                facts.append(f'{{"sid": {run.sid_text}, "id": "{ident}", "t": "{STAVE_KIND}", '
+                             f'"dimension": "{dimension}", "pillar": "{pillar}"{flags}}}')
+            else:
+                facts.append(run.fact(STAVE_KIND, fields, None))
         return facts
 
     def _end(self, run: "_Run") -> None:
@@ -240,9 +273,6 @@ def _decode(message: str):
 # separators included): reading just the ids is far cheaper than decoding the message.
 _ID = re.compile(r'"id": "([^"\\]*)"')
 _PLAIN_ID = re.compile(r"[a-z0-9_-]+\Z")   # model ids: nothing to escape in JSON
-# a cell fact as the stdlib's encoder would write it (same separators): {"sid", "id", "t", fields}
-_CELL_TEXT = ('{{"sid": {}, "id": "{}", "t": "cell", "dimension": "{}", "level": {}, "score": {}, '
-              '"applicable": {}, "keys_below": {}}}')
 
 
 def _fact_ids(message: str) -> Optional[List[str]]:
@@ -262,21 +292,10 @@ class _Action:
     rule: str
     conclude: str
     matched: Tuple[str, ...]                  # names of the non-negated patterns, in order
-    setters: Tuple[tuple, ...]                # (field, alias or None, source field, add, constant)
-    ident_order: Tuple[str, ...]              # conclusion fields, sorted (the fact id)
+    names: Tuple[str, ...]                    # the pattern names whose facts the action reads: matched first
     scaled: Tuple[Tuple[str, str], ...]       # (field, type) of fields durable_rules sees scaled
-    names: frozenset = frozenset()            # the pattern names whose facts the action reads
-    names_in_order: Tuple[str, ...] = ()      # the same, in pattern order
-    fact_is_kind: bool = True                 # no field of the conclusion is called 'fact'
-    ident_format: str = ""                    # "kind:f1={}|f2={}", the fact id to fill in (sorted fields)
-    ident_values: Callable[[dict], tuple] = lambda fields: ()   # conclusion -> its values in ident_order
-
-
-def _ident_getter(order: Tuple[str, ...]):
-    if len(order) == 1:
-        key = order[0]
-        return lambda fields: (fields[key],)
-    return operator.itemgetter(*order) if order else (lambda fields: ())
+    fact_is_kind: bool                        # no field of the conclusion is called 'fact'
+    build: Callable[..., Tuple[dict, str]]    # (public forms of names' facts) -> (conclusion, its fact id)
 
 
 def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
@@ -294,16 +313,40 @@ def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
                           if types.get(fld, "") in SCALED_TYPES)
     order = tuple(sorted(rule.set))
     read = list(dict.fromkeys([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]))
+    names = tuple(read)
+    return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), names, scaled_fields,
+                   "fact" not in rule.set, _build_function(rule.conclude, setters, names, order))
+
+
+def _build_function(kind: str, setters: List[tuple], names: Tuple[str, ...], order: Tuple[str, ...]
+                    ) -> Callable[..., Tuple[dict, str]]:
+    """A rule's action as one function, its plan worked out once (issue 13: the lean action loop): from the
+    public forms of the facts it matched (in ``names`` order) to its conclusion and that conclusion's fact id,
+    ``kind:f1=v1|f2=v2`` over the sorted fields.  A closure, never generated code (tests/test_safety.py)."""
+    slot = {name: index for index, name in enumerate(names)}
+    plan = tuple((fld, None if alias is None else slot[alias], src, add, constant)
+                 for fld, alias, src, add, constant in setters)
 
     def braces(text: str) -> str:
         return text.replace("{", "{{").replace("}", "}}")
 
-    # the same text as kind + ":" + "|".join(f"{k}={v}" ...): str.format and f-strings agree
-    ident_format = braces(rule.conclude) + ":" + "|".join(braces(k) + "={}" for k in order)
-    return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), tuple(setters), order,
-                   scaled_fields,
-                   frozenset(read), tuple(read),
-                   "fact" not in rule.set, ident_format, _ident_getter(order))
+    ident = (braces(kind) + ":" + "|".join(braces(k) + "={}" for k in order)).format
+    values = operator.itemgetter(*order) if len(order) > 1 else None
+    first = order[0] if len(order) == 1 else None
+
+    def build(*sources) -> Tuple[dict, str]:
+        conclusion = {"fact": kind}
+        for fld, index, src, add, constant in plan:
+            if index is None:
+                conclusion[fld] = constant
+            else:
+                value = sources[index][src]
+                conclusion[fld] = value + add if add else value
+        if values is not None:
+            return conclusion, ident(*values(conclusion))
+        return conclusion, ident(conclusion[first]) if first is not None else ident()
+
+    return build
 
 
 class _Run:
@@ -321,30 +364,46 @@ class _Run:
         self._asserted: set = set()
         self.started = False   # an action has started in this state: it may be deleted
         self._count = 0        # facts asserted so far (their ids)
-        self._sid_text = _encode(sid)
+        self.sid_text = _encode(sid)
         self._plain_dimensions = inference.plain_dimensions
         self._actions = inference.actions
 
-    def fact(self, kind: str, fields: dict, extra: Optional[dict]) -> str:
-        """The JSON text of a fact as durable_rules gets it (scaled fields, a fact id); its public form is
-        kept for the trace.  An asserted fact's id is its position (``cell#7``): each is asserted once."""
+    def record(self, kind: str, fields: dict) -> str:
+        """Keep a fact's public form and give it its id (``stave#3``), for a fact whose text the caller
+        writes itself."""
         self._count += 1
         ident = f"{kind}#{self._count}"
-        public = {"fact": kind, **fields}
-        if extra:
-            public.update(extra)
-        self.public[ident] = public
-        if kind == "cell" and fields["dimension"] in self._plain_dimensions and len(fields) == 5:
-            # the bulk of the facts, in the engine's fixed fields (ints and a float score, from
-            # engine.grading): formatted, not encoded (issue 13)
-            return _CELL_TEXT.format(self._sid_text, ident, fields["dimension"], fields["level"],
-                                     round(fields["score"] * SCALE), fields["applicable"], fields["keys_below"])
+        self.public[ident] = {"fact": kind, **fields}
+        return ident
+
+    def fact(self, kind: str, fields, extra: Optional[dict]) -> str:
+        """The JSON text of a fact as durable_rules gets it (scaled fields, a fact id); its public form is
+        kept for the trace.  An asserted fact's id is its position (``cell#7``): each is asserted once.
+
+        ``fields`` is a dict, or a scored cell (engine.grading.CellFact) whose public form is built only
+        when read."""
+        self._count += 1
+        ident = f"{kind}#{self._count}"
+        if type(fields) is not dict:   # a scored cell: the bulk of the facts, formatted, not encoded (issue 13)
+            self.public[ident] = fields
+            cell = fields.cell
+            if cell.dimension in self._plain_dimensions:
+                # as the stdlib's encoder writes it (same separators); an f-string: str.format parses its
+                # template on every call
+                return (f'{{"sid": {self.sid_text}, "id": "{ident}", "t": "cell", "dimension": "{cell.dimension}", '
+                        f'"level": {cell.level}, "score": {cell.score_units or 0}, "applicable": {cell.applicable}, '
+                        f'"keys_below": {cell.keys_below}}}')
+            fields = fields.fields()
+        else:
+            public = {"fact": kind, **fields}
+            if extra:
+                public.update(extra)
+            self.public[ident] = public
         engine_fact = {"sid": self.sid, "id": ident, "t": kind, **fields}
         for key, field_type in self.inference.scaled_fields(kind):
             if key in fields:
                 engine_fact[key] = scaled(fields[key], field_type)
         return _encode(engine_fact)
-
 
     def _check(self, result, what) -> int:
         code = result[0]
@@ -411,36 +470,32 @@ class _Run:
             try:
                 rule_id = message[2:message.find('"', 2)]   # rule ids are ids: no escapes
                 action = actions[rule_id]
-                names = action.names_in_order
+                names = action.names
+                matched = action.matched
+                build = action.build
                 found = _fact_ids(message) if len(names) == 1 else None
+                frames: List[tuple]
                 if found is not None:     # one pattern: the ids in the message are its facts', frame by frame
-                    frames = [{names[0]: ident} for ident in reversed(found)]
+                    frames = [(public[ident],) for ident in reversed(found)]
                 else:
                     ((_, decoded),) = _decode(message).items()
                     if isinstance(decoded, dict):   # a rule compiled without cap: one frame
                         decoded = [decoded]
-                    frames = [{name: frame[name]["id"] for name in action.names} for frame in reversed(decoded)]
+                    frames = [tuple(public[frame[name]["id"]] for name in names) for frame in reversed(decoded)]
+                shown = len(matched)   # a firing shows its non-negated patterns' facts: the first of names
                 kind = action.conclude
-                setters = action.setters
-                matched = action.matched
+                is_read = kind in read
                 new: List[dict] = []
-                for ids in frames:
-                    conclusion = {"fact": kind}
-                    for fld, alias, src, add, constant in setters:
-                        if alias is None:
-                            conclusion[fld] = constant
-                        else:
-                            value = public[ids[alias]][src]
-                            conclusion[fld] = value + add if add else value
-                    firings.append(Firing(len(firings) + 1, rule_id, [public[ids[name]] for name in matched],
-                                          conclusion))
-                    ident = action.ident_format.format(*action.ident_values(conclusion))
-                    public[ident] = conclusion
+                for sources in frames:
+                    conclusion, ident = build(*sources)
+                    firings.append(Firing(len(firings) + 1, rule_id, list(sources[:shown]), conclusion))
+                    if is_read:
+                        public[ident] = conclusion
                     # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted
                     if ident not in asserted:
                         asserted.add(ident)
                         conclusions.append(conclusion)
-                        if kind in read:
+                        if is_read:
                             engine_fact = {"sid": sid, "id": ident, "t": kind, **conclusion}
                             if action.fact_is_kind:
                                 del engine_fact["fact"]   # the kind, not a field (unless a rule names a field 'fact')

@@ -7,27 +7,41 @@ millionths, weights in thousandths.  The result enters durable_rules as a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+import itertools
+import operator
+from types import MappingProxyType
+from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 __all__ = ["CellScore", "score_cell", "score_cells", "minimal_fix_for_cell", "SCALE"]
 
 SCALE = 1_000_000
+_NO_RATINGS: Mapping[str, Optional[float]] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class CellScore:
+class CellScore(NamedTuple):
+    """One scored (stave, level) cell — immutable (a named tuple: a company's 48 are built in every grading)."""
+
     dimension: str
     level: int
     applicable: int
     score_units: Optional[int]      # floor(S × 10^6); None when nothing applies
     keys_below: int
-    entries: tuple                  # (criterion, rating or None for na, rated?)
     rated: int = 0                  # applicable criteria that were rated (coverage, issue 11)
+    plan: tuple = ()                # (criterion, id, weight units, key) of the cell's criteria, in model order
+    ratings: Mapping[str, Optional[float]] = _NO_RATINGS   # the company's ratings
 
     @property
     def score(self) -> Optional[float]:
         return None if self.score_units is None else self.score_units / SCALE
+
+    @property
+    def entries(self) -> tuple:
+        """(criterion, rating or None for na, rated?) of each criterion, in model order; not rated: 0.0.
+        Worked out when asked (the trace's detail, blockers, the minimal fix): a batch without them
+        never builds them (issue 13)."""
+        ratings = self.ratings
+        return tuple((criterion, ratings[ident], True) if ident in ratings else (criterion, 0.0, False)
+                     for criterion, ident, _, _ in self.plan)
 
 
 def rating_units(rating: Optional[float]) -> int:
@@ -56,13 +70,64 @@ def _cell_plans(model) -> tuple:
     return cached[1], cached[2]
 
 
+_NOT_RATED = object()   # a criterion the company did not rate (counts 0)
+_NA_UNITS = -1          # a criterion rated na (left out): never a rating's units, which are ≥ 0
+# rating value -> its millionths, shared by every company: a questionnaire uses a handful of values
+_UNITS: Dict[object, int] = {_NOT_RATED: 0, None: _NA_UNITS}
+_UNITS_MAX = 4096       # distinct values remembered (free-typed ratings must not grow it without bound)
+
+
+def _layout(model) -> tuple:
+    """The model's criteria in cell order and, per cell, where its criteria sit in that order, their
+    weights, their total and the positions of its key criteria: worked out once per model."""
+    cached = model.__dict__.get("_scoring_layout")
+    if cached is None or cached[0] is not model.cells:
+        order: List[str] = []
+        cells = []
+        for (dimension, level), plan in _cell_plans(model)[0]:
+            start = len(order)
+            order.extend(ident for _, ident, _, _ in plan)
+            weights = tuple(weight for _, _, weight, _ in plan)
+            keys = tuple(index for index, (_, _, _, key) in enumerate(plan) if key)
+            cells.append(((dimension, level), dimension, level, plan, start, len(order), weights, sum(weights), keys,
+                          model.key_minimum_units_for(level)))
+        cached = model.__dict__["_scoring_layout"] = (model.cells, tuple(order), tuple(cells))
+    return cached[1], cached[2]
+
+
 def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
-    """Every cell of the model, in model order (the arithmetic of :func:`score_cell`), in one pass over the
-    ratings that also counts what coverage needs (issue 13)."""
-    key_mins = {level: model.key_minimum_units_for(level) for level in model.criteria_ranks}
-    units_of: Dict[object, int] = {}   # a questionnaire uses a handful of rating values
-    return {(dimension, level): _score_plan(dimension, level, plan, key_mins[level], ratings, units_of)
-            for (dimension, level), plan in _cell_plans(model)[0]}
+    """Every cell of the model, in model order (the arithmetic of :func:`score_cell`), with what coverage
+    needs (issue 13: the per-criterion work in C — a dict's ``get`` mapped over the criteria, ``sum`` of
+    ``map(mul, …)`` per cell; a cell with an na criterion is scored by :func:`_score_plan`)."""
+    order, layout = _layout(model)
+    values = list(map(ratings.get, order, itertools.repeat(_NOT_RATED)))
+    units_of = _UNITS
+    units = list(map(units_of.get, values))
+    if None in units:   # a rating value not seen before
+        for index, unit in enumerate(units):
+            if unit is None:
+                value = values[index]
+                unit = units[index] = rating_units(value)
+                if len(units_of) < _UNITS_MAX:
+                    units_of[value] = unit
+    mul = operator.mul
+    new = tuple.__new__
+    out: Dict[Tuple[str, int], CellScore] = {}
+    for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:
+        part = units[start:stop]
+        if _NA_UNITS in part:
+            out[cell] = _score_plan(dimension, level, plan, key_min, ratings, {})
+            continue
+        keys_below = 0
+        for index in keys:
+            if part[index] < key_min:
+                keys_below += 1
+        applicable = stop - start
+        # CellScore(...), without the named tuple's Python-level __new__
+        out[cell] = new(CellScore, (dimension, level, applicable,
+                                    sum(map(mul, weights, part)) // total_w if total_w else None, keys_below,
+                                    applicable - values[start:stop].count(_NOT_RATED), plan, ratings))
+    return out
 
 
 def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings, units_of: Dict[object, int]
@@ -70,25 +135,24 @@ def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings, 
     """S(d, k), the keys under the key minimum and the counts coverage needs, for one cell's criteria
     (``units_of`` remembers each rating value's millionths across cells)."""
     total_w = total_wr = keys_below = applicable = rated_count = 0
-    entries = []
-    for criterion, criterion_id, weight, key in plan:
-        rated = criterion_id in ratings
-        rating = ratings[criterion_id] if rated else 0.0
-        entries.append((criterion, rating, rated))
-        if rated:
-            if rating is None:
+    for _, criterion_id, weight, key in plan:
+        if criterion_id in ratings:
+            rating = ratings[criterion_id]
+            if rating is None:   # na: left out
                 continue
             rated_count += 1
-        units = units_of.get(rating)
-        if units is None:
-            units = units_of[rating] = rating_units(rating)
+            units = units_of.get(rating)
+            if units is None:
+                units = units_of[rating] = rating_units(rating)
+        else:   # not rated: counts 0
+            units = 0
         applicable += 1
         total_w += weight
         total_wr += weight * units
         if key and units < key_min:
             keys_below += 1
     return CellScore(dimension, level, applicable, (total_wr // total_w) if total_w else None, keys_below,
-                     tuple(entries), rated_count)
+                     rated_count, plan, ratings)
 
 
 def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:
