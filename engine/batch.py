@@ -341,7 +341,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
               trace: bool = False, sink: Callable[[str], None], on_result: Optional[Callable] = None,
               on_progress: Optional[Callable[[int], None]] = None, with_db: bool = False,
               require_complete: bool = False, bom: bool = False, summaries: bool = True) -> BatchReport:
-    """Grade every record of ``source`` and hand the output to ``sink`` in input order, whole lines at a time.
+    """Grade every record of ``source`` and hand each output line to ``sink``, in input order.
 
     Parameters
     ----------
@@ -383,16 +383,13 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
         sink(("\ufeff" if bom else "") + csv_header(model))
 
     def deliver(outcomes, units):
-        lines = []   # a chunk's lines go to the sink in one piece (issue 13: the parent's share of the work)
         for text, summary, row in outcomes:
             report.records += 1
             if summary.get("error"):
                 report.failed += 1
-            lines.append(text if text.endswith("\n") else text + "\n")
+            sink(text if text.endswith("\n") else text + "\n")
             if on_result:
                 on_result(summary, row)
-        if lines:
-            sink("".join(lines))
         if on_progress:
             on_progress(units)
 

@@ -233,7 +233,7 @@ def batch_file(model, path: str, limits=None, on_line=None, on_result=None, on_p
                with_db: bool = False, on_total=None):
     """``qmgrade batch PATH --format jsonl`` graded in this process (under the engine lock).
 
-    Returns (total progress units, BatchReport); the output goes to ``on_line``, whole lines at a time.
+    Returns (total progress units, BatchReport); each output line goes to ``on_line``.
     """
     from engine.batch import Source, open_source, run_batch
     from engine.limits import DEFAULT
