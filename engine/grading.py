@@ -234,18 +234,23 @@ class Grade:
         return [cell for cell in self.cells if cell[1] <= up_to and not self.met[cell]]
 
     def blockers(self, rank: int) -> List[dict]:
+        """Every criterion below full in an unmet cell up to ``rank`` (na left out), in model order."""
         out = []
         for cell in self.unmet_cells(rank):
-            for criterion, rating, rated in self.cells[cell].entries:
-                if rated and rating is None:
-                    continue
-                value = rating if rated else 0.0
-                if rating_units(value) < SCALE:
-                    entry = {"criterion": criterion.id, "dimension": cell[0], "level": cell[1], "rating": value,
-                             "key": criterion.key}
-                    if not rated:
-                        entry["not_rated"] = True
-                    out.append(entry)
+            scored = self.cells[cell]
+            ratings = scored.ratings
+            dimension, level = cell
+            for _, ident, _, key in scored.plan:
+                if ident in ratings:
+                    value = ratings[ident]
+                    if value is None:   # na
+                        continue
+                    if rating_units(value) < SCALE:
+                        out.append({"criterion": ident, "dimension": dimension, "level": level, "rating": value,
+                                    "key": key})
+                else:
+                    out.append({"criterion": ident, "dimension": dimension, "level": level, "rating": 0.0,
+                                "key": key, "not_rated": True})
         return out
 
     def minimal_fix(self, rank: int) -> List[str]:
