@@ -15,6 +15,9 @@ average before each measurement, and a fixed-loop calibration of the core):
 * cold ``assess``, ``explain`` and ``roadmap --target 5`` per company (process
   start to exit, median and worst), and ``roadmap --target 5`` in one warm
   process per company (mean and worst);
+* instructions per realistic company, counted by valgrind when it is installed
+  (a batch worker's grading, and the plain-Python yardstick): a figure that,
+  unlike CPU seconds, does not change with the machine's load;
 * ``stats`` over many results (100,000 by default: the realistic batch's
   results repeated under fresh company ids; ``--stats-n``);
 * ``batch`` of a wide CSV and of an XLSX workbook (10,000 rows by default),
@@ -41,6 +44,8 @@ import csv
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -336,6 +341,55 @@ print(json.dumps(times))
         times = json.loads(done.stdout)
         return {"n": len(times), "mean": statistics.mean(times), "worst": max(times)}
 
+    def instructions(self, small: int = 10, large: int = 110) -> Optional[dict]:
+        """Instructions per realistic company, counted by valgrind (cachegrind, no cache simulation) when it is
+        installed: a batch worker grading ``large`` companies minus the same grading ``small`` ones (start-up,
+        imports and the model load cancel), and the plain-Python yardstick the same way.  Unlike CPU seconds,
+        the count does not depend on the machine's load or on another process sharing the core."""
+        valgrind = shutil.which("valgrind")
+        if valgrind is None:
+            return None
+        source = self.tmp / "realistic.jsonl"
+        model = str(Path(self.args.model).resolve()) if self.args.model else ""
+        worker = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from engine.model import load_model
+from engine import batch
+model = load_model(sys.argv[2] or None)
+lines = [(i + 1, l) for i, l in zip(range(int(sys.argv[4])), open(sys.argv[3], "rb"))]
+batch._init_worker(model, None, {"format": "jsonl", "trace": False, "db": False, "summaries": False})
+for start in range(0, len(lines), 50):
+    batch._grade_chunk(("jsonl", sys.argv[3], lines[start:start + 50]))
+"""
+        plain = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
+import engine
+from engine.assessment import assessment_from_data
+from bench_batch import plain_levels
+model = engine.load_model(sys.argv[2] or None)
+docs = [json.loads(l) for _, l in zip(range(int(sys.argv[4])), open(sys.argv[3], encoding="utf-8"))]
+assessments = [assessment_from_data(d, "x.json", model) for d in docs]
+for _ in range(int(sys.argv[5])):
+    plain_levels(model, assessments)
+"""
+
+        def count(script: str, *args) -> Optional[int]:
+            done = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                                   sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True)
+            found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+            return int(found.group(1).replace(",", "")) if done.returncode == 0 and found else None
+
+        code = str(Path(self.args.code).resolve())
+        counts = [count(worker, code, model, source, n) for n in (small, large)]
+        # the yardstick: ``large`` companies evaluated 0 and 3 times over
+        yardstick = [count(plain, str(ROOT), model, source, large, rounds) for rounds in (0, 3)]
+        if None in counts or None in yardstick:
+            return None
+        return {"qmgrade": (counts[1] - counts[0]) / (large - small),
+                "plain": (yardstick[1] - yardstick[0]) / (3 * large), "companies": large - small}
+
     def stream_run(self, n: int) -> dict:
         """``batch`` of ``n`` companies generated on the fly into a pipe (a FIFO): the whole process tree's peak
         memory while they stream through.  The companies are the realistic ones, cycled under fresh ids."""
@@ -534,6 +588,14 @@ def main(argv=None) -> int:
         if roadmap:
             say(f"roadmap --target 5 in one process (model loaded once): {roadmap['mean'] * 1000:.0f} ms CPU per "
                 f"company on average, worst {roadmap['worst'] * 1000:.0f} ms ({roadmap['n']} realistic companies)")
+        counted = bench.instructions()
+        if counted:
+            say(f"instructions per realistic company (valgrind; a batch worker grading {counted['companies']} "
+                f"companies, start-up cancelled out; the same whatever the load): qmgrade "
+                f"{counted['qmgrade'] / 1e6:.2f} million, plain-Python yardstick {counted['plain'] / 1e6:.2f} "
+                f"million: {counted['qmgrade'] / counted['plain']:.1f}×")
+        else:
+            say("instructions per company: not counted (valgrind is not installed)")
         say()
 
         stats = bench.stats_run(stats_n)
