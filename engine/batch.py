@@ -158,6 +158,9 @@ def _grade_chunk(task) -> list:
         else:   # a block of XLSX rows: parsed here, in the worker (issue 13)
             plan = context if kind == "wide" else item[1]
             outcomes.extend(_grade_one("wide", plan, row) for row in block_rows(block))
+            # openpyxl leaves cyclic objects behind (the block's worksheet class holds its XML): collected now,
+            # not at the next full collection, which the worker's thresholds make rare (see _init_worker)
+            gc.collect()
     return outcomes
 
 
