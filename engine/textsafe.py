@@ -128,7 +128,9 @@ def json_text(text: str) -> str:
     only a person reading the file no longer sees a reversed or hidden line.
     """
     global _JSON_INVISIBLE
-    if text.isascii() or text.isprintable():   # nothing invisible (every character the class holds is unprintable)
+    # nothing invisible: every character the class holds is unprintable, and a new line in JSON text is
+    # indentation (inside a string the encoder writes it as \n) — so an indented report skips the class too
+    if text.isascii() or text.isprintable() or text.replace("\n", "").isprintable():
         return text
     if _JSON_INVISIBLE is None:
         _JSON_INVISIBLE = re.compile(_invisible_class())
