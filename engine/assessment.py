@@ -507,7 +507,7 @@ def _plain_ratings(raw: Any, model) -> Optional[Dict[str, Optional[float]]]:
         try:   # the common case in C: every rating a label (full, largely, ...; the same in Chinese)
             ratings = {key: labels[value] for key, value in raw.items()}
         except (KeyError, TypeError):   # a number, a percentage, an alias...: the loop below
-            ratings = {}
+            pass
         else:
             if NA in ratings.values() and not all(na_ok(key) for key, rating in ratings.items() if rating is NA):
                 return None

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import schema
 from .assessment import Assessment, assessment_from_data
 from .errors import InputError, Problem
-from .grading import grade
+from .grading import grade, model_object
 from .yamlio import load_file, position, value_position
 
 __all__ = ["calibrate", "Calibration", "CompanyCalibration", "LADDER", "MIN_CELL", "corpus_files"]
@@ -317,4 +317,4 @@ def calibrate(model, min_cell: int = MIN_CELL, with_sensitivity: bool = True,
     findings = model_findings(model, min_cell, tick)
     if progress:
         progress(total, total)
-    return Calibration({"id": model.id, "version": model.version}, companies, findings, graded_with=model)
+    return Calibration(model_object(model), companies, findings, graded_with=model)

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from .errors import InputError, Problem
 from .export import dumps
-from .grading import Grade, grade, level_object
+from .grading import Grade, grade, level_object, model_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units
 
 __all__ = ["Explanation", "explain", "check_rank", "criterion_entry", "addressed_by"]
@@ -81,7 +81,7 @@ class Explanation:
     def as_dict(self) -> dict:
         """The explanation as plain data (what ``--format json`` prints)."""
         return {"company": self.company, "assessed_on": self.assessed_on,
-                "model": {"id": self.model.id, "version": self.model.version},
+                "model": model_object(self.model),
                 "level": self.level, "barrel": self.barrel, "dimensions": self.dimensions,
                 **self.completeness, "caps": self.caps, "target": self.target, "reached": self.reached,
                 "holds": self.holds, "why_not": self.why_not}

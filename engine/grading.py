@@ -17,7 +17,12 @@ from .errors import EngineError, Problem
 from .inference import get_inference
 from .scoring import SCALE, CellScore, minimal_fix_for_cell, rating_units, score_cells
 
-__all__ = ["grade", "Grade", "level_object"]
+__all__ = ["grade", "Grade", "level_object", "model_object"]
+
+
+def model_object(model) -> dict:
+    """The model as every result names it: {id, version}."""
+    return {"id": model.id, "version": model.version}
 
 
 def level_object(model, rank: int) -> dict:
@@ -278,7 +283,7 @@ class Grade:
     def summary_fields(self) -> dict:
         """The part of :meth:`as_dict` the statistics read (engine.stats.summarize), without the rest."""
         following = self._next_level
-        return {"company": self.assessment.company, "model": {"id": self.model.id, "version": self.model.version},
+        return {"company": self.assessment.company, "model": model_object(self.model),
                 "level": level_object(self.model, self.level), "barrel": {"shortest": self.shortest},
                 "provisional": self.completeness()["provisional"],
                 "next_level": None if following is None else {"blockers": following[1], "minimal_fix": following[2]}}
@@ -353,7 +358,7 @@ class Grade:
         result = {
             "company": dict(self.assessment.company),
             "assessed_on": self.assessment.assessed_on,
-            "model": {"id": model.id, "version": model.version},
+            "model": model_object(model),
             "profile": profile_object(model, self.assessment),
             "level": level_object(model, self.level),
             "barrel": {"rank": self.barrel, "shortest": self.shortest},
@@ -399,7 +404,7 @@ def _fragments(model) -> _Fragments:
         staves = tuple((d.id, f'{{"id": {encode(d.id)}, "pillar": {encode(d.pillar)}, '
                               f'"name": {encode(dict(d.name))}, "level": ', ranks) for d in model.dimensions)
         cached = model.__dict__["_json_fragments"] = _Fragments(
-            encode({"id": model.id, "version": model.version}),
+            encode(model_object(model)),
             {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
     return cached
 

@@ -143,9 +143,9 @@ class Inference:
         self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
         self.cell_ranks = tuple(model.criteria_ranks)
         self.met_fields = tuple((rank, met_field(rank)) for rank in self.cell_ranks)
-        # cell facts are built by engine.grading (a model dimension, its level, integer counts, a score):
-        # formatted directly when the dimension id needs no JSON escaping (model ids never do)
-        self.plain_dimensions = frozenset([d.id for d in model.dimensions if _PLAIN_ID.match(d.id)]
+        # cell and stave facts are formatted directly when their dimension (and pillar) ids need no JSON
+        # escaping (model ids never do)
+        self.plain_ids = frozenset([d.id for d in model.dimensions if _PLAIN_ID.match(d.id)]
                                           + [d.pillar for d in model.dimensions if _PLAIN_ID.match(d.pillar)])
 
     def scaled_fields(self, kind: str) -> Tuple[Tuple[str, str], ...]:
@@ -205,7 +205,7 @@ class Inference:
                 value = kind == "met"
                 decided[cell] = value if decided.get(cell, value) == value else None
         facts = []
-        plain = self.plain_dimensions
+        plain = self.plain_ids
         for dimension, pillar in self.staves:
             fields: Dict[str, object] = {"dimension": dimension, "pillar": pillar}
             for rank, name in self.met_fields:
@@ -365,14 +365,18 @@ class _Run:
         self.started = False   # an action has started in this state: it may be deleted
         self._count = 0        # facts asserted so far (their ids)
         self.sid_text = _encode(sid)
-        self._plain_dimensions = inference.plain_dimensions
+        self._plain_ids = inference.plain_ids
         self._actions = inference.actions
+
+    def _new_id(self, kind: str) -> str:
+        """The next asserted fact's id: its position (``cell#7``), each fact being asserted once."""
+        self._count += 1
+        return f"{kind}#{self._count}"
 
     def record(self, kind: str, fields: dict) -> str:
         """Keep a fact's public form and give it its id (``stave#3``), for a fact whose text the caller
         writes itself."""
-        self._count += 1
-        ident = f"{kind}#{self._count}"
+        ident = self._new_id(kind)
         self.public[ident] = {"fact": kind, **fields}
         return ident
 
@@ -382,12 +386,11 @@ class _Run:
 
         ``fields`` is a dict, or a scored cell (engine.grading.CellFact) whose public form is built only
         when read."""
-        self._count += 1
-        ident = f"{kind}#{self._count}"
+        ident = self._new_id(kind)
         if type(fields) is not dict:   # a scored cell: the bulk of the facts, formatted, not encoded (issue 13)
             self.public[ident] = fields
             cell = fields.cell
-            if cell.dimension in self._plain_dimensions:
+            if cell.dimension in self._plain_ids:
                 # as the stdlib's encoder writes it (same separators); an f-string: str.format parses its
                 # template on every call
                 return (f'{{"sid": {self.sid_text}, "id": "{ident}", "t": "cell", "dimension": "{cell.dimension}", '

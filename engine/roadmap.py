@@ -51,7 +51,7 @@ import networkx as nx
 from .coverage import red_flags
 from .diagnosis import check_rank, criterion_entry
 from .errors import ModelError, Problem
-from .grading import Grade, grade, level_object
+from .grading import Grade, grade, level_object, model_object
 from .scoring import SCALE, minimal_fix_for_cell, rating_units, score_cell, score_cells
 from .export import dumps
 from .present import level_name, word
@@ -518,7 +518,7 @@ class Roadmap:
     def as_dict(self) -> dict:
         """The plan as plain data (what ``--format json`` prints)."""
         plan = {"company": self.company, "assessed_on": self.assessed_on,
-                "model": {"id": self.model.id, "version": self.model.version},
+                "model": model_object(self.model),
                 "from": self.from_rank, "target": self.target,
                 "from_level": self.from_level, "target_level": self.target_level,
                 "needed": self.needed, "milestones": self.milestones, "phases": self.phases, "order": self.order,
@@ -563,7 +563,7 @@ def plan_roadmap(model, assessment, target: Optional[int] = None, graded: Option
     rank = target if target is not None else min(current + 1, model.top_rank)
     planner = _Planner(model, assessment)
     plan = {"company": dict(assessment.company), "assessed_on": assessment.assessed_on,
-            "model": {"id": model.id, "version": model.version},
+            "model": model_object(model),
             "from": current, "target": rank,
             "from_level": level_object(model, current), "target_level": level_object(model, rank),
             "needed": [], "milestones": [], "phases": [], "order": [], "total_effort": 0,
