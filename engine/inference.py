@@ -28,6 +28,7 @@ SUPPORTED_PYTHON = supported_range() or ((3, 11), (3, 12))   # pyproject's requi
 MAX_FIRINGS = 100_000   # per company; the default model needs a few hundred
 BEGIN = "qmgrade-begin"  # the private rule (and fact kind) that starts each company's first action
 ABANDONED_LIMIT = 256    # undeletable states a ruleset may hold before it is replaced (of 1024)
+SPARE_STATES = 4         # emptied states kept for the next companies (one per thread grading at once)
 
 
 def _engine_module():
@@ -136,6 +137,10 @@ class Inference:
         self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params)
                                             for rule in model.rules}
         self._sids = itertools.count(1)
+        # states emptied after a company, to grade the next one in: creating a state costs durable_rules
+        # about 1 MB of memory to clear (16 KB for each pattern of each rule) and regrowing its message pool,
+        # which costs more than retracting a company's facts (issue 13)
+        self._spare: List[str] = []
         self.abandoned = 0   # states never deleted (see _end)
         self._fact_plans: Dict[str, tuple] = {}
         # issue 13: only the kinds some rule reads are asserted (base facts and conclusions alike)
@@ -175,11 +180,17 @@ class Inference:
         ------
         EngineError when durable_rules or a rule action fails.
         """
-        sid = str(next(self._sids))
-        run = _Run(self, sid)
+        spare = self._spare
+        try:   # a state the last company left empty (issue 13); list.pop: two threads never share one
+            run = _Run(self, spare.pop())
+            run.started = True
+        except IndexError:
+            run = _Run(self, str(next(self._sids)))
         read = self.read_kinds
+        clean = False
         try:
-            run.begin()
+            if not run.started:
+                run.begin()
             run.assert_and_infer([run.fact(kind, fields, extra) for kind, fields, extra in base_facts
                                   if kind in read])
             if self.staves:
@@ -187,8 +198,12 @@ class Inference:
             if "phase" in read:
                 for phase in PHASES:
                     run.assert_and_infer([run.fact("phase", {"name": phase}, None)])
+            clean = run.clear()
         finally:
-            self._end(run)
+            if clean and len(spare) < SPARE_STATES:
+                spare.append(run.sid)
+            else:
+                self._end(run)
         return run.firings, run.conclusions
 
     def _stave_facts(self, run: "_Run") -> List[str]:
@@ -253,6 +268,7 @@ _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)   # private to t
 _c_encoder = _c_make_encoder(
     None, None, json.encoder.encode_basestring, None, ": ", ", ", False, False, True) \
     if _c_make_encoder else None
+_quote = json.encoder.encode_basestring   # a JSON string, as the encoder writes one
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # the stdlib passes a decoder too
 
 
@@ -364,6 +380,7 @@ class _Run:
         self._asserted: set = set()
         self.started = False   # an action has started in this state: it may be deleted
         self._count = 0        # facts asserted so far (their ids)
+        self.ids: List[str] = []   # the ids of every fact asserted for this company, in order (see clear)
         self.sid_text = _encode(sid)
         self._plain_ids = inference.plain_ids
         self._actions = inference.actions
@@ -371,7 +388,9 @@ class _Run:
     def _new_id(self, kind: str) -> str:
         """The next asserted fact's id: its position (``cell#7``), each fact being asserted once."""
         self._count += 1
-        return f"{kind}#{self._count}"
+        ident = f"{kind}#{self._count}"
+        self.ids.append(ident)
+        return ident
 
     def record(self, kind: str, fields: dict) -> str:
         """Keep a fact's public form and give it its id (``stave#3``), for a fact whose text the caller
@@ -440,6 +459,27 @@ class _Run:
             raise EngineError(Problem(self.inference.model.path, 1, 1,
                                       f"durable_rules fired a rule on the begin fact alone: {message[:200]}"))
 
+    def clear(self) -> bool:
+        """Retract every fact asserted for this company, the newest first, so that the next company can be
+        graded in this state as in a new one (issue 13: making a state costs more than emptying one).
+
+        True when the state is empty and idle.  False when durable_rules refused, or when a retraction set a
+        rule off (one waiting for a fact's absence): its action is abandoned and the state is not reused."""
+        engine, handle = self.engine, self.handle
+        head = '{"sid": ' + self.sid_text + ', "id": '
+        quote = _quote
+        payload = "[" + ", ".join([head + quote(ident) + "}" for ident in reversed(self.ids)]) + "]"
+        try:
+            result = engine.retract_facts(handle, payload)
+            if result[0] != 0:
+                return False
+            if engine.start_action_for_state(handle, result[1]):
+                engine.abandon_action(handle, result[1])
+                return False
+        except Exception:   # noqa: BLE001 - the state is deleted instead of reused
+            return False
+        return True
+
     def assert_and_infer(self, facts: List[str]) -> None:
         """Assert ``facts`` and run every action they lead to, to quiescence.
 
@@ -466,6 +506,7 @@ class _Run:
         firings = self.firings
         conclusions = self.conclusions
         asserted = self._asserted
+        ids = self.ids
         read = self.inference.read_kinds
         sid = self.sid
         while message:
@@ -505,6 +546,7 @@ class _Run:
                             for fld, field_type in action.scaled:
                                 engine_fact[fld] = scaled(engine_fact[fld], field_type)
                             new.append(engine_fact)
+                            ids.append(ident)
                 if new:
                     try:
                         result = engine.assert_facts(handle, _encode(new))
