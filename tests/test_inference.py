@@ -101,3 +101,87 @@ def test_default_jobs_follow_the_available_cores_within_the_memory_budget(monkey
     jobs = batch.default_jobs()
     assert 1 <= jobs < 64
     assert batch.MAIN_MB + jobs * batch.WORKER_MB <= batch.TREE_BUDGET_MB
+
+
+# -- one state per company, emptied for the next (issue 13) ------------------------------------------------------
+def _graded_alone_and_in_turn(model, companies):
+    """Each company's full result (trace included) graded first in a new ruleset, and graded in turn, in one
+    ruleset, after every company before it — in the given order and in reverse."""
+    import engine
+    from engine.assessment import assessment_from_data
+    from engine.inference import forget_compiled
+
+    def result(name, data):
+        return engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
+
+    alone = {}
+    for name, data in companies:
+        forget_compiled()
+        alone[name] = result(name, data)
+    forget_compiled()
+    forward = {name: result(name, data) for name, data in companies}
+    backward = {name: result(name, data) for name, data in reversed(companies)}
+    return alone, forward, backward
+
+
+def _corpus() -> list:
+    found = []
+    for folder in (ROOT / "knowledge" / "calibration", ROOT / "examples"):
+        for path in sorted(folder.glob("*.yaml")):
+            if path.name != "expected.yaml":
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                found.append((path.name, json.loads(json.dumps(data.get("assessment", data), default=str))))
+    return found
+
+
+def test_a_company_grades_the_same_whatever_the_process_graded_before_it():
+    """The calibration corpus and the examples (every level, every veto event), each graded alone and after
+    the others: the same result, trace and all, byte for byte."""
+    import engine
+    model = engine.load_model()
+    companies = _corpus()
+    alone, forward, backward = _graded_alone_and_in_turn(model, companies)
+    assert len(alone) == len(companies) > 30
+    assert {r["level"]["rank"] for r in alone.values()} == {1, 2, 3, 4, 5}
+    assert any(r["caps"] for r in alone.values())
+    for name, _ in companies:
+        expected = json.dumps(alone[name], ensure_ascii=False)
+        assert json.dumps(forward[name], ensure_ascii=False) == expected, name
+        assert json.dumps(backward[name], ensure_ascii=False) == expected, name
+
+
+UNSETTLED = """\
+description:
+  zh: 维度尚无等级时记下。
+  en: Notes a stave that has no level yet.
+when:
+  - fact: stave
+  - fact: dimension_level
+    as: settled
+    not: true
+    where:
+      dimension: {eq: {ref: stave.dimension}}
+then:
+  conclude: unsettled
+  set:
+    dimension: {ref: stave.dimension}
+"""
+
+
+def test_a_rule_that_retracting_a_company_sets_off_does_not_reach_the_next(tmp_path):
+    """A rule waiting for a fact's absence matches again while a company's facts are taken away after its
+    grade (each stave's level goes before the stave): the next company must see neither that match nor
+    anything else left of the company before."""
+    import engine
+    model = engine.load_model(str(build_model(tmp_path / "model", extra_rules={"unsettled": UNSETTLED})))
+    companies = []
+    for index, k in enumerate((1, 5, 3, 2, 4, 3, 1)):
+        ratings = {cid: ("full" if c.level <= k else "none") for cid, c in model.criteria.items()}
+        companies.append((f"c{index}.yaml", {"company": {"id": f"c{index}"}, "ratings": ratings,
+                                              "facts": {"product_recall_3y": index == 2}}))
+    alone, forward, backward = _graded_alone_and_in_turn(model, companies)
+    assert any(f["rule"] == "unsettled" for f in alone["c0.yaml"]["trace"])   # the rule does fire
+    assert [alone[f"c{i}.yaml"]["level"]["rank"] for i in range(7)] == [1, 5, 2, 2, 4, 3, 1]
+    for name, _ in companies:
+        assert forward[name] == alone[name], name
+        assert backward[name] == alone[name], name
