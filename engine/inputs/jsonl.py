@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 import orjson
 
@@ -65,6 +65,7 @@ def _orjson_keys(data) -> int:
     stack = [data]
     while stack:
         value = stack.pop()
+        items: Iterable
         if type(value) is dict:
             keys += len(value)
             items = value.values()
