@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
-from .inference import get_inference
+from .inference import encode_json, get_inference
 from .scoring import SCALE, CellScore, minimal_fix_for_cell, rating_units, score_cells
 
 __all__ = ["grade", "Grade", "level_object", "model_object"]
@@ -38,7 +38,11 @@ def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellS
         facts.append(("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None))
     evidence = assessment.evidence if detail else None
     for cell in cells.values():
-        facts.append(("cell", CellFact(cell, evidence), None))
+        fact = CellFact(dimension=cell.dimension, level=cell.level)   # dict's own __init__: no Python frame
+        fact.cell = cell
+        fact.evidence = evidence
+        fact._public = None
+        facts.append(("cell", fact, None))
     company = {fact.id: assessment.facts.get(fact.id, fact.default) for fact in model.facts
                if fact.type not in ("record", "date")}
     for fact in model.facts:
@@ -54,17 +58,18 @@ def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellS
     return facts
 
 
-class CellFact:
+class CellFact(dict):
     """A scored cell as the engine asserts it (issue 13): durable_rules gets its fields formatted straight from
     the score (engine.inference), and its public form — the trace's, with each criterion's rating when
-    ``evidence`` is given (``detail``) — is built only when something reads it."""
+    ``evidence`` is given (``detail``) — is built only when something reads it.
+
+    As a dict it holds the two fields the cell rules' actions read (``dimension``, ``level``), so that reading
+    them is a lookup in C; any other field is read from the public form.  Made by :func:`base_facts`."""
 
     __slots__ = ("cell", "evidence", "_public")
-
-    def __init__(self, cell: CellScore, evidence: Optional[Dict[str, Any]]):
-        self.cell = cell
-        self.evidence = evidence
-        self._public: Optional[dict] = None
+    cell: CellScore
+    evidence: Optional[Dict[str, Any]]
+    _public: Optional[dict]
 
     def fields(self) -> Dict[str, Any]:
         """The fields the rules see (public units)."""
@@ -73,12 +78,8 @@ class CellFact:
                 "score": 0 if cell.score_units is None else cell.score_units / SCALE,
                 "applicable": cell.applicable, "keys_below": cell.keys_below}
 
-    def __getitem__(self, name: str):
-        """A field of the public form, as a rule's action reads it (``{ref: cell.dimension}``)."""
-        if name == "dimension":
-            return self.cell.dimension
-        if name == "level":
-            return self.cell.level
+    def __missing__(self, name: str):
+        """A field of the public form, as a rule's action reads it (``{ref: cell.score}``)."""
         return self.public()[name]
 
     def public(self) -> dict:
@@ -317,10 +318,11 @@ class Grade:
         them, and with QMGRADE_CHECK_FAST_PATH=1 (the test suite) every call does."""
         model = self.model
         fragments = _fragments(model)
-        encode = _ENCODER.encode
+        encode = encode_json   # JSONEncoder.encode builds a new C encoder for every list or dict it encodes
         assessment = self.assessment
         cells, met, levels = self.cells, self.met, self.dimension_level
         applicable_to = self.applicable_to
+        score_text = _SCORE_TEXT
         staves = []
         for dimension, prefix, ranks in fragments.staves:
             scores = []
@@ -328,7 +330,12 @@ class Grade:
             for rank, label in ranks:
                 cell = (dimension, rank)
                 units = cells[cell].score_units
-                scores.append(label + ("null" if units is None else repr(units / SCALE)))
+                text = score_text.get(units)
+                if text is None:
+                    text = "null" if units is None else repr(units / SCALE)
+                    if len(score_text) < _SCORE_TEXTS:
+                        score_text[units] = text
+                scores.append(label + text)
                 flags.append(label + ("true" if met[cell] else "false"))
             staves.append(f'{prefix}{levels[dimension]!r}, "scores": {{{", ".join(scores)}}}, '
                           f'"met": {{{", ".join(flags)}}}, "applicable_to": {applicable_to[dimension]!r}}}')
@@ -385,6 +392,10 @@ class Grade:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+# a score's millionths -> its text in a result line, shared by every company (a float's repr is dear; a model's
+# cells take a few thousand distinct scores at most, and free-typed ratings must not grow it without bound)
+_SCORE_TEXT: Dict[Optional[int], str] = {}
+_SCORE_TEXTS = 65536
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .errors import EngineError, EnvironmentProblem, Problem
 from .python_range import describe as _python_words, supported_range
 from .rules import PHASES, SCALED_TYPES, STAVE_KIND, Rule, compile_ruleset, met_field, scaled
 
-__all__ = ["Inference", "Firing", "get_inference", "SUPPORTED_PYTHON"]
+__all__ = ["Inference", "Firing", "get_inference", "encode_json", "SUPPORTED_PYTHON"]
 
 SUPPORTED_PYTHON = supported_range() or ((3, 11), (3, 12))   # pyproject's requires-python: the one source
 MAX_FIRINGS = 100_000   # per company; the default model needs a few hundred
@@ -272,7 +272,8 @@ _quote = json.encoder.encode_basestring   # a JSON string, as the encoder writes
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # the stdlib passes a decoder too
 
 
-def _encode(data) -> str:
+def encode_json(data) -> str:
+    """``json.dumps(data, ensure_ascii=False)`` for data without cycles, from an encoder built once."""
     if _c_encoder is None:  # pragma: no cover - CPython always has the C encoder
         return json.dumps(data, ensure_ascii=False)
     return "".join(_c_encoder(data, 0))
@@ -381,7 +382,7 @@ class _Run:
         self.started = False   # an action has started in this state: it may be deleted
         self._count = 0        # facts asserted so far (their ids)
         self.ids: List[str] = []   # the ids of every fact asserted for this company, in order (see clear)
-        self.sid_text = _encode(sid)
+        self.sid_text = encode_json(sid)
         self._plain_ids = inference.plain_ids
         self._actions = inference.actions
 
@@ -405,7 +406,9 @@ class _Run:
 
         ``fields`` is a dict, or a scored cell (engine.grading.CellFact) whose public form is built only
         when read."""
-        ident = self._new_id(kind)
+        self._count += 1   # self._new_id(kind), without the call: a company asserts ~50 cells
+        ident = f"{kind}#{self._count}"
+        self.ids.append(ident)
         if type(fields) is not dict:   # a scored cell: the bulk of the facts, formatted, not encoded (issue 13)
             self.public[ident] = fields
             cell = fields.cell
@@ -425,7 +428,7 @@ class _Run:
         for key, field_type in self.inference.scaled_fields(kind):
             if key in fields:
                 engine_fact[key] = scaled(fields[key], field_type)
-        return _encode(engine_fact)
+        return encode_json(engine_fact)
 
     def _check(self, result, what) -> int:
         code = result[0]
@@ -441,7 +444,7 @@ class _Run:
         has started an action, so deleting it is safe (see Inference._end)."""
         engine, handle = self.engine, self.handle
         try:
-            result = engine.assert_facts(handle, _encode([{"sid": self.sid, "id": BEGIN, "t": BEGIN}]))
+            result = engine.assert_facts(handle, encode_json([{"sid": self.sid, "id": BEGIN, "t": BEGIN}]))
             state_handle = self._check(result, BEGIN)
             started = engine.start_action_for_state(handle, state_handle)
         except EngineError:
@@ -522,7 +525,22 @@ class _Run:
                 build = action.build
                 found = _fact_ids(message) if len(names) == 1 else None
                 frames: List[tuple]
-                if found is not None:     # one pattern: the ids in the message are its facts', frame by frame
+                kind = action.conclude
+                is_read = kind in read
+                if found is not None and not is_read:
+                    # one pattern, a conclusion no rule reads (the cells'): the ids in the message are its
+                    # facts', frame by frame; recorded, never asserted
+                    seq = len(firings)
+                    for fact_id in reversed(found):
+                        source = public[fact_id]
+                        conclusion, ident = build(source)
+                        seq += 1
+                        firings.append(Firing(seq, rule_id, [source], conclusion))
+                        if ident not in asserted:
+                            asserted.add(ident)
+                            conclusions.append(conclusion)
+                    frames = []
+                elif found is not None:     # one pattern: the ids in the message are its facts', frame by frame
                     frames = [(public[ident],) for ident in reversed(found)]
                 else:
                     ((_, decoded),) = _decode(message).items()
@@ -530,8 +548,6 @@ class _Run:
                         decoded = [decoded]
                     frames = [tuple(public[frame[name]["id"]] for name in names) for frame in reversed(decoded)]
                 shown = len(matched)   # a firing shows its non-negated patterns' facts: the first of names
-                kind = action.conclude
-                is_read = kind in read
                 new: List[dict] = []
                 for sources in frames:
                     conclusion, ident = build(*sources)
@@ -552,7 +568,7 @@ class _Run:
                             ids.append(ident)
                 if new:
                     try:
-                        result = engine.assert_facts(handle, _encode(new))
+                        result = engine.assert_facts(handle, encode_json(new))
                     except Exception as exc:
                         raise EngineError(Problem(self.inference.rules[rule_id].path, 1, 1,
                                                   f"rule {rule_id!r}: durable_rules refused its conclusion: "
