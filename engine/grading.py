@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import encode_json, get_inference
-from .scoring import SCALE, CellScore, minimal_fix_for_cell, rating_units, score_cells
+from .scoring import SCALE, CellScore, minimal_fix_for_cell, score_cells, units_of
 
 __all__ = ["grade", "Grade", "level_object", "model_object"]
 
@@ -251,7 +251,7 @@ class Grade:
                     value = ratings[ident]
                     if value is None:   # na
                         continue
-                    if rating_units(value) < SCALE:
+                    if units_of(value) < SCALE:
                         out.append({"criterion": ident, "dimension": dimension, "level": level, "rating": value,
                                     "key": key})
                 else:

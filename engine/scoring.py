@@ -48,6 +48,16 @@ def rating_units(rating: Optional[float]) -> int:
     return round((rating or 0.0) * SCALE)
 
 
+def units_of(rating: float) -> int:
+    """:func:`rating_units` of a rated criterion's rating, remembered across companies (see ``_UNITS``)."""
+    units = _UNITS.get(rating)
+    if units is None:
+        units = rating_units(rating)
+        if len(_UNITS) < _UNITS_MAX:
+            _UNITS[rating] = units
+    return units
+
+
 def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[float]]) -> CellScore:
     """Score one (dimension, level) cell; not-rated criteria count 0, na are left out.
 
@@ -168,18 +178,22 @@ def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:
     chosen: List[str] = []
     total_w = total_wr = 0
     candidates = []
-    for order, (criterion, rating, rated) in enumerate(cell.entries):
-        if rated and rating is None:
-            continue
-        units = rating_units(rating)
-        weight = criterion.weight_units
+    ratings = cell.ratings
+    for order, (_, ident, weight, key) in enumerate(cell.plan):   # cell.entries, without building them
+        if ident in ratings:
+            rating = ratings[ident]
+            if rating is None:   # na: left out
+                continue
+            units = units_of(rating)
+        else:   # not rated: counts 0
+            units = 0
         total_w += weight
         total_wr += weight * units
-        if criterion.key and units < key_min:
-            chosen.append(criterion.id)
+        if key and units < key_min:
+            chosen.append(ident)
             total_wr += weight * (SCALE - units)
         elif units < SCALE:
-            candidates.append((-(weight * (SCALE - units)), order, criterion.id))
+            candidates.append((-(weight * (SCALE - units)), order, ident))
     candidates.sort()
     for negative_gain, _, criterion_id in candidates:
         if total_wr >= threshold * total_w:
