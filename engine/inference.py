@@ -406,9 +406,7 @@ class _Run:
 
         ``fields`` is a dict, or a scored cell (engine.grading.CellFact) whose public form is built only
         when read."""
-        self._count += 1   # self._new_id(kind), without the call: a company asserts ~50 cells
-        ident = f"{kind}#{self._count}"
-        self.ids.append(ident)
+        ident = self._new_id(kind)
         if type(fields) is not dict:   # a scored cell: the bulk of the facts, formatted, not encoded (issue 13)
             self.public[ident] = fields
             cell = fields.cell
