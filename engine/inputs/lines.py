@@ -17,9 +17,12 @@ class Unreadable:
         self.fields = fields   # what could be read of the line anyway (its company id, for the error entry)
 
 
+_BUFFER = 1 << 16   # a survey's JSON line is ~11 KB: with the default 8 KB buffer, reading one took 3 times as long
+
+
 def open_binary(path: str):
     try:
-        return open(path, "rb")
+        return open(path, "rb", buffering=_BUFFER)
     except OSError as exc:
         raise InputError(Problem(path, 1, 1, f"cannot read: {(exc.strerror or '').lower()}")) from None
 
