@@ -1,9 +1,11 @@
 """Inference in durable_rules: assert a company's facts, run the rules, record every firing.
 
 One :class:`Inference` per model (its ruleset name carries the model's
-fingerprint, so several models live in one process).  Each company runs in
-its own state id, deleted in ``finally`` (durable_rules allows only 1024 live
-state ids per ruleset).  Actions run synchronously on the caller's thread: we
+fingerprint, so several models live in one process).  Each company runs in a
+state of its own: one the company before it left empty (its facts retracted,
+see ``_Run.clear``), or a new one; a state in which anything went wrong is
+deleted (durable_rules allows only 1024 live state ids per ruleset).  Actions
+run synchronously on the caller's thread: we
 drive the C engine's action loop ourselves instead of ``durable.engine.Host``,
 whose timer threads would otherwise pick up actions behind our back.
 """
