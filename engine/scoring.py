@@ -111,15 +111,11 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
     ``map(mul, …)`` per cell; a cell with an na criterion is scored by :func:`_score_plan`)."""
     order, layout = _layout(model)
     values = list(map(ratings.get, order, itertools.repeat(_NOT_RATED)))
-    units_of = _UNITS
-    units = list(map(units_of.get, values))
+    units = list(map(_UNITS.get, values))
     if None in units:   # a rating value not seen before
         for index, unit in enumerate(units):
             if unit is None:
-                value = values[index]
-                unit = units[index] = rating_units(value)
-                if len(units_of) < _UNITS_MAX:
-                    units_of[value] = unit
+                units[index] = units_of(values[index])
     mul = operator.mul
     new = tuple.__new__
     out: Dict[Tuple[str, int], CellScore] = {}
