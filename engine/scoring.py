@@ -65,7 +65,7 @@ def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[fl
     cell's level (``method.key_minimum_by_level``, else ``method.key_minimum``).
     """
     plan = _cell_plans(model)[1][(dimension, level)]
-    return _score_plan(dimension, level, plan, model.key_minimum_units_for(level), ratings, {})
+    return _score_plan(dimension, level, plan, model.key_minimum_units_for(level), ratings)
 
 
 def _cell_plans(model) -> tuple:
@@ -122,7 +122,7 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
     for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:
         part = units[start:stop]
         if _NA_UNITS in part:
-            out[cell] = _score_plan(dimension, level, plan, key_min, ratings, {})
+            out[cell] = _score_plan(dimension, level, plan, key_min, ratings)
             continue
         keys_below = 0
         for index in keys:
@@ -136,10 +136,8 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
     return out
 
 
-def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings, units_of: Dict[object, int]
-                ) -> CellScore:
-    """S(d, k), the keys under the key minimum and the counts coverage needs, for one cell's criteria
-    (``units_of`` remembers each rating value's millionths across cells)."""
+def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings) -> CellScore:
+    """S(d, k), the keys under the key minimum and the counts coverage needs, for one cell's criteria."""
     total_w = total_wr = keys_below = applicable = rated_count = 0
     for _, criterion_id, weight, key in plan:
         if criterion_id in ratings:
@@ -147,9 +145,7 @@ def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings, 
             if rating is None:   # na: left out
                 continue
             rated_count += 1
-            units = units_of.get(rating)
-            if units is None:
-                units = units_of[rating] = rating_units(rating)
+            units = units_of(rating)
         else:   # not rated: counts 0
             units = 0
         applicable += 1

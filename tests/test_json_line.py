@@ -75,7 +75,7 @@ def test_vectorised_scoring_agrees_with_the_cell_by_cell_arithmetic(shipped, dat
     scored = score_cells(shipped, assessment.ratings)
     for (dimension, level), cell in scored.items():
         plan = tuple((c, c.id, c.weight_units, c.key) for c in shipped.cells[(dimension, level)])
-        expected = _score_plan(dimension, level, plan, shipped.key_minimum_units_for(level), assessment.ratings, {})
+        expected = _score_plan(dimension, level, plan, shipped.key_minimum_units_for(level), assessment.ratings)
         assert (cell.applicable, cell.score_units, cell.keys_below, cell.rated) == \
             (expected.applicable, expected.score_units, expected.keys_below, expected.rated), (dimension, level)
         assert cell.entries == expected.entries
