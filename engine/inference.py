@@ -473,8 +473,7 @@ class _Run:
         deleted instead of reused."""
         engine, handle = self.engine, self.handle
         head = '{"sid": ' + self.sid_text + ', "id": '
-        quote = _quote
-        payload = "[" + ", ".join([head + quote(ident) + "}" for ident in reversed(self.ids)]) + "]"
+        payload = "[" + ", ".join([head + _quote(ident) + "}" for ident in reversed(self.ids)]) + "]"
         try:
             result = engine.retract_facts(handle, payload)
             if result[0] != 0:
@@ -527,20 +526,7 @@ class _Run:
                 frames: List[tuple]
                 kind = action.conclude
                 is_read = kind in read
-                if found is not None and not is_read:
-                    # one pattern, a conclusion no rule reads (the cells'): the ids in the message are its
-                    # facts', frame by frame; recorded, never asserted
-                    seq = len(firings)
-                    for fact_id in reversed(found):
-                        source = public[fact_id]
-                        conclusion, ident = build(source)
-                        seq += 1
-                        firings.append(Firing(seq, rule_id, [source], conclusion))
-                        if ident not in asserted:
-                            asserted.add(ident)
-                            conclusions.append(conclusion)
-                    frames = []
-                elif found is not None:     # one pattern: the ids in the message are its facts', frame by frame
+                if found is not None:     # one pattern: the ids in the message are its facts', frame by frame
                     frames = [(public[ident],) for ident in reversed(found)]
                 else:
                     ((_, decoded),) = _decode(message).items()
