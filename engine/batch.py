@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import json
 import multiprocessing
 import os
 import signal
@@ -49,6 +48,7 @@ from typing import Callable, Iterator, Optional, Sequence
 from . import safeio
 from .errors import EngineError, Problem, QmgradeError
 from .grading import grade
+from .inference import encode_json
 from .textsafe import csv_cell, json_text
 # the records are read in engine.inputs (issue 10): files and folders, JSON Lines, wide CSV/XLSX tables
 from .inputs.folder import FILE_SUFFIXES, FOLDER_SUFFIXES, Source, file_assessment, open_source
@@ -89,11 +89,10 @@ class BatchReport:
 
 
 # -- grading (in a worker process, or in this one with jobs=1) -------------------------------
-_encoder = json.JSONEncoder(ensure_ascii=False)
-
-
 def _encode_line(value) -> str:
-    return json_text(_encoder.encode(value))
+    return json_text(encode_json(value))
+
+
 _worker: dict = {}
 _GRADED = {"error": False}   # the summary of a graded record when the caller reads no statistics
 
