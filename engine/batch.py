@@ -213,7 +213,7 @@ def _grade_one(kind: str, context, item) -> tuple:
         text = _encode_line(entry) if _worker["format"] == "jsonl" else csv_row(entry, model)
         return text, summarize(entry), None
     if result is None:
-        text = json_text(graded.json_line())
+        text = graded.json_line(visible=True)
         # the statistics' summary only when the caller reads it (issue 13: it travels back to the parent)
         summary = summarize(graded.summary_fields()) if _worker.get("summaries", True) else _GRADED
     else:

@@ -16,6 +16,7 @@ from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import encode_json, get_inference
 from .scoring import SCALE, CellScore, minimal_fix_for_cell, score_cells, units_of
+from .textsafe import json_text
 
 __all__ = ["grade", "Grade", "level_object", "model_object"]
 
@@ -126,26 +127,24 @@ def _lifts_on(fact, event: dict) -> dict:
 _READ_BACK = ("met", "unmet", "dimension_level", "barrel", "cap", "company_level")
 
 
-def _check_levels(model, firings) -> None:
-    """Every level and stave the engine reads back is one of the model's (a custom rule may set 0 or 99)."""
-    top = model.top_rank
-    ranks = range(model.floor, top + 1)
-    dimensions = model.dimensions_by_id
-    for firing in firings:
-        fact = firing.conclusion
-        kind = fact["fact"]
-        if kind not in _READ_BACK:
-            continue
-        level = fact.get("level")
-        bad = None
-        if "level" in fact and (type(level) is not int or level not in ranks):
-            bad = f"level {level!r}, which is not a rank of the model ({model.floor}..{top})"
-        elif "dimension" in fact and fact["dimension"] not in dimensions:
-            bad = f"dimension {fact['dimension']!r}, which the model does not define"
-        if bad:
-            rule = next((r for r in model.rules if r.id == firing.rule), None)
-            raise EngineError(Problem(rule.path if rule else model.path, rule.line if rule else 1, 1,
-                                      f"rule {firing.rule!r} concluded {kind} with {bad}"))
+def _out_of_model(model, fact: dict) -> Optional[str]:
+    """What is wrong with a read-back conclusion's level or stave, or None: each must be one of the model's (a
+    custom rule may set 0 or 99)."""
+    level = fact.get("level")
+    if "level" in fact and (type(level) is not int or not model.floor <= level <= model.top_rank):
+        return f"level {level!r}, which is not a rank of the model ({model.floor}..{model.top_rank})"
+    if "dimension" in fact and fact["dimension"] not in model.dimensions_by_id:
+        return f"dimension {fact['dimension']!r}, which the model does not define"
+    return None
+
+
+def _refuse(model, firings, fact: dict, bad: str) -> EngineError:
+    """The error for a conclusion out of the model, naming the rule whose firing first concluded it."""
+    firing = next((f for f in firings if f.conclusion is fact), None) or \
+        next(f for f in firings if f.conclusion == fact)
+    rule = next((r for r in model.rules if r.id == firing.rule), None)
+    return EngineError(Problem(rule.path if rule else model.path, rule.line if rule else 1, 1,
+                               f"rule {firing.rule!r} concluded {fact['fact']} with {bad}"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,16 +167,27 @@ class Grade:
     def from_conclusions(cls, model, assessment: Assessment, cells, firings, conclusions) -> "Grade":
         """Read the rules' conclusions back; every cell, stave, the barrel and the company level must be
         decided exactly once (an EngineError names what was not)."""
-        _check_levels(model, firings)
         met: Dict[Tuple[str, int], bool] = {}
         dimension_level: Dict[str, int] = {}
         caps: List[dict] = []
         barrels, levels = set(), set()
+        # each distinct conclusion is checked once (the first out of the model is the first firing's that is)
         for fact in conclusions:
             kind = fact["fact"]
-            if kind in ("met", "unmet"):
-                met[(fact["dimension"], fact["level"])] = kind == "met"
-            elif kind == "dimension_level":
+            if kind == "met" or kind == "unmet":
+                cell = (fact["dimension"], fact["level"])
+                if cell not in cells or type(cell[1]) is not int:   # a scored cell is the model's: else check
+                    bad = _out_of_model(model, fact)
+                    if bad:
+                        raise _refuse(model, firings, fact, bad)
+                met[cell] = kind == "met"
+                continue
+            if kind not in _READ_BACK:
+                continue
+            bad = _out_of_model(model, fact)
+            if bad:
+                raise _refuse(model, firings, fact, bad)
+            if kind == "dimension_level":
                 dimension_level[fact["dimension"]] = fact["level"]
             elif kind == "barrel":
                 barrels.add(fact["level"])
@@ -310,12 +320,17 @@ class Grade:
         from .export import dumps
         return dumps(self.as_dict(trace=trace))
 
-    def json_line(self) -> str:
+    def json_line(self, visible: bool = False) -> str:
         """``json.dumps(self.as_dict(trace=False), ensure_ascii=False)`` — the batch's line for this company —
         written from fragments of the model encoded once (each stave's id, pillar and name, each level's
         object) around the company's own values (issue 13: a batch spent a fifth of its time building the
         dict and encoding it).  The same text, character for character: tests/test_json_line.py compares
-        them, and with QMGRADE_CHECK_FAST_PATH=1 (the test suite) every call does."""
+        them, and with QMGRADE_CHECK_FAST_PATH=1 (the test suite) every call does.
+
+        ``visible``: the line as ``textsafe.json_text`` writes it (invisible characters escaped), the whole
+        line scanned only when a part that can hold one does: the model's texts (looked at once per model),
+        the company, the date, the profile and the caps; everything else is ids (ASCII by the schema),
+        numbers and booleans (issue 13: the scan of a whole line cost 2 % of a batch)."""
         model = self.model
         fragments = _fragments(model)
         encode = encode_json   # JSONEncoder.encode builds a new C encoder for every list or dict it encodes
@@ -341,23 +356,36 @@ class Grade:
                           f'"met": {{{", ".join(flags)}}}, "applicable_to": {applicable_to[dimension]!r}}}')
         complete = self.completeness()
         following = "null"
+        holding_text = "[]"
         if self._next_level is not None:
             rank, blockers, fix, holding = self._next_level
+            holding_text = encode(holding)
             following = (f'{fragments.levels[rank][:-1]}, "blockers": {encode(blockers)}, '
-                         f'"minimal_fix": {encode(fix)}, "caps": {encode(holding)}}}')
-        line = (f'{{"company": {encode(dict(assessment.company))}, "assessed_on": {encode(assessment.assessed_on)}, '
-                f'"model": {fragments.model}, "profile": {encode(profile_object(model, assessment))}, '
+                         f'"minimal_fix": {encode(fix)}, "caps": {holding_text}}}')
+        company = encode(dict(assessment.company))
+        assessed_on = encode(assessment.assessed_on)
+        profile = encode(profile_object(model, assessment))
+        caps = encode(self.dated_caps())
+        line = (f'{{"company": {company}, "assessed_on": {assessed_on}, '
+                f'"model": {fragments.model}, "profile": {profile}, '
                 f'"level": {fragments.levels[self.level]}, '
                 f'"barrel": {{"rank": {self.barrel!r}, "shortest": {encode(self.shortest)}}}, '
                 f'"dimensions": [{", ".join(staves)}], "not_rated": {encode(self.not_rated())}, '
                 f'"coverage": {encode(complete["coverage"])}, "provisional": {encode(complete["provisional"])}, '
-                f'"red_flags": {encode(complete["red_flags"])}, "caps": {encode(self.dated_caps())}, '
+                f'"red_flags": {encode(complete["red_flags"])}, "caps": {caps}, '
                 f'"next_level": {following}}}')
         if CHECK_FAST_PATH:
             expected = _ENCODER.encode(self.as_dict(trace=False))
             if line != expected:   # pragma: no cover - what the check is for
                 raise AssertionError(f"json_line differs from as_dict:\n{line}\n{expected}")
-        return line
+        if not visible:
+            return line
+        if fragments.printable and company.isprintable() and assessed_on.isprintable() and profile.isprintable() \
+                and caps.isprintable() and holding_text.isprintable():
+            if CHECK_FAST_PATH and json_text(line) != line:   # pragma: no cover - what the check is for
+                raise AssertionError(f"json_line skipped the scan of a line with an invisible character:\n{line}")
+            return line
+        return json_text(line)
 
     def as_dict(self, trace: bool = True) -> dict:
         model = self.model
@@ -405,6 +433,7 @@ class _Fragments:
     model: str
     levels: Dict[int, str]                              # rank -> its level object
     staves: Tuple[Tuple[str, str, Tuple[Tuple[int, str], ...]], ...]   # (id, '{"id": …, "level": ', ranks)
+    printable: bool                                     # no invisible character in any of them
 
 
 def _fragments(model) -> _Fragments:
@@ -414,9 +443,11 @@ def _fragments(model) -> _Fragments:
         ranks = tuple((k, f'"{k}": ') for k in model.criteria_ranks)
         staves = tuple((d.id, f'{{"id": {encode(d.id)}, "pillar": {encode(d.pillar)}, '
                               f'"name": {encode(dict(d.name))}, "level": ', ranks) for d in model.dimensions)
-        cached = model.__dict__["_json_fragments"] = _Fragments(
-            encode(model_object(model)),
-            {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
+        texts = (encode(model_object(model)),
+                 {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
+        printable = all(text.isprintable() for text in [texts[0], *texts[1].values()]
+                        + [prefix + "".join(label for _, label in labels) for _, prefix, labels in staves])
+        cached = model.__dict__["_json_fragments"] = _Fragments(*texts, printable)
     return cached
 
 

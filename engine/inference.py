@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
 from .python_range import describe as _python_words, supported_range
-from .rules import PHASES, SCALED_TYPES, STAVE_KIND, Rule, compile_ruleset, met_field, scaled
+from .rules import PHASES, SCALED_TYPES, STAVE_KIND, Rule, compile_ruleset, kind_mark, met_field, scaled
 
 __all__ = ["Inference", "Firing", "get_inference", "encode_json", "SUPPORTED_PYTHON"]
 
@@ -126,7 +126,8 @@ class Inference:
         self.name = f"qmgrade-{model.sha256[:16]}-{next(_counter)}"
         # The private begin rule: every company's state starts one action before anything else
         # (see _Run.begin), so delete_state is safe whatever the model's rules do.
-        engine_definition = {**self.definition, BEGIN: {"all": [{"begin": {"t": BEGIN}}], "pri": -1_000_000}}
+        engine_definition = {**self.definition, BEGIN: {"all": [{"begin": {kind_mark(BEGIN): 1}}],
+                                                      "pri": -1_000_000}}
         try:
             self.handle = self.engine.create_ruleset(self.name, json.dumps(engine_definition, ensure_ascii=False))
         except Exception as exc:  # the C engine rejects what it cannot compile (e.g. error 304)
@@ -136,7 +137,8 @@ class Inference:
         self.kinds = model.rules.kinds
         public_params = {"threshold": model.threshold, "key_minimum": model.key_minimum,
                          "top_rank": model.top_rank}
-        self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params)
+        compared = model.rules.compared_fields
+        self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params, compared)
                                             for rule in model.rules}
         self._sids = itertools.count(1)
         # states emptied after a company, to grade the next one in: creating a state costs durable_rules
@@ -149,11 +151,25 @@ class Inference:
         self.read_kinds = model.rules.read_kinds
         self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
         self.cell_ranks = tuple(model.criteria_ranks)
-        self.met_fields = tuple((rank, met_field(rank)) for rank in self.cell_ranks)
+        # issue 13: durable_rules gets only the fields some pattern compares (model.rules.compared_fields)
+        self.compared = model.rules.compared_fields
+        stave_fields = self.compared.get(STAVE_KIND, frozenset())
+        # (rank, field, its text for durable_rules when false / true) of each cell decision a stave fact carries
+        self._met_texts = tuple((rank, name, (f', "{name}": false', f', "{name}": true') if name in stave_fields
+                                 else ("", ""))
+                                for rank in self.cell_ranks for name in (met_field(rank),))
+        self._cell_format = _cell_format(self.compared.get("cell", frozenset()))
         # cell and stave facts are formatted directly when their dimension (and pillar) ids need no JSON
         # escaping (model ids never do)
         self.plain_ids = frozenset([d.id for d in model.dimensions if _PLAIN_ID.match(d.id)]
-                                          + [d.pillar for d in model.dimensions if _PLAIN_ID.match(d.pillar)])
+                                   + [d.pillar for d in model.dimensions if _PLAIN_ID.match(d.pillar)])
+        # each stave's (id, pillar, the text of its stave fact after the id — None when it needs encoding)
+        self._stave_texts = tuple(
+            (dimension, pillar, f', "{kind_mark(STAVE_KIND)}": 1'
+             + (f', "dimension": "{dimension}"' if "dimension" in stave_fields else "")
+             + (f', "pillar": "{pillar}"' if "pillar" in stave_fields else "")
+             if dimension in self.plain_ids and pillar in self.plain_ids else None)
+            for dimension, pillar in self.staves)
 
     def scaled_fields(self, kind: str) -> Tuple[Tuple[str, str], ...]:
         """The (field, type) pairs of ``kind`` that durable_rules sees scaled (ratios, numbers, dates)."""
@@ -220,22 +236,25 @@ class Inference:
             if kind == "met" or kind == "unmet":
                 cell = (fact.get("dimension"), fact.get("level"))
                 value = kind == "met"
-                decided[cell] = value if decided.get(cell, value) == value else None
+                if decided.setdefault(cell, value) is not value:
+                    decided[cell] = None
         facts = []
-        plain = self.plain_ids
-        for dimension, pillar in self.staves:
-            fields: Dict[str, object] = {"dimension": dimension, "pillar": pillar}
-            for rank, name in self.met_fields:
+        public = run.public
+        start = f'{{"sid": {run.sid_text}, "id": "'
+        for dimension, pillar, text in self._stave_texts:
+            fields: Dict[str, object] = {"fact": STAVE_KIND, "dimension": dimension, "pillar": pillar}
+            flags = ""
+            for rank, name, shown in self._met_texts:
                 value = decided.get((dimension, rank))
                 if value is not None:
                     fields[name] = value
-            if dimension in plain and pillar in plain:   # ids and booleans: formatted as the encoder would
-                ident = run.record(STAVE_KIND, fields)
-                flags = "".join(f', "{name}": {"true" if value else "false"}' for name, value in fields.items()
-                                if type(value) is bool)
-                facts.append(f'{{"sid": {run.sid_text}, "id": "{ident}", "t": "{STAVE_KIND}", '
-                             f'"dimension": "{dimension}", "pillar": "{pillar}"{flags}}}')
+                    flags += shown[value]
+            if text is not None:   # ids and booleans: formatted as the encoder would
+                ident = run.new_id(STAVE_KIND)
+                public[ident] = fields
+                facts.append(f'{start}{ident}"{text}{flags}}}')
             else:
+                del fields["fact"]
                 facts.append(run.fact(STAVE_KIND, fields, None))
         return facts
 
@@ -296,7 +315,7 @@ _PLAIN_ID = re.compile(r"[a-z0-9_-]+\Z")   # model ids: nothing to escape in JSO
 
 def _fact_ids(message: str) -> Optional[List[str]]:
     """The ids of the facts in an action message, in order — or None when one holds an escape (then the
-    message is decoded).  Every fact is asserted as {"sid": …, "id": …, "t": …, fields}, with field names
+    message is decoded).  Every fact is asserted as {"sid": …, "id": …, kind mark: 1, fields}, with field names
     that are ids and never "id" (reserved), and a quote inside a JSON string is escaped: so '"id": "'
     outside an escape only ever opens a fact id."""
     if "\\" in message:
@@ -313,11 +332,12 @@ class _Action:
     matched: Tuple[str, ...]                  # names of the non-negated patterns, in order
     names: Tuple[str, ...]                    # the pattern names whose facts the action reads: matched first
     scaled: Tuple[Tuple[str, str], ...]       # (field, type) of fields durable_rules sees scaled
-    fact_is_kind: bool                        # no field of the conclusion is called 'fact'
+    compared: Tuple[str, ...]                 # the conclusion's fields some pattern compares (compared_fields)
+    mark: str                                 # the property that marks the conclusion's kind (kind_mark)
     build: Callable[..., Tuple[dict, str]]    # (public forms of names' facts) -> (conclusion, its fact id)
 
 
-def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
+def _compile_action(rule: Rule, kinds: dict, params: dict, compared: Dict[str, frozenset]) -> _Action:
     setters: List[tuple] = []
     for fld, spec in rule.set.items():
         if isinstance(spec, dict) and "ref" in spec:
@@ -334,7 +354,8 @@ def _compile_action(rule: Rule, kinds: dict, params: dict) -> _Action:
     read = list(dict.fromkeys([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]))
     names = tuple(read)
     return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), names, scaled_fields,
-                   "fact" not in rule.set, _build_function(rule.conclude, setters, names, order))
+                   tuple(fld for fld in rule.set if fld in compared.get(rule.conclude, ())), kind_mark(rule.conclude),
+                   _build_function(rule.conclude, setters, names, order))
 
 
 def _build_function(kind: str, setters: List[tuple], names: Tuple[str, ...], order: Tuple[str, ...]
@@ -368,6 +389,26 @@ def _build_function(kind: str, setters: List[tuple], names: Tuple[str, ...], ord
     return build
 
 
+# a scored cell's fields as durable_rules sees them: (attribute of engine.scoring.CellScore, its format)
+_CELL_FIELDS = {"dimension": ("dimension", '"%s"'), "level": ("level", "%d"), "score": ("score_units", "%d"),
+                "applicable": ("applicable", "%d"), "keys_below": ("keys_below", "%d")}
+
+
+def _cell_format(compared: frozenset) -> Tuple[str, Callable[[object], tuple]]:
+    """(the %-template of a cell fact's text, a function from a scored cell to the values it takes after the
+    state and fact ids): the fields some pattern compares, in the order of ``CellFact.fields``."""
+    names = [name for name in _CELL_FIELDS if name in compared]
+    template = ('{"sid": %s, "id": "%s", "' + kind_mark("cell") + '": 1'
+                + "".join(f', "{name}": {_CELL_FIELDS[name][1]}' for name in names) + "}")
+    attributes = [_CELL_FIELDS[name][0] for name in names]
+    if len(attributes) > 1:
+        return template, operator.attrgetter(*attributes)
+    if attributes:
+        single = operator.attrgetter(attributes[0])
+        return template, lambda cell: (single(cell),)
+    return template, lambda cell: ()
+
+
 class _Run:
     """The state of one company's inference."""
 
@@ -388,18 +429,11 @@ class _Run:
         self._plain_ids = inference.plain_ids
         self._actions = inference.actions
 
-    def _new_id(self, kind: str) -> str:
+    def new_id(self, kind: str) -> str:
         """The next asserted fact's id: its position (``cell#7``), each fact being asserted once."""
         self._count += 1
         ident = f"{kind}#{self._count}"
         self.ids.append(ident)
-        return ident
-
-    def record(self, kind: str, fields: dict) -> str:
-        """Keep a fact's public form and give it its id (``stave#3``), for a fact whose text the caller
-        writes itself."""
-        ident = self._new_id(kind)
-        self.public[ident] = {"fact": kind, **fields}
         return ident
 
     def fact(self, kind: str, fields, extra: Optional[dict]) -> str:
@@ -408,25 +442,29 @@ class _Run:
 
         ``fields`` is a dict, or a scored cell (engine.grading.CellFact) whose public form is built only
         when read."""
-        ident = self._new_id(kind)
+        ident = self.new_id(kind)
         if type(fields) is not dict:   # a scored cell: the bulk of the facts, formatted, not encoded (issue 13)
             self.public[ident] = fields
             cell = fields.cell
-            if cell.dimension in self._plain_ids:
-                # as the stdlib's encoder writes it (same separators); an f-string: str.format parses its
-                # template on every call
-                return (f'{{"sid": {self.sid_text}, "id": "{ident}", "t": "cell", "dimension": "{cell.dimension}", '
-                        f'"level": {cell.level}, "score": {cell.score_units or 0}, "applicable": {cell.applicable}, '
-                        f'"keys_below": {cell.keys_below}}}')
+            if cell.dimension in self._plain_ids:   # as the stdlib's encoder writes it (same separators)
+                template, values = self.inference._cell_format
+                found = values(cell)
+                if None in found:   # the score of a cell with no applicable criterion
+                    found = tuple(0 if value is None else value for value in found)
+                return template % ((self.sid_text, ident) + found)
             fields = fields.fields()
         else:
             public = {"fact": kind, **fields}
             if extra:
                 public.update(extra)
             self.public[ident] = public
-        engine_fact = {"sid": self.sid, "id": ident, "t": kind, **fields}
+        compared = self.inference.compared.get(kind, ())
+        engine_fact = {"sid": self.sid, "id": ident, kind_mark(kind): 1}
+        for key, value in fields.items():
+            if key in compared:
+                engine_fact[key] = value
         for key, field_type in self.inference.scaled_fields(kind):
-            if key in fields:
+            if key in engine_fact:
                 engine_fact[key] = scaled(fields[key], field_type)
         return encode_json(engine_fact)
 
@@ -444,7 +482,7 @@ class _Run:
         has started an action, so deleting it is safe (see Inference._end)."""
         engine, handle = self.engine, self.handle
         try:
-            result = engine.assert_facts(handle, encode_json([{"sid": self.sid, "id": BEGIN, "t": BEGIN}]))
+            result = engine.assert_facts(handle, encode_json([{"sid": self.sid, "id": BEGIN, kind_mark(BEGIN): 1}]))
             state_handle = self._check(result, BEGIN)
             started = engine.start_action_for_state(handle, state_handle)
         except EngineError:
@@ -545,11 +583,13 @@ class _Run:
                         asserted.add(ident)
                         conclusions.append(conclusion)
                         if is_read:
-                            engine_fact = {"sid": sid, "id": ident, "t": kind, **conclusion}
-                            if action.fact_is_kind:
-                                del engine_fact["fact"]   # the kind, not a field (unless a rule names a field 'fact')
+                            engine_fact = {"sid": sid, "id": ident, action.mark: 1}
+                            for fld in action.compared:
+                                if fld in conclusion:
+                                    engine_fact[fld] = conclusion[fld]
                             for fld, field_type in action.scaled:
-                                engine_fact[fld] = scaled(engine_fact[fld], field_type)
+                                if fld in engine_fact:
+                                    engine_fact[fld] = scaled(engine_fact[fld], field_type)
                             new.append(engine_fact)
                             ids.append(ident)
                 if new:

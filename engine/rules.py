@@ -20,7 +20,7 @@ from . import schema
 from .errors import ModelError, Problem, suggestion
 from .yamlio import load_file, position, value_position
 
-__all__ = ["Rule", "RuleSet", "Pattern", "load_rules", "compile_ruleset", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS",
+__all__ = ["Rule", "RuleSet", "Pattern", "load_rules", "compile_ruleset", "kind_mark", "BASE_KINDS", "PHASES", "REQUIRED_CONCLUSIONS",
            "STAVE_KIND", "stave_kind", "met_field", "CAP",
            "SCALED_TYPES", "EVENT_FIELDS"]
 
@@ -172,6 +172,26 @@ class RuleSet(Sequence[Rule]):
         conclusion no rule reads is recorded in the trace but never costs durable_rules a fact.
         """
         return frozenset(p.kind for rule in self.rules for p in rule.patterns)
+
+    @property
+    def compared_fields(self) -> Dict[str, frozenset]:
+        """Kind -> the fields durable_rules compares of its facts: those a pattern of the kind tests, and
+        those another pattern's test refers to through it (``level: {lt: {ref: stave.level}}``).
+
+        The engine gives durable_rules only these (issue 13: parsing a fact's fields is a good part of its
+        cost); an action reads every field from the fact's public form, never from durable_rules.
+        """
+        fields: Dict[str, set] = {kind: set() for kind in self.read_kinds}
+        for rule in self.rules:
+            kind_of = {pattern.name: pattern.kind for pattern in rule.patterns}
+            for pattern in rule.patterns:
+                for name, _, spec in pattern.tests:
+                    fields[pattern.kind].add(name)
+                    if isinstance(spec, dict) and "ref" in spec:
+                        alias, _, referred = str(spec["ref"]).partition(".")
+                        if alias in kind_of:
+                            fields[kind_of[alias]].add(referred)
+        return {kind: frozenset(names) for kind, names in fields.items()}
 
 
 def load_rules(paths: List[Path], shown: Callable[[Path], str], fact_types: Dict[str, Union[str, Dict[str, str]]],
@@ -508,6 +528,14 @@ def _spec_json(spec, field_type: str, params: Dict[str, object]):
     return scaled(spec, field_type)
 
 
+def kind_mark(kind: str) -> str:
+    """The property that tells durable_rules a fact's kind: a fact of kind ``cell`` carries ``"t:cell": 1`` and
+    each pattern on cells tests it (issue 13).  durable_rules' alpha network compares a fact only with the
+    tests on properties the fact has, so a fact is tested against the patterns of its own kind alone — with
+    one ``t`` property for every kind, each fact was compared with every kind the rules name."""
+    return "t:" + kind
+
+
 CAP = 10_000   # matches per action message (more than any company's cells; the loop asks again for the rest)
 
 
@@ -522,7 +550,7 @@ def compile_ruleset(rules: RuleSet, params: Dict[str, object]) -> dict:
     for rule in rules:
         patterns = []
         for pattern in rule.patterns:
-            tests: List[dict] = [{"t": pattern.kind}]
+            tests: List[dict] = [{kind_mark(pattern.kind): 1}]
             for fld, op, spec in pattern.tests:
                 if op == "exists":
                     tests.append({"$ex" if spec else "$nex": {fld: 1}})
@@ -536,6 +564,6 @@ def compile_ruleset(rules: RuleSet, params: Dict[str, object]) -> dict:
         definition[rule.id] = {"all": patterns, "pri": rule.salience, "cap": CAP}
     # Every fact is matched by this rule's first pattern, so no assert is ever
     # "not handled" (DURABLE trap 3); its second pattern never arrives.
-    definition["qmgrade-sink"] = {"all": [{"any_fact": {"$ex": {"t": 1}}},
-                                          {"never": {"t": "qmgrade-never"}}], "pri": 1000}
+    definition["qmgrade-sink"] = {"all": [{"any_fact": {"$ex": {"id": 1}}},
+                                          {"never": {kind_mark("qmgrade-never"): 1}}], "pri": 1000}
     return copy.deepcopy(definition)

@@ -367,3 +367,27 @@ def test_an_explicit_tag_on_the_wrong_kind_of_node(runner, model_dir):
     bad = write(model_dir / "knowledge" / "z.yaml", "criteria: !!set oops\n")
     assert validate(runner, model_dir) == [
         f"Error: {bad}:1:11: malformed YAML: expected a mapping for the tag 'tag:yaml.org,2002:set'"]
+
+
+@pytest.mark.parametrize("dimension, level, wrong", [
+    ("{ref: cell.dimension}", "9", "level 9, which is not a rank of the model (1..5)"),
+    ("nowhere", "{ref: cell.level}", "dimension 'nowhere', which the model does not define"),
+])
+def test_a_cell_rule_concluding_a_cell_outside_the_model_fails_when_grading(runner, model_dir, tmp_path, dimension,
+                                                                             level, wrong):
+    rule = add_rule(model_dir, "met-odd", f"""\
+        description: {{zh: 测试, en: test}}
+        when:
+          - fact: cell
+            where:
+              level: 3
+        then:
+          conclude: met
+          set:
+            dimension: {dimension}
+            level: {level}
+        """)
+    path = write_assessment(tmp_path / "a.yaml", ratings_up_to(engine.load_model(model_dir), 3))
+    result = runner.invoke(main, ["assess", str(path), "--model", str(model_dir)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {rule}:1:1: rule 'met-odd' concluded met with {wrong}\n"

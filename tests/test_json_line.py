@@ -111,3 +111,29 @@ def test_batch_statistics_are_the_same_whether_or_not_results_carry_summaries(tm
     assert stats.exit_code == 0
     # the statistics printed by --summary are those `stats` reads back from the results
     assert stats.output.strip() in summed.output
+
+
+@pytest.mark.parametrize("where", ["company", "model", "cap", "none"])
+def test_a_batch_line_escapes_an_invisible_character_wherever_it_comes_from(runner, tmp_path, where):
+    """The batch scans a line for invisible characters only when the company, the date, the profile, the caps
+    or the model's texts hold one (issue 13); wherever one is, the line shows it escaped, and the data stay."""
+    from conftest import build_model, cap_rule, ratings_up_to
+    from engine.textsafe import json_text
+    from cli import main
+    hidden = "\u202e"
+    model_dir = build_model(tmp_path / "m", with_cap=False, extra_rules={
+        "cap-recall": cap_rule(2, f"召回{hidden}封顶。" if where == "cap" else "召回封顶。")})
+    if where == "model":
+        path = model_dir / "knowledge" / "model.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("维度alpha", f"维度{hidden}alpha"), encoding="utf-8")
+    model = engine.load_model(model_dir)
+    company = {"id": "c-1", "name": f"好{hidden}公司" if where == "company" else "好公司"}
+    record = {"company": company, "ratings": ratings_up_to(model, 3), "facts": {"product_recall_3y": True}}
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = run(runner, "batch", str(source), "--model", str(model_dir), "--jobs", "1")
+    graded = grade(model, assessment_from_data(record, "in.jsonl", model), detail=False)
+    expected = json_text(ENCODER.encode(graded.as_dict(trace=False)))
+    assert result.output == expected + "\n"
+    assert hidden not in result.output and (("\\u202e" in result.output) == (where != "none"))
+    assert json.loads(result.output) == json.loads(ENCODER.encode(graded.as_dict(trace=False)))

@@ -88,6 +88,11 @@ def test_a_plain_record_reads_the_same_and_is_graded(model):
     lambda text: text[:-1] + ', "facts": {"product_recall": [{"date": "2025-01-02", "date": "2025-01-03"}]}}',
     lambda text: text[:-1] + ', "evidence": {"design-2-drawings-specs": {"a": [1, 2, {"b": null}]}}}',
     lambda text: text[:-1] + ', "evidence": ' + "[" * 1100 + "]" * 1100 + "}",
+    # colons inside strings (the count of colons then differs from the keys), with and without a duplicate
+    lambda text: text[:-1] + ', "evidence": {"design-2-drawings-specs": "https://x.cn/a:b"}}',
+    lambda text: text.replace('"name": "测试"', '"name": "12:30", "name" : "x"'),
+    lambda text: text.replace('"name": "测试"', '"name": "a\\":", "name" :"x"'),
+    lambda text: text.replace('"name": "测试"', '"name":"测试"\t, "name"\t:"x"'),
     lambda text: text[:-1] + ', "x": 1}',
     lambda text: text + " x",
     lambda text: text[:-1],
@@ -102,6 +107,18 @@ def test_records_orjson_reads_differently_read_as_the_standard_parser_reads_them
 def test_a_byte_order_mark_is_taken_off_the_first_line_only(model, number):
     fields, _, problems = same_both_ways("\ufeff" + json.dumps(record(model), ensure_ascii=False), model, number)
     assert (fields is not None) == (number == 1), problems
+
+
+@pytest.mark.parametrize("text", [
+    '{"company": {"id": "c-1", "name": "测试"}, "ratings": {}, "evidence": {"design-2-drawings-specs": "http://a/b"}}',
+    '{"company" :\t{"id"\t: "c-1"},\t"ratings" : {}}',
+    '{"company":{"id":"c-1"},"ratings":{},"assessed_on":"2026-05-01"}',
+])
+def test_plain_records_with_colons_or_white_space_anywhere_are_read_by_orjson(model, text):
+    """A colon inside a string, white space around the colons: the fast reader takes them (and reads them as
+    the standard parser does)."""
+    same_both_ways(text, model)
+    assert jsonl._read_plain(text.encode("utf-8"), 3) is not None
 
 
 def test_a_duplicate_key_is_still_refused_and_named(model):

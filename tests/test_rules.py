@@ -103,9 +103,9 @@ def test_rules_compile_to_plain_dicts_keyed_by_our_rule_ids(tiny_model_dir):
     definition = get_inference(model).definition
     assert set(definition) == {r.id for r in model.rules} | {"qmgrade-sink"}
     assert definition["cell-met"]["all"] == [{"cell": {"$and": [
-        {"t": "cell"}, {"$gt": {"applicable": 0}}, {"$gte": {"score": 800000}}, {"keys_below": 0}]}}]
+        {"t:cell": 1}, {"$gt": {"applicable": 0}}, {"$gte": {"score": 800000}}, {"keys_below": 0}]}}]
     assert definition["barrel"]["all"][2] == {"shorter$not": {"$and": [
-        {"t": "dimension_level"}, {"$lt": {"level": {"stave": "level"}}}]}}
+        {"t:dimension_level": 1}, {"$lt": {"level": {"stave": "level"}}}]}}
 
 
 def test_a_model_whose_rules_never_conclude_the_company_level(tmp_path):

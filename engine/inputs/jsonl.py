@@ -95,20 +95,23 @@ def _read_plain(raw: bytes, number: int):
     infinities, lone surrogates and bytes that are not UTF-8 (None: the standard way reports them), it reads
     an integer beyond 64 bits as a float (None when a float that large is in the record), and like the
     standard parser it keeps the last of duplicate keys, which qmgrade refuses.  So the keys are counted in
-    the bytes: with no white space after a quote, each key ends in '":', and a '":' that does not end a key (a
-    string starting with a colon, an escaped quote) only adds to the count — so a record whose count equals the
-    keys orjson read has no duplicate."""
+    the bytes.  Every key is followed by one colon outside any string, so a record with as many colons as
+    orjson read keys has no duplicate (a colon inside a string only adds to the count).  When a string holds
+    a colon (a time, a web address), the count is of '":' instead, when no white space follows a quote: each
+    key then ends in '":', and a '":' that does not end a key (a string starting with a colon, an escaped
+    quote) only adds to that count."""
     raw = raw.rstrip(b"\r\n")
     if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    # one-byte searches are memchr; the two-byte search (a quote and a space) costs as much as the rest
-    if b"\t" in raw or b"\n" in raw or b"\r" in raw or b'" ' in raw:
-        return None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if _orjson_keys(data) != raw.count(b'":'):
+    keys = _orjson_keys(data)
+    if keys == raw.count(b":"):   # a one-byte count: the cheapest check
+        return data
+    # one-byte searches are memchr; the two-byte searches cost as much as the rest
+    if keys < 0 or b"\t" in raw or b"\n" in raw or b"\r" in raw or b'" ' in raw or keys != raw.count(b'":'):
         return None
     return data
 
