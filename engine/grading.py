@@ -171,6 +171,7 @@ class Grade:
         dimension_level: Dict[str, int] = {}
         caps: List[dict] = []
         barrels, levels = set(), set()
+        floor, top, dimensions = model.floor, model.top_rank, model.dimensions_by_id
         # each distinct conclusion is checked once (the first out of the model is the first firing's that is)
         for fact in conclusions:
             kind = fact["fact"]
@@ -182,14 +183,20 @@ class Grade:
                         raise _refuse(model, firings, fact, bad)
                 met[cell] = kind == "met"
                 continue
+            if kind == "dimension_level":
+                level = fact["level"]
+                if type(level) is not int or not floor <= level <= top or fact["dimension"] not in dimensions:
+                    bad = _out_of_model(model, fact)
+                    if bad:
+                        raise _refuse(model, firings, fact, bad)
+                dimension_level[fact["dimension"]] = level
+                continue
             if kind not in _READ_BACK:
                 continue
             bad = _out_of_model(model, fact)
             if bad:
                 raise _refuse(model, firings, fact, bad)
-            if kind == "dimension_level":
-                dimension_level[fact["dimension"]] = fact["level"]
-            elif kind == "barrel":
+            if kind == "barrel":
                 barrels.add(fact["level"])
             elif kind == "cap":
                 caps.append(fact)
@@ -225,6 +232,8 @@ class Grade:
     @cached_property
     def _caps_fired(self) -> list:
         """The firings that concluded a cap, in order (looked for once: a result asks twice)."""
+        if not self.caps:   # no rule concluded a cap (most companies): nothing to look for
+            return []
         return [firing for firing in self.firings if firing.conclusion["fact"] == "cap"]
 
     def _cap_firings(self):

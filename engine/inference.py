@@ -209,8 +209,7 @@ class Inference:
         try:
             if not run.started:
                 run.begin()
-            run.assert_and_infer([run.fact(kind, fields, extra) for kind, fields, extra in base_facts
-                                  if kind in read])
+            run.assert_and_infer(run.base_texts(base_facts, read))
             if self.staves:
                 run.assert_and_infer(self._stave_facts(run))
             if "phase" in read:
@@ -436,6 +435,30 @@ class _Run:
         self.ids.append(ident)
         return ident
 
+    def base_texts(self, base_facts: List[Tuple[str, dict, dict]], read: frozenset) -> List[str]:
+        """The texts of the base facts of the kinds some rule reads, as :meth:`fact` makes each; a scored cell
+        (the bulk of them) made here directly."""
+        texts = []
+        public, ids, plain = self.public, self.ids, self._plain_ids
+        template, values = self.inference._cell_format
+        sid_text = self.sid_text
+        for kind, fields, extra in base_facts:
+            if kind not in read:
+                continue
+            if kind == "cell" and type(fields) is not dict and fields.cell.dimension in plain:
+                # as the stdlib's encoder writes it (same separators), with the id new_id gives
+                self._count += 1
+                ident = f"cell#{self._count}"
+                ids.append(ident)
+                public[ident] = fields
+                found = values(fields.cell)
+                if None in found:   # the score of a cell with no applicable criterion
+                    found = tuple(0 if value is None else value for value in found)
+                texts.append(template % ((sid_text, ident) + found))
+            else:
+                texts.append(self.fact(kind, fields, extra))
+        return texts
+
     def fact(self, kind: str, fields, extra: Optional[dict]) -> str:
         """The JSON text of a fact as durable_rules gets it (scaled fields, a fact id); its public form is
         kept for the trace.  An asserted fact's id is its position (``cell#7``): each is asserted once.
@@ -443,15 +466,8 @@ class _Run:
         ``fields`` is a dict, or a scored cell (engine.grading.CellFact) whose public form is built only
         when read."""
         ident = self.new_id(kind)
-        if type(fields) is not dict:   # a scored cell: the bulk of the facts, formatted, not encoded (issue 13)
+        if type(fields) is not dict:   # a scored cell (see base_texts for the common case)
             self.public[ident] = fields
-            cell = fields.cell
-            if cell.dimension in self._plain_ids:   # as the stdlib's encoder writes it (same separators)
-                template, values = self.inference._cell_format
-                found = values(cell)
-                if None in found:   # the score of a cell with no applicable criterion
-                    found = tuple(0 if value is None else value for value in found)
-                return template % ((self.sid_text, ident) + found)
             fields = fields.fields()
         else:
             public = {"fact": kind, **fields}
@@ -565,17 +581,19 @@ class _Run:
                 kind = action.conclude
                 is_read = kind in read
                 if found is not None:     # one pattern: the ids in the message are its facts', frame by frame
-                    frames = [(public[ident],) for ident in reversed(found)]
+                    frames = list(zip(map(public.__getitem__, reversed(found))))
                 else:
                     ((_, decoded),) = _decode(message).items()
                     if isinstance(decoded, dict):   # a rule compiled without cap: one frame
                         decoded = [decoded]
                     frames = [tuple(public[frame[name]["id"]] for name in names) for frame in reversed(decoded)]
                 shown = len(matched)   # a firing shows its non-negated patterns' facts: the first of names
+                whole = shown == len(names)
                 new: List[dict] = []
                 for sources in frames:
                     conclusion, ident = build(*sources)
-                    firings.append(Firing(len(firings) + 1, rule_id, list(sources[:shown]), conclusion))
+                    firings.append(Firing(len(firings) + 1, rule_id, list(sources) if whole else list(sources[:shown]),
+                                          conclusion))
                     if is_read:
                         public[ident] = conclusion
                     # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted

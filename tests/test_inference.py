@@ -185,3 +185,25 @@ def test_a_rule_that_retracting_a_company_sets_off_does_not_reach_the_next(tmp_p
     for name, _ in companies:
         assert forward[name] == alone[name], name
         assert backward[name] == alone[name], name
+
+
+def test_facts_written_directly_and_facts_encoded_grade_alike():
+    """Cell and stave facts are written straight from their scores when the model's ids need no escaping (always,
+    with ids as the schema allows them), and encoded otherwise: both ways give the same result, trace and all."""
+    import engine
+    from engine.assessment import assessment_from_data
+    from engine.inference import forget_compiled, get_inference
+    model = engine.load_model()
+    companies = _corpus()
+    forget_compiled()
+    direct = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
+              for name, data in companies}
+    inference = get_inference(model)
+    inference.plain_ids = frozenset()
+    inference._stave_texts = tuple((dimension, pillar, None) for dimension, pillar, _ in inference._stave_texts)
+    try:
+        encoded = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
+                   for name, data in companies}
+    finally:
+        forget_compiled()
+    assert encoded == direct
