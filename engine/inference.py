@@ -18,7 +18,7 @@ import operator
 import re
 import sys
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import EngineError, EnvironmentProblem, Problem
 from .python_range import describe as _python_words, supported_range
@@ -435,7 +435,7 @@ class _Run:
         self.ids.append(ident)
         return ident
 
-    def base_texts(self, base_facts: List[Tuple[str, dict, dict]], read: frozenset) -> List[str]:
+    def base_texts(self, base_facts: List[Tuple[str, Any, Optional[dict]]], read: frozenset) -> List[str]:
         """The texts of the base facts of the kinds some rule reads, as :meth:`fact` makes each; a scored cell
         (the bulk of them) made here directly."""
         texts = []
