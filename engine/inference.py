@@ -180,7 +180,7 @@ class Inference:
         return plan
 
     # -- public ---------------------------------------------------------------
-    def run(self, base_facts: List[Tuple[str, dict, dict]]) -> Tuple[List[Firing], List[dict]]:
+    def run(self, base_facts: List[Tuple[str, Any, Optional[dict]]]) -> Tuple[List[Firing], List[dict]]:
         """Infer over one company's facts.
 
         Parameters
