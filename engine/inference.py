@@ -164,12 +164,15 @@ class Inference:
         self.plain_ids = frozenset([d.id for d in model.dimensions if _PLAIN_ID.match(d.id)]
                                    + [d.pillar for d in model.dimensions if _PLAIN_ID.match(d.pillar)])
         # each stave's (id, pillar, the text of its stave fact after the id — None when it needs encoding)
-        self._stave_texts = tuple(
+        stave_texts = tuple(
             (dimension, pillar, f', "{kind_mark(STAVE_KIND)}": 1'
              + (f', "dimension": "{dimension}"' if "dimension" in stave_fields else "")
              + (f', "pillar": "{pillar}"' if "pillar" in stave_fields else "")
              if dimension in self.plain_ids and pillar in self.plain_ids else None)
             for dimension, pillar in self.staves)
+        # each stave's (id, pillar, text, its cells' keys in rank order, what each pattern of decisions makes)
+        self._stave_plans = tuple((dimension, pillar, text, tuple((dimension, rank) for rank in self.cell_ranks), {})
+                                  for dimension, pillar, text in stave_texts)
 
     def scaled_fields(self, kind: str) -> Tuple[Tuple[str, str], ...]:
         """The (field, type) pairs of ``kind`` that durable_rules sees scaled (ratios, numbers, dates)."""
@@ -240,19 +243,23 @@ class Inference:
         facts = []
         public = run.public
         start = f'{{"sid": {run.sid_text}, "id": "'
-        for dimension, pillar, text in self._stave_texts:
-            fields: Dict[str, object] = {"fact": STAVE_KIND, "dimension": dimension, "pillar": pillar}
-            flags = ""
-            for rank, name, shown in self._met_texts:
-                value = decided.get((dimension, rank))
-                if value is not None:
-                    fields[name] = value
-                    flags += shown[value]
+        for dimension, pillar, text, cells, known in self._stave_plans:
+            decisions = tuple(map(decided.get, cells))
+            made = known.get(decisions)
+            if made is None:   # (its public form, the flags as durable_rules gets them), once per pattern
+                fields: Dict[str, object] = {"fact": STAVE_KIND, "dimension": dimension, "pillar": pillar}
+                flags = ""
+                for (_, name, shown), value in zip(self._met_texts, decisions):
+                    if value is not None:
+                        fields[name] = value
+                        flags += shown[value]
+                made = known[decisions] = (fields, flags)
             if text is not None:   # ids and booleans: formatted as the encoder would
                 ident = run.new_id(STAVE_KIND)
-                public[ident] = fields
-                facts.append(f'{start}{ident}"{text}{flags}}}')
+                public[ident] = dict(made[0])
+                facts.append(f'{start}{ident}"{text}{made[1]}}}')
             else:
+                fields = dict(made[0])
                 del fields["fact"]
                 facts.append(run.fact(STAVE_KIND, fields, None))
         return facts
@@ -408,6 +415,11 @@ def _cell_format(compared: frozenset) -> Tuple[str, Callable[[object], tuple]]:
     return template, lambda cell: ()
 
 
+# the template of the shipped rules' cell facts (they compare score, applicable and keys_below), written by an
+# f-string in _Run.base_texts
+_USUAL_CELL = _cell_format(frozenset(("score", "applicable", "keys_below")))[0]
+
+
 class _Run:
     """The state of one company's inference."""
 
@@ -441,22 +453,32 @@ class _Run:
         texts = []
         public, ids, plain = self.public, self.ids, self._plain_ids
         template, values = self.inference._cell_format
+        usual = template == _USUAL_CELL   # the shipped rules' fields: an f-string, half the time of a template
         sid_text = self.sid_text
+        count = self._count
         for kind, fields, extra in base_facts:
             if kind not in read:
                 continue
             if kind == "cell" and type(fields) is not dict and fields.cell.dimension in plain:
                 # as the stdlib's encoder writes it (same separators), with the id new_id gives
-                self._count += 1
-                ident = f"cell#{self._count}"
+                count += 1
+                ident = f"cell#{count}"
                 ids.append(ident)
                 public[ident] = fields
-                found = values(fields.cell)
+                cell = fields.cell
+                if usual:
+                    texts.append(f'{{"sid": {sid_text}, "id": "{ident}", "t:cell": 1, "score": {cell.score_units or 0}, '
+                                 f'"applicable": {cell.applicable}, "keys_below": {cell.keys_below}}}')
+                    continue
+                found = values(cell)
                 if None in found:   # the score of a cell with no applicable criterion
                     found = tuple(0 if value is None else value for value in found)
                 texts.append(template % ((sid_text, ident) + found))
             else:
+                self._count = count
                 texts.append(self.fact(kind, fields, extra))
+                count = self._count
+        self._count = count
         return texts
 
     def fact(self, kind: str, fields, extra: Optional[dict]) -> str:

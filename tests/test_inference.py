@@ -189,21 +189,27 @@ def test_a_rule_that_retracting_a_company_sets_off_does_not_reach_the_next(tmp_p
 
 def test_facts_written_directly_and_facts_encoded_grade_alike():
     """Cell and stave facts are written straight from their scores when the model's ids need no escaping (always,
-    with ids as the schema allows them), and encoded otherwise: both ways give the same result, trace and all."""
+    with ids as the schema allows them) — by an f-string for the fields the shipped rules compare, by a template
+    for others — and encoded otherwise: every way gives the same result, trace and all."""
     import engine
     from engine.assessment import assessment_from_data
-    from engine.inference import forget_compiled, get_inference
+    from engine.inference import _CELL_FIELDS, _cell_format, forget_compiled, get_inference
     model = engine.load_model()
     companies = _corpus()
     forget_compiled()
     direct = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
               for name, data in companies}
     inference = get_inference(model)
+    inference._cell_format = _cell_format(frozenset(_CELL_FIELDS))   # a template of every field, not the f-string
+    templated = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
+                 for name, data in companies}
     inference.plain_ids = frozenset()
-    inference._stave_texts = tuple((dimension, pillar, None) for dimension, pillar, _ in inference._stave_texts)
+    inference._stave_plans = tuple((dimension, pillar, None, cells, {})
+                                   for dimension, pillar, _, cells, _ in inference._stave_plans)
     try:
         encoded = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
                    for name, data in companies}
     finally:
         forget_compiled()
+    assert templated == direct
     assert encoded == direct
