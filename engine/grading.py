@@ -7,7 +7,9 @@ here afterwards (blockers, minimal fix) only explains those conclusions.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Dict, List, Optional, Tuple
@@ -125,6 +127,7 @@ def _lifts_on(fact, event: dict) -> dict:
 
 
 _READ_BACK = ("met", "unmet", "dimension_level", "barrel", "cap", "company_level")
+_RATED, _APPLICABLE = operator.attrgetter("rated"), operator.attrgetter("applicable")   # of a scored cell
 
 
 def _out_of_model(model, fact: dict) -> Optional[str]:
@@ -258,10 +261,11 @@ class Grade:
     def unmet_cells(self, up_to: int) -> List[Tuple[str, int]]:
         return [cell for cell in self.cells if cell[1] <= up_to and not self.met[cell]]
 
-    def blockers(self, rank: int) -> List[dict]:
-        """Every criterion below full in an unmet cell up to ``rank`` (na left out), in model order."""
+    def blockers(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[dict]:
+        """Every criterion below full in an unmet cell up to ``rank`` (na left out), in model order (``unmet``:
+        those cells, when the caller has them)."""
         out = []
-        for cell in self.unmet_cells(rank):
+        for cell in self.unmet_cells(rank) if unmet is None else unmet:
             scored = self.cells[cell]
             ratings = scored.ratings
             dimension, level = cell
@@ -278,9 +282,9 @@ class Grade:
                                 "key": key, "not_rated": True})
         return out
 
-    def minimal_fix(self, rank: int) -> List[str]:
+    def minimal_fix(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[str]:
         fix: List[str] = []
-        for cell in self.unmet_cells(rank):
+        for cell in self.unmet_cells(rank) if unmet is None else unmet:
             fix.extend(minimal_fix_for_cell(self.model, self.cells[cell]))
         return fix
 
@@ -298,7 +302,8 @@ class Grade:
         if self.level >= self.model.top_rank:
             return None
         rank = self.level + 1
-        return rank, self.blockers(rank), self.minimal_fix(rank), self.holding_caps()
+        unmet = self.unmet_cells(rank)
+        return rank, self.blockers(rank, unmet), self.minimal_fix(rank, unmet), self.holding_caps()
 
     def summary_fields(self) -> dict:
         """The part of :meth:`as_dict` the statistics read (engine.stats.summarize), without the rest."""
@@ -311,8 +316,8 @@ class Grade:
     def completeness(self) -> dict:
         """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11)."""
         from .coverage import counted_coverage, red_flags
-        share = counted_coverage(self.model, sum(c.rated for c in self.cells.values()),
-                                 sum(c.applicable for c in self.cells.values()))
+        cells = self.cells.values()
+        share = counted_coverage(self.model, sum(map(_RATED, cells)), sum(map(_APPLICABLE, cells)))
         return {"coverage": {k: share[k] for k in ("rated", "applicable", "share", "min_coverage")},
                 "provisional": share["provisional"],
                 "red_flags": red_flags(self.model, self.assessment.ratings)}
@@ -322,7 +327,7 @@ class Grade:
         criteria, ratings = self.model.criteria, self.assessment.ratings
         if len(ratings) >= len(criteria) and criteria.keys() <= ratings.keys():   # every one rated: set code in C
             return []
-        return [c for c in criteria if c not in ratings]
+        return list(itertools.filterfalse(ratings.__contains__, criteria))   # the loop in C
 
     def to_json(self, trace: bool = True) -> str:
         """The text ``qmgrade assess --format json`` prints (``--no-trace``: ``trace=False``)."""
@@ -351,8 +356,7 @@ class Grade:
         for dimension, prefix, ranks in fragments.staves:
             scores = []
             flags = []
-            for rank, label in ranks:
-                cell = (dimension, rank)
+            for cell, label in ranks:
                 units = cells[cell].score_units
                 text = score_text.get(units)
                 if text is None:
@@ -441,7 +445,8 @@ class _Fragments:
 
     model: str
     levels: Dict[int, str]                              # rank -> its level object
-    staves: Tuple[Tuple[str, str, Tuple[Tuple[int, str], ...]], ...]   # (id, '{"id": …, "level": ', ranks)
+    staves: Tuple[Tuple[str, str, Tuple[Tuple[Tuple[str, int], str], ...]], ...]   # (id, '{"id": …, "level": ',
+    #                                                                            ((cell, '"k": '), ...))
     printable: bool                                     # no invisible character in any of them
 
 
@@ -449,9 +454,9 @@ def _fragments(model) -> _Fragments:
     cached = model.__dict__.get("_json_fragments")
     if cached is None:
         encode = _ENCODER.encode
-        ranks = tuple((k, f'"{k}": ') for k in model.criteria_ranks)
         staves = tuple((d.id, f'{{"id": {encode(d.id)}, "pillar": {encode(d.pillar)}, '
-                              f'"name": {encode(dict(d.name))}, "level": ', ranks) for d in model.dimensions)
+                              f'"name": {encode(dict(d.name))}, "level": ',
+                        tuple(((d.id, k), f'"{k}": ') for k in model.criteria_ranks)) for d in model.dimensions)
         texts = (encode(model_object(model)),
                  {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
         printable = all(text.isprintable() for text in [texts[0], *texts[1].values()]
