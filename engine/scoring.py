@@ -119,9 +119,11 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
     mul = operator.mul
     new = tuple.__new__
     out: Dict[Tuple[str, int], CellScore] = {}
+    any_na = _NA_UNITS in units                # each looked for once in the whole company, in C,
+    any_not_rated = _NOT_RATED in values       # and cell by cell only when there is one
     for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:
         part = units[start:stop]
-        if _NA_UNITS in part:
+        if any_na and _NA_UNITS in part:
             out[cell] = _score_plan(dimension, level, plan, key_min, ratings)
             continue
         keys_below = 0
@@ -132,7 +134,8 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
         # CellScore(...), without the named tuple's Python-level __new__
         out[cell] = new(CellScore, (dimension, level, applicable,
                                     sum(map(mul, weights, part)) // total_w if total_w else None, keys_below,
-                                    applicable - values[start:stop].count(_NOT_RATED), plan, ratings))
+                                    applicable - values[start:stop].count(_NOT_RATED) if any_not_rated
+                                    else applicable, plan, ratings))
     return out
 
 
