@@ -339,6 +339,7 @@ class _Action:
     names: Tuple[str, ...]                    # the pattern names whose facts the action reads: matched first
     scaled: Tuple[Tuple[str, str], ...]       # (field, type) of fields durable_rules sees scaled
     compared: Tuple[str, ...]                 # the conclusion's fields some pattern compares (compared_fields)
+    plain: bool                               # its kind and those fields' names need no escaping in JSON
     mark: str                                 # the property that marks the conclusion's kind (kind_mark)
     build: Callable[..., Tuple[dict, str]]    # (public forms of names' facts) -> (conclusion, its fact id)
 
@@ -360,7 +361,9 @@ def _compile_action(rule: Rule, kinds: dict, params: dict, compared: Dict[str, f
     read = list(dict.fromkeys([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]))
     names = tuple(read)
     return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), names, scaled_fields,
-                   tuple(fld for fld in rule.set if fld in compared.get(rule.conclude, ())), kind_mark(rule.conclude),
+                   tuple(fld for fld in rule.set if fld in compared.get(rule.conclude, ())),
+                   all(_PLAIN_ID.match(name) for name in [rule.conclude, *compared.get(rule.conclude, ())]),
+                   kind_mark(rule.conclude),
                    _build_function(rule.conclude, setters, names, order))
 
 
@@ -413,6 +416,41 @@ def _cell_format(compared: frozenset) -> Tuple[str, Callable[[object], tuple]]:
         single = operator.attrgetter(attributes[0])
         return template, lambda cell: (single(cell),)
     return template, lambda cell: ()
+
+
+def _conclusion_text(sid: str, sid_text: str, ident: str, action: "_Action", conclusion: dict) -> str:
+    """A concluded fact as durable_rules gets it: its state and fact ids, its kind's mark and the fields some
+    pattern compares (scaled) — written directly when its kind and fields are named by plain ids and each value
+    is an integer, a string or a boolean (as the encoder writes them), encoded otherwise (issue 13: the
+    encoder's start-up cost more than the writing of these few fields)."""
+    if action.plain:
+        fields = ""
+        for fld in action.compared:
+            if fld not in conclusion:
+                continue
+            value = conclusion[fld]
+            for name, field_type in action.scaled:
+                if name == fld:
+                    value = scaled(value, field_type)
+            kind = type(value)
+            if kind is int:
+                fields += f', "{fld}": {value!r}'
+            elif kind is str:
+                fields += f', "{fld}": {_quote(value)}'
+            elif kind is bool:
+                fields += f', "{fld}": {"true" if value else "false"}'
+            else:   # a float or a structure: the encoder writes the whole fact
+                break
+        else:
+            return f'{{"sid": {sid_text}, "id": {_quote(ident)}, "{action.mark}": 1{fields}}}'
+    engine_fact = {"sid": sid, "id": ident, action.mark: 1}
+    for name in action.compared:
+        if name in conclusion:
+            engine_fact[name] = conclusion[name]
+    for name, field_type in action.scaled:
+        if name in engine_fact:
+            engine_fact[name] = scaled(engine_fact[name], field_type)
+    return encode_json(engine_fact)
 
 
 # the template of the shipped rules' cell facts (they compare score, applicable and keys_below), written by an
@@ -589,7 +627,7 @@ class _Run:
         asserted = self._asserted
         ids = self.ids
         read = self.inference.read_kinds
-        sid = self.sid
+        sid, sid_text = self.sid, self.sid_text
         while message:
             rule_id = "?"
             try:
@@ -611,7 +649,7 @@ class _Run:
                     frames = [tuple(public[frame[name]["id"]] for name in names) for frame in reversed(decoded)]
                 shown = len(matched)   # a firing shows its non-negated patterns' facts: the first of names
                 whole = shown == len(names)
-                new: List[dict] = []
+                new: List[str] = []
                 for sources in frames:
                     conclusion, ident = build(*sources)
                     firings.append(Firing(len(firings) + 1, rule_id, list(sources) if whole else list(sources[:shown]),
@@ -623,18 +661,11 @@ class _Run:
                         asserted.add(ident)
                         conclusions.append(conclusion)
                         if is_read:
-                            engine_fact = {"sid": sid, "id": ident, action.mark: 1}
-                            for fld in action.compared:
-                                if fld in conclusion:
-                                    engine_fact[fld] = conclusion[fld]
-                            for fld, field_type in action.scaled:
-                                if fld in engine_fact:
-                                    engine_fact[fld] = scaled(engine_fact[fld], field_type)
-                            new.append(engine_fact)
+                            new.append(_conclusion_text(sid, sid_text, ident, action, conclusion))
                             ids.append(ident)
                 if new:
                     try:
-                        result = engine.assert_facts(handle, encode_json(new))
+                        result = engine.assert_facts(handle, "[" + ", ".join(new) + "]")
                     except Exception as exc:
                         raise EngineError(Problem(self.inference.rules[rule_id].path, 1, 1,
                                                   f"rule {rule_id!r}: durable_rules refused its conclusion: "

@@ -7,6 +7,7 @@ a failed test instead of taking pytest down with it.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -190,7 +191,8 @@ def test_a_rule_that_retracting_a_company_sets_off_does_not_reach_the_next(tmp_p
 def test_facts_written_directly_and_facts_encoded_grade_alike():
     """Cell and stave facts are written straight from their scores when the model's ids need no escaping (always,
     with ids as the schema allows them) — by an f-string for the fields the shipped rules compare, by a template
-    for others — and encoded otherwise: every way gives the same result, trace and all."""
+    for others — and encoded otherwise; so are the conclusions a rule reads: every way gives the same result,
+    trace and all."""
     import engine
     from engine.assessment import assessment_from_data
     from engine.inference import _CELL_FIELDS, _cell_format, forget_compiled, get_inference
@@ -204,6 +206,7 @@ def test_facts_written_directly_and_facts_encoded_grade_alike():
     templated = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
                  for name, data in companies}
     inference.plain_ids = frozenset()
+    inference.actions = {rule: dataclasses.replace(action, plain=False) for rule, action in inference.actions.items()}
     inference._stave_plans = tuple((dimension, pillar, None, cells, {})
                                    for dimension, pillar, _, cells, _ in inference._stave_plans)
     try:
