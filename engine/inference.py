@@ -159,6 +159,9 @@ class Inference:
                                  else ("", ""))
                                 for rank in self.cell_ranks for name in (met_field(rank),))
         self._cell_format = _cell_format(self.compared.get("cell", frozenset()))
+        # kinds whose name and compared fields' names need no escaping: their facts are written directly
+        self.plain_kinds = frozenset(kind for kind, names in self.compared.items()
+                                     if all(_PLAIN_ID.match(name) for name in [kind, *names]))
         # cell and stave facts are formatted directly when their dimension (and pillar) ids need no JSON
         # escaping (model ids never do)
         self.plain_ids = frozenset([d.id for d in model.dimensions if _PLAIN_ID.match(d.id)]
@@ -418,30 +421,37 @@ def _cell_format(compared: frozenset) -> Tuple[str, Callable[[object], tuple]]:
     return template, lambda cell: ()
 
 
+def _fields_text(values: dict, names, scaled_fields: Tuple[Tuple[str, str], ...]) -> Optional[str]:
+    """``, "name": value`` for each of ``names`` in ``values`` (scaled), as the encoder writes them — or None
+    when a value is not an integer, a string or a boolean (then the encoder writes the fact).  The names must
+    need no escaping (issue 13: the encoder's start-up cost more than the writing of these few fields)."""
+    text = ""
+    for name in names:
+        if name not in values:
+            continue
+        value = values[name]
+        for field, field_type in scaled_fields:
+            if field == name:
+                value = scaled(value, field_type)
+        kind = type(value)
+        if kind is int:
+            text += f', "{name}": {value!r}'
+        elif kind is str:
+            text += f', "{name}": {_quote(value)}'
+        elif kind is bool:
+            text += f', "{name}": {"true" if value else "false"}'
+        else:
+            return None
+    return text
+
+
 def _conclusion_text(sid: str, sid_text: str, ident: str, action: "_Action", conclusion: dict) -> str:
     """A concluded fact as durable_rules gets it: its state and fact ids, its kind's mark and the fields some
-    pattern compares (scaled) — written directly when its kind and fields are named by plain ids and each value
-    is an integer, a string or a boolean (as the encoder writes them), encoded otherwise (issue 13: the
-    encoder's start-up cost more than the writing of these few fields)."""
+    pattern compares (scaled) — written directly when they are named by plain ids (see _fields_text),
+    encoded otherwise."""
     if action.plain:
-        fields = ""
-        for fld in action.compared:
-            if fld not in conclusion:
-                continue
-            value = conclusion[fld]
-            for name, field_type in action.scaled:
-                if name == fld:
-                    value = scaled(value, field_type)
-            kind = type(value)
-            if kind is int:
-                fields += f', "{fld}": {value!r}'
-            elif kind is str:
-                fields += f', "{fld}": {_quote(value)}'
-            elif kind is bool:
-                fields += f', "{fld}": {"true" if value else "false"}'
-            else:   # a float or a structure: the encoder writes the whole fact
-                break
-        else:
+        fields = _fields_text(conclusion, action.compared, action.scaled)
+        if fields is not None:
             return f'{{"sid": {sid_text}, "id": {_quote(ident)}, "{action.mark}": 1{fields}}}'
     engine_fact = {"sid": sid, "id": ident, action.mark: 1}
     for name in action.compared:
@@ -534,12 +544,18 @@ class _Run:
             if extra:
                 public.update(extra)
             self.public[ident] = public
-        compared = self.inference.compared.get(kind, ())
+        inference = self.inference
+        compared = inference.compared.get(kind, ())
+        scaled_fields = inference.scaled_fields(kind)
+        if kind in inference.plain_kinds:
+            text = _fields_text(fields, compared, scaled_fields)
+            if text is not None:
+                return f'{{"sid": {self.sid_text}, "id": {_quote(ident)}, "{kind_mark(kind)}": 1{text}}}'
         engine_fact = {"sid": self.sid, "id": ident, kind_mark(kind): 1}
         for key, value in fields.items():
             if key in compared:
                 engine_fact[key] = value
-        for key, field_type in self.inference.scaled_fields(kind):
+        for key, field_type in scaled_fields:
             if key in engine_fact:
                 engine_fact[key] = scaled(fields[key], field_type)
         return encode_json(engine_fact)

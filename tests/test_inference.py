@@ -206,6 +206,7 @@ def test_facts_written_directly_and_facts_encoded_grade_alike():
     templated = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
                  for name, data in companies}
     inference.plain_ids = frozenset()
+    inference.plain_kinds = frozenset()
     inference.actions = {rule: dataclasses.replace(action, plain=False) for rule, action in inference.actions.items()}
     inference._stave_plans = tuple((dimension, pillar, None, cells, {})
                                    for dimension, pillar, _, cells, _ in inference._stave_plans)
