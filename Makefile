@@ -42,7 +42,7 @@ test: lint
 test-full: lint
 	HYPOTHESIS_PROFILE=full $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-# `make bench` (about 35 minutes on a 2-core machine, most of it a stream of 1,000,000 companies);
+# `make bench` (about 25 minutes on a 2-core machine, most of it a stream of 1,000,000 companies);
 # `make bench BENCH_ARGS=--quick` for a smaller run (2-3 minutes);
 # `make bench BENCH_ARGS="--code /tmp/old-tree --model /tmp/model-copy"` to measure another source tree.
 bench: $(STAMP)
