@@ -130,24 +130,21 @@ _READ_BACK = ("met", "unmet", "dimension_level", "barrel", "cap", "company_level
 _RATED, _APPLICABLE = operator.attrgetter("rated"), operator.attrgetter("applicable")   # of a scored cell
 
 
-def _out_of_model(model, fact: dict) -> Optional[str]:
-    """What is wrong with a read-back conclusion's level or stave, or None: each must be one of the model's (a
-    custom rule may set 0 or 99)."""
+def _check_in_model(model, firings, fact: dict) -> None:
+    """A read-back conclusion's level and stave must be the model's (a custom rule may set 0 or 99): else an
+    EngineError naming the rule whose firing first concluded it."""
     level = fact.get("level")
     if "level" in fact and (type(level) is not int or not model.floor <= level <= model.top_rank):
-        return f"level {level!r}, which is not a rank of the model ({model.floor}..{model.top_rank})"
-    if "dimension" in fact and fact["dimension"] not in model.dimensions_by_id:
-        return f"dimension {fact['dimension']!r}, which the model does not define"
-    return None
-
-
-def _refuse(model, firings, fact: dict, bad: str) -> EngineError:
-    """The error for a conclusion out of the model, naming the rule whose firing first concluded it."""
+        bad = f"level {level!r}, which is not a rank of the model ({model.floor}..{model.top_rank})"
+    elif "dimension" in fact and fact["dimension"] not in model.dimensions_by_id:
+        bad = f"dimension {fact['dimension']!r}, which the model does not define"
+    else:
+        return
     firing = next((f for f in firings if f.conclusion is fact), None) or \
         next(f for f in firings if f.conclusion == fact)
     rule = next((r for r in model.rules if r.id == firing.rule), None)
-    return EngineError(Problem(rule.path if rule else model.path, rule.line if rule else 1, 1,
-                               f"rule {firing.rule!r} concluded {fact['fact']} with {bad}"))
+    raise EngineError(Problem(rule.path if rule else model.path, rule.line if rule else 1, 1,
+                              f"rule {firing.rule!r} concluded {fact['fact']} with {bad}"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,24 +178,18 @@ class Grade:
             if kind == "met" or kind == "unmet":
                 cell = (fact["dimension"], fact["level"])
                 if cell not in cells or type(cell[1]) is not int:   # a scored cell is the model's: else check
-                    bad = _out_of_model(model, fact)
-                    if bad:
-                        raise _refuse(model, firings, fact, bad)
+                    _check_in_model(model, firings, fact)
                 met[cell] = kind == "met"
                 continue
             if kind == "dimension_level":
                 level = fact["level"]
                 if type(level) is not int or not floor <= level <= top or fact["dimension"] not in dimensions:
-                    bad = _out_of_model(model, fact)
-                    if bad:
-                        raise _refuse(model, firings, fact, bad)
+                    _check_in_model(model, firings, fact)
                 dimension_level[fact["dimension"]] = level
                 continue
             if kind not in _READ_BACK:
                 continue
-            bad = _out_of_model(model, fact)
-            if bad:
-                raise _refuse(model, firings, fact, bad)
+            _check_in_model(model, firings, fact)
             if kind == "barrel":
                 barrels.add(fact["level"])
             elif kind == "cap":

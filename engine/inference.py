@@ -137,8 +137,10 @@ class Inference:
         self.kinds = model.rules.kinds
         public_params = {"threshold": model.threshold, "key_minimum": model.key_minimum,
                          "top_rank": model.top_rank}
-        compared = model.rules.compared_fields
-        self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params, compared)
+        # issue 13: durable_rules gets only the fields some pattern compares (model.rules.compared_fields)
+        # (as sorted tuples: a fact's text is the same whatever the hash seed)
+        self.compared = {kind: tuple(sorted(names)) for kind, names in model.rules.compared_fields.items()}
+        self.actions: Dict[str, _Action] = {rule.id: _compile_action(rule, self.kinds, public_params, self.compared)
                                             for rule in model.rules}
         self._sids = itertools.count(1)
         # states emptied after a company, to grade the next one in: creating a state costs durable_rules
@@ -151,14 +153,14 @@ class Inference:
         self.read_kinds = model.rules.read_kinds
         self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
         self.cell_ranks = tuple(model.criteria_ranks)
-        # issue 13: durable_rules gets only the fields some pattern compares (model.rules.compared_fields)
-        self.compared = model.rules.compared_fields
-        stave_fields = self.compared.get(STAVE_KIND, frozenset())
+        stave_fields = self.compared.get(STAVE_KIND, ())
         # (rank, field, its text for durable_rules when false / true) of each cell decision a stave fact carries
         self._met_texts = tuple((rank, name, (f', "{name}": false', f', "{name}": true') if name in stave_fields
                                  else ("", ""))
                                 for rank in self.cell_ranks for name in (met_field(rank),))
-        self._cell_format = _cell_format(self.compared.get("cell", frozenset()))
+        self._cell_format = _cell_format(self.compared.get("cell", ()))
+        # the shipped rules' cell fields: written by an f-string in _Run.base_texts (half the time of a template)
+        self._cell_usual = self._cell_format[0] == _USUAL_CELL
         # kinds whose name and compared fields' names need no escaping: their facts are written directly
         self.plain_kinds = frozenset(kind for kind, names in self.compared.items()
                                      if all(_PLAIN_ID.match(name) for name in [kind, *names]))
@@ -347,7 +349,7 @@ class _Action:
     build: Callable[..., Tuple[dict, str]]    # (public forms of names' facts) -> (conclusion, its fact id)
 
 
-def _compile_action(rule: Rule, kinds: dict, params: dict, compared: Dict[str, frozenset]) -> _Action:
+def _compile_action(rule: Rule, kinds: dict, params: dict, compared: Dict[str, Tuple[str, ...]]) -> _Action:
     setters: List[tuple] = []
     for fld, spec in rule.set.items():
         if isinstance(spec, dict) and "ref" in spec:
@@ -406,7 +408,7 @@ _CELL_FIELDS = {"dimension": ("dimension", '"%s"'), "level": ("level", "%d"), "s
                 "applicable": ("applicable", "%d"), "keys_below": ("keys_below", "%d")}
 
 
-def _cell_format(compared: frozenset) -> Tuple[str, Callable[[object], tuple]]:
+def _cell_format(compared) -> Tuple[str, Callable[[object], tuple]]:
     """(the %-template of a cell fact's text, a function from a scored cell to the values it takes after the
     state and fact ids): the fields some pattern compares, in the order of ``CellFact.fields``."""
     names = [name for name in _CELL_FIELDS if name in compared]
@@ -423,8 +425,8 @@ def _cell_format(compared: frozenset) -> Tuple[str, Callable[[object], tuple]]:
 
 def _fields_text(values: dict, names, scaled_fields: Tuple[Tuple[str, str], ...]) -> Optional[str]:
     """``, "name": value`` for each of ``names`` in ``values`` (scaled), as the encoder writes them — or None
-    when a value is not an integer, a string or a boolean (then the encoder writes the fact).  The names must
-    need no escaping (issue 13: the encoder's start-up cost more than the writing of these few fields)."""
+    when a value is not an integer, a string or a boolean.  The names must need no escaping (issue 13: the
+    encoder's start-up cost more than the writing of these few fields)."""
     text = ""
     for name in names:
         if name not in values:
@@ -445,19 +447,20 @@ def _fields_text(values: dict, names, scaled_fields: Tuple[Tuple[str, str], ...]
     return text
 
 
-def _conclusion_text(sid: str, sid_text: str, ident: str, action: "_Action", conclusion: dict) -> str:
-    """A concluded fact as durable_rules gets it: its state and fact ids, its kind's mark and the fields some
-    pattern compares (scaled) — written directly when they are named by plain ids (see _fields_text),
-    encoded otherwise."""
-    if action.plain:
-        fields = _fields_text(conclusion, action.compared, action.scaled)
+def _engine_text(sid: str, sid_text: str, ident: str, mark: str, values: dict, names,
+                 scaled_fields: Tuple[Tuple[str, str], ...], plain: bool) -> str:
+    """A fact as durable_rules gets it — its state and fact ids, its kind's mark (``mark``) and the fields of
+    ``values`` some pattern compares (``names``), scaled: written directly when ``plain`` (the kind and the
+    names need no escaping) and :func:`_fields_text` can write them, encoded otherwise."""
+    if plain:
+        fields = _fields_text(values, names, scaled_fields)
         if fields is not None:
-            return f'{{"sid": {sid_text}, "id": {_quote(ident)}, "{action.mark}": 1{fields}}}'
-    engine_fact = {"sid": sid, "id": ident, action.mark: 1}
-    for name in action.compared:
-        if name in conclusion:
-            engine_fact[name] = conclusion[name]
-    for name, field_type in action.scaled:
+            return f'{{"sid": {sid_text}, "id": {_quote(ident)}, "{mark}": 1{fields}}}'
+    engine_fact = {"sid": sid, "id": ident, mark: 1}
+    for name in names:
+        if name in values:
+            engine_fact[name] = values[name]
+    for name, field_type in scaled_fields:
         if name in engine_fact:
             engine_fact[name] = scaled(engine_fact[name], field_type)
     return encode_json(engine_fact)
@@ -501,7 +504,7 @@ class _Run:
         texts = []
         public, ids, plain = self.public, self.ids, self._plain_ids
         template, values = self.inference._cell_format
-        usual = template == _USUAL_CELL   # the shipped rules' fields: an f-string, half the time of a template
+        usual = self.inference._cell_usual
         sid_text = self.sid_text
         count = self._count
         for kind, fields, extra in base_facts:
@@ -545,20 +548,8 @@ class _Run:
                 public.update(extra)
             self.public[ident] = public
         inference = self.inference
-        compared = inference.compared.get(kind, ())
-        scaled_fields = inference.scaled_fields(kind)
-        if kind in inference.plain_kinds:
-            text = _fields_text(fields, compared, scaled_fields)
-            if text is not None:
-                return f'{{"sid": {self.sid_text}, "id": {_quote(ident)}, "{kind_mark(kind)}": 1{text}}}'
-        engine_fact = {"sid": self.sid, "id": ident, kind_mark(kind): 1}
-        for key, value in fields.items():
-            if key in compared:
-                engine_fact[key] = value
-        for key, field_type in scaled_fields:
-            if key in engine_fact:
-                engine_fact[key] = scaled(fields[key], field_type)
-        return encode_json(engine_fact)
+        return _engine_text(self.sid, self.sid_text, ident, kind_mark(kind), fields, inference.compared.get(kind, ()),
+                            inference.scaled_fields(kind), kind in inference.plain_kinds)
 
     def _check(self, result, what) -> int:
         code = result[0]
@@ -677,7 +668,8 @@ class _Run:
                         asserted.add(ident)
                         conclusions.append(conclusion)
                         if is_read:
-                            new.append(_conclusion_text(sid, sid_text, ident, action, conclusion))
+                            new.append(_engine_text(sid, sid_text, ident, action.mark, conclusion, action.compared,
+                                                    action.scaled, action.plain))
                             ids.append(ident)
                 if new:
                     try:

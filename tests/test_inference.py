@@ -203,6 +203,7 @@ def test_facts_written_directly_and_facts_encoded_grade_alike():
               for name, data in companies}
     inference = get_inference(model)
     inference._cell_format = _cell_format(frozenset(_CELL_FIELDS))   # a template of every field, not the f-string
+    inference._cell_usual = False
     templated = {name: engine.grade(model, assessment_from_data(data, name, model)).as_dict(trace=True)
                  for name, data in companies}
     inference.plain_ids = frozenset()
