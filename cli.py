@@ -902,7 +902,14 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
                             TimeRemainingColumn(), console=Console(stderr=True), transient=True)
     try:
         files, model_dirs = protected(source.inputs)
-        writer = AtomicOutput(out, files, model_dirs) if out and out != "-" else contextlib.nullcontext(sys.stdout)
+        # the lines come as UTF-8 bytes, encoded in the workers (issue 13), to a file or to standard output's
+        # bytes (UTF-8 whatever the locale, see _utf8_output)
+        to_file = bool(out and out != "-")
+        encoded = to_file or hasattr(sys.stdout, "buffer")
+        if encoded and not to_file:
+            sys.stdout.flush()
+        writer = AtomicOutput(out, files, model_dirs, text=False) if to_file else \
+            contextlib.nullcontext(sys.stdout.buffer if encoded else sys.stdout)
         with writer as stream:
             if progress is not None:
                 with progress:
@@ -910,12 +917,13 @@ def batch(ctx, input_path, model_dir, jobs, fmt, out, trace, summary, lang, db_p
                     report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                        sink=stream.write, on_result=on_result, with_db=bool(db_path),
                                        require_complete=ctx.meta.get("require_complete", False), bom=bom,
-                                       summaries=tally is not None, on_progress=lambda units: progress.advance(task, units))
+                                       summaries=tally is not None, encoded=encoded,
+                                       on_progress=lambda units: progress.advance(task, units))
             else:
                 report = run_batch(source, model, model_dir=model_dir, jobs=jobs, fmt=fmt, trace=trace,
                                    sink=stream.write, on_result=on_result, with_db=bool(db_path),
                                    require_complete=ctx.meta.get("require_complete", False), bom=bom,
-                                   summaries=tally is not None)
+                                   summaries=tally is not None, encoded=encoded)
         if history is not None:   # the rows go in only together with the finished results
             history.commit()
     finally:

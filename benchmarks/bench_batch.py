@@ -254,6 +254,14 @@ class Bench:
         self.lines: List[str] = []
         self.out = open(args.out, "w", encoding="utf-8") if args.out else None   # written as it goes
 
+    def compile_code(self) -> None:
+        """Every command is measured as an installed qmgrade runs: its modules' bytecode compiled (pip compiles
+        it at install time; with PYTHONDONTWRITEBYTECODE set, as on some CI machines, every process would
+        compile the sources first — the batches' too)."""
+        code = Path(self.args.code).resolve()
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(code / "engine"), str(code / "cli.py")],
+                       stdout=subprocess.DEVNULL, check=False)
+
     def say(self, text: str = "") -> None:
         print(text, flush=True)
         self.lines.append(text)
@@ -303,12 +311,7 @@ class Bench:
             path = self.tmp / f"company-{index}.json"
             path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
             files.append(path)
-        # measured as an installed qmgrade starts: its modules' bytecode compiled (pip compiles it at install
-        # time; with PYTHONDONTWRITEBYTECODE set, as on some CI machines, every start would compile the sources)
-        # and the model cache filled by a first, uncounted run
-        code = Path(self.args.code).resolve()
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(code / "engine"), str(code / "cli.py")],
-                       stdout=subprocess.DEVNULL, check=False)
+        # the model cache filled by a first, uncounted run (the bytecode is compiled: see compile_code)
         run_measured(self.qmgrade("assess", files[0]), sample=False)
         for label, extra in (("assess", []), ("explain", []), ("roadmap --target 5", ["--target", "5"])):
             runs = []
@@ -543,6 +546,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qmgrade-bench-") as tmp:
         bench = Bench(args, Path(tmp))
+        bench.compile_code()
         model = bench.model
         say = bench.say
         say(f"qmgrade bench · code {code} ({revision}) · model {model.id} {model.version}: "
@@ -556,7 +560,8 @@ def main(argv=None) -> int:
         say()
 
         say("batch of JSON Lines, full inference (companies/s: wall clock, start-up included; per CPU-s: "
-            "companies per CPU-second of the whole process tree)")
+            "companies per CPU-second of the whole process tree; every command below runs from compiled bytecode, "
+            "as installed)")
         say(f"{'kind':<10} {'companies':>9} {'wall s':>7} {'comp/s':>7} {'CPU s':>7} {'per CPU-s':>9} "
             f"{'tree MiB':>8} {'load':>5} {'plain per CPU-s':>15} {'CPU ratio':>9}  check")
         batches = []

@@ -43,7 +43,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from . import safeio
 from .errors import EngineError, Problem, QmgradeError
@@ -211,7 +211,7 @@ def _grade_one(kind: str, context, item) -> tuple:
     if problems:
         entry = {"company": company, "error": str(problems[0]), "errors": [str(p) for p in problems]}
         text = _encode_line(entry) if _worker["format"] == "jsonl" else csv_row(entry, model)
-        return text, summarize(entry), None
+        return _output(text), summarize(entry), None
     if result is None:
         text = graded.json_line(visible=True)
         # the statistics' summary only when the caller reads it (issue 13: it travels back to the parent)
@@ -224,7 +224,15 @@ def _grade_one(kind: str, context, item) -> tuple:
         from .history import row_of
         stored = text if (_worker["format"] == "jsonl" and not _worker["trace"]) else None
         row = row_of(model, assessment, result if result is not None else graded.as_dict(trace=False), stored)
-    return text, summary, row
+    return _output(text), summary, row
+
+
+def _output(text: str):
+    """A record's output line as the parent's sink takes it: the text, or its UTF-8 bytes with the new line
+    (``run_batch(encoded=True)``)."""
+    if not _worker.get("encoded"):
+        return text
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 # -- CSV summary ---------------------------------------------------------------------------------
@@ -278,11 +286,11 @@ class AtomicOutput:
     a device, ...) or cannot be written.
     """
 
-    def __init__(self, path: str, inputs: Sequence[str] = (), model_dirs: Sequence[str] = ()):
+    def __init__(self, path: str, inputs: Sequence[str] = (), model_dirs: Sequence[str] = (), text: bool = True):
         target = safeio.check_output(path, list(inputs), list(model_dirs))
         if target is None:
             raise ValueError("AtomicOutput needs a file path, not '-'")
-        self._file = safeio.AtomicFile(target, str(path), text=True)
+        self._file = safeio.AtomicFile(target, str(path), text=text)
 
     def __enter__(self):
         return self._file.__enter__()
@@ -340,9 +348,10 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = None, fmt: str = "jsonl",
-              trace: bool = False, sink: Callable[[str], None], on_result: Optional[Callable] = None,
+              trace: bool = False, sink: Callable[[Any], None], on_result: Optional[Callable] = None,
               on_progress: Optional[Callable[[int], None]] = None, with_db: bool = False,
-              require_complete: bool = False, bom: bool = False, summaries: bool = True) -> BatchReport:
+              require_complete: bool = False, bom: bool = False, summaries: bool = True,
+              encoded: bool = False) -> BatchReport:
     """Grade every record of ``source`` and hand each output line to ``sink``, in input order.
 
     Parameters
@@ -366,6 +375,10 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
         ``{"error": False}`` (an error entry's is whole), which spares the workers and the pipe.
     on_progress : callable(units), optional
         Called as records complete, with the progress units they covered.
+    encoded : bool
+        ``sink`` gets each line as UTF-8 bytes, its new line included, encoded by the worker that graded it
+        (issue 13: a line crossing from a worker as text is encoded and decoded once more on the way — pickle
+        writes a str with CJK characters the slow way —, then encoded again to be written).
 
     Returns
     -------
@@ -379,17 +392,18 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
     jobs = max(1, jobs or default_jobs())
     # require_complete (issue 11): a provisional grade becomes an error entry
     options = {"trace": trace, "format": fmt, "db": with_db, "require_complete": require_complete,
-               "summaries": summaries}
+               "summaries": summaries, "encoded": encoded}
     report = BatchReport()
     if fmt == "csv":
-        sink(("\ufeff" if bom else "") + csv_header(model))
+        header = ("\ufeff" if bom else "") + csv_header(model)
+        sink(header.encode("utf-8") if encoded else header)
 
     def deliver(outcomes, units):
         for text, summary, row in outcomes:
             report.records += 1
             if summary.get("error"):
                 report.failed += 1
-            sink(text if text.endswith("\n") else text + "\n")
+            sink(text if encoded or text.endswith("\n") else text + "\n")
             if on_result:
                 on_result(summary, row)
         if on_progress:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from math import isfinite
 from typing import Any, Dict, List, Optional, Tuple
 
 from .assessment import CHECK_FAST_PATH, Assessment, profile_object
@@ -255,8 +256,13 @@ class Grade:
     def blockers(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[dict]:
         """Every criterion below full in an unmet cell up to ``rank`` (na left out), in model order (``unmet``:
         those cells, when the caller has them)."""
+        return [_blocker(row) for row in self._blocker_rows(self.unmet_cells(rank) if unmet is None else unmet)]
+
+    def _blocker_rows(self, unmet: List[Tuple[str, int]]) -> List[tuple]:
+        """:meth:`blockers` as (criterion, dimension, level, rating, key, rated) rows (issue 13: a batch line
+        writes them without a dict for each)."""
         out = []
-        for cell in self.unmet_cells(rank) if unmet is None else unmet:
+        for cell in unmet:
             scored = self.cells[cell]
             ratings = scored.ratings
             dimension, level = cell
@@ -266,11 +272,9 @@ class Grade:
                     if value is None:   # na
                         continue
                     if units_of(value) < SCALE:
-                        out.append({"criterion": ident, "dimension": dimension, "level": level, "rating": value,
-                                    "key": key})
+                        out.append((ident, dimension, level, value, key, True))
                 else:
-                    out.append({"criterion": ident, "dimension": dimension, "level": level, "rating": 0.0,
-                                "key": key, "not_rated": True})
+                    out.append((ident, dimension, level, 0.0, key, False))
         return out
 
     def minimal_fix(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[str]:
@@ -288,30 +292,39 @@ class Grade:
         return applicable_to_cells(self.model, self.cells)
 
     @cached_property
-    def _next_level(self) -> Optional[Tuple[int, List[dict], List[str], List[dict]]]:
-        """(rank, blockers, minimal fix, holding caps) of the next level; None at the top."""
+    def _next_level(self) -> Optional[Tuple[int, List[tuple], List[str], List[dict]]]:
+        """(rank, blockers as rows (see _blocker_rows), minimal fix, holding caps) of the next level; None at
+        the top."""
         if self.level >= self.model.top_rank:
             return None
         rank = self.level + 1
         unmet = self.unmet_cells(rank)
-        return rank, self.blockers(rank, unmet), self.minimal_fix(rank, unmet), self.holding_caps()
+        return rank, self._blocker_rows(unmet), self.minimal_fix(rank, unmet), self.holding_caps()
 
     def summary_fields(self) -> dict:
         """The part of :meth:`as_dict` the statistics read (engine.stats.summarize), without the rest."""
         following = self._next_level
         return {"company": self.assessment.company, "model": model_object(self.model),
                 "level": level_object(self.model, self.level), "barrel": {"shortest": self.shortest},
-                "provisional": self.completeness()["provisional"],
-                "next_level": None if following is None else {"blockers": following[1], "minimal_fix": following[2]}}
+                "provisional": self._completeness[0]["provisional"],
+                "next_level": None if following is None else {"blockers": [{"criterion": row[0]} for row in following[1]],
+                                                                "minimal_fix": following[2]}}
 
-    def completeness(self) -> dict:
-        """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11)."""
+    @cached_property
+    def _completeness(self) -> Tuple[dict, Tuple[str, ...]]:
+        """(the coverage counts, the red flags), worked out once per grade: a batch line and the statistics'
+        summary both ask (issue 13)."""
         from .coverage import counted_coverage, red_flags
         cells = self.cells.values()
         share = counted_coverage(self.model, sum(map(_RATED, cells)), sum(map(_APPLICABLE, cells)))
+        return share, tuple(red_flags(self.model, self.assessment.ratings))
+
+    def completeness(self) -> dict:
+        """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11); a new dict
+        each call, which the caller may change."""
+        share, flags = self._completeness
         return {"coverage": {k: share[k] for k in ("rated", "applicable", "share", "min_coverage")},
-                "provisional": share["provisional"],
-                "red_flags": red_flags(self.model, self.assessment.ratings)}
+                "provisional": share["provisional"], "red_flags": list(flags)}
 
     def not_rated(self) -> List[str]:
         """The criteria without a rating, in model order."""
@@ -364,7 +377,7 @@ class Grade:
         if self._next_level is not None:
             rank, blockers, fix, holding = self._next_level
             holding_text = encode(holding)
-            following = (f'{fragments.levels[rank][:-1]}, "blockers": {encode(blockers)}, '
+            following = (f'{fragments.levels[rank][:-1]}, "blockers": {_blockers_text(fragments, blockers)}, '
                          f'"minimal_fix": {encode(fix)}, "caps": {holding_text}}}')
         company = encode(dict(assessment.company))
         assessed_on = encode(assessment.assessed_on)
@@ -416,7 +429,7 @@ class Grade:
         if self._next_level is not None:
             rank, blockers, fix, holding = self._next_level
             # copies: a caller may change its dict without changing this grade's
-            result["next_level"] = {**level_object(model, rank), "blockers": [dict(b) for b in blockers],
+            result["next_level"] = {**level_object(model, rank), "blockers": [_blocker(row) for row in blockers],
                                     "minimal_fix": list(fix), "caps": [dict(c) for c in holding]}
         if trace:
             result["trace"] = [f.as_dict() for f in self.firings]
@@ -439,6 +452,8 @@ class _Fragments:
     staves: Tuple[Tuple[str, str, Tuple[Tuple[Tuple[str, int], str], ...]], ...]   # (id, '{"id": …, "level": ',
     #                                                                            ((cell, '"k": '), ...))
     printable: bool                                     # no invisible character in any of them
+    # (criterion, dimension, level) -> '{"criterion": …, "dimension": …, "level": …, "rating": ', filled as met
+    blockers: Dict[Tuple[str, str, int], str] = field(default_factory=dict)
 
 
 def _fragments(model) -> _Fragments:
@@ -454,6 +469,37 @@ def _fragments(model) -> _Fragments:
                         + [prefix + "".join(label for _, label in labels) for _, prefix, labels in staves])
         cached = model.__dict__["_json_fragments"] = _Fragments(*texts, printable)
     return cached
+
+
+def _blocker(row: tuple) -> dict:
+    """A blocker's dict from its row (see Grade._blocker_rows)."""
+    ident, dimension, level, rating, key, rated = row
+    if rated:
+        return {"criterion": ident, "dimension": dimension, "level": level, "rating": rating, "key": key}
+    return {"criterion": ident, "dimension": dimension, "level": level, "rating": rating, "key": key,
+            "not_rated": True}
+
+
+def _blockers_text(fragments: _Fragments, rows: List[tuple]) -> str:
+    """``encode_json([_blocker(row) for row in rows])``, written from each criterion's encoded start (kept per
+    model) and its rating (issue 13: encoding the blockers cost a fortieth of a batch)."""
+    starts = fragments.blockers
+    parts = []
+    for row in rows:
+        ident, dimension, level, rating, key, rated = row
+        kind = type(rating)
+        if type(key) is not bool or not (kind is int or kind is float and isfinite(rating)):   # not as validated
+            parts.append(encode_json(_blocker(row)))
+            continue
+        start = starts.get(row[:3])
+        if start is None:
+            start = starts[row[:3]] = (f'{{"criterion": {encode_json(ident)}, "dimension": {encode_json(dimension)}, '
+                                       f'"level": {encode_json(level)}, "rating": ')
+        number = float.__repr__(rating) if kind is float else int.__repr__(rating)
+        flag = "true" if key else "false"
+        parts.append(f'{start}{number}, "key": {flag}}}' if rated
+                     else f'{start}{number}, "key": {flag}, "not_rated": true}}')
+    return "[" + ", ".join(parts) + "]"
 
 
 def grade(model, assessment: Assessment, detail: bool = True) -> Grade:

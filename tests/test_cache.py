@@ -161,3 +161,28 @@ def test_a_change_to_any_engine_source_makes_a_new_key(tmp_path, monkeypatch):
         monkeypatch.setattr(cache_module, "_engine_digest", None)
         digests.append(cache_module._engine_source_digest())
     assert digests[0] != digests[1]
+
+
+def test_a_json_company_is_graded_without_pyyaml_once_the_model_is_cached(tmp_path, cache):
+    """Start-up (issue 13): with the model from the cache, `assess company.json` reads no YAML, so PyYAML is
+    never imported; a YAML company still reads (PyYAML imported on the first YAML read)."""
+    ratings = {cid: "full" for cid in engine.load_model(None).criteria}
+    document = {"company": {"id": "c-1", "name": "测试公司"}, "ratings": ratings}
+    company = tmp_path / "company.json"
+    company.write_text(json.dumps(document), encoding="utf-8")
+    code = ("import sys, json\n"
+            "from click.testing import CliRunner\n"
+            "import cli\n"
+            "result = CliRunner().invoke(cli.main, ['assess', sys.argv[1], '--format', 'json', '--no-trace'])\n"
+            "assert result.exit_code == 0, result.output\n"
+            "level = json.loads(result.output)['level']['rank']\n"
+            "print(level, 'yaml' in sys.modules)\n")
+    env = {**os.environ, "QMGRADE_CACHE_DIR": str(cache)}
+    runs = [subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT,
+                           env=env, timeout=120)
+            for path in (company, company, write_assessment(tmp_path / "company.yaml", ratings))]
+    assert [run.returncode for run in runs] == [0, 0, 0], [run.stderr for run in runs]
+    first, cached, from_yaml = (run.stdout.split() for run in runs)
+    assert cached == [first[0], "False"]          # the model from the cache: no YAML read, no PyYAML
+    assert from_yaml == [first[0], "True"]        # the same grade from a YAML file, read by PyYAML
+    assert first[0] == "5"                        # every criterion full

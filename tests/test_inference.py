@@ -218,3 +218,51 @@ def test_facts_written_directly_and_facts_encoded_grade_alike():
         forget_compiled()
     assert templated == direct
     assert encoded == direct
+
+
+CELL_NOTE = """\
+description:
+  zh: 记下每个单元的得分。
+  en: Notes each cell's score.
+when:
+  - fact: cell
+    where:
+      applicable: {gt: 0}
+then:
+  conclude: cell_note
+  set:
+    dimension: {ref: cell.dimension}
+    level: {ref: cell.level}
+    score: {ref: cell.score}
+"""
+
+
+def test_a_conclusion_made_once_per_cell_is_still_each_firing_s_own(tmp_path):
+    """A cell rule that reads only which cell it matched concludes the same for that cell in every company, and
+    is worked out once per cell (issue 13); a rule that reads more of the cell (its score) is worked out for
+    each company.  Each firing gets a conclusion of its own: changing one company's changes no other's."""
+    import engine
+    from engine.assessment import assessment_from_data
+    model = engine.load_model(str(build_model(tmp_path / "model", extra_rules={"cell-note": CELL_NOTE})))
+
+    def company(k):
+        ratings = {cid: ("full" if c.level <= k else "partial") for cid, c in model.criteria.items()}
+        return assessment_from_data({"company": {"id": f"c{k}"}, "ratings": ratings}, f"c{k}.yaml", model)
+
+    first = engine.grade(model, company(2))
+    before = json.dumps(first.as_dict(trace=True), ensure_ascii=False)
+    for firing in first.firings:
+        firing.conclusion["changed"] = True
+    second = engine.grade(model, company(4))
+    fresh = engine.grade(model, company(2))
+    assert first.level == fresh.level == 2 and second.level == 4
+    assert not any("changed" in f.conclusion for f in second.firings + fresh.firings)
+    assert json.dumps(fresh.as_dict(trace=True), ensure_ascii=False) == before
+    notes = {(f.conclusion["dimension"], f.conclusion["level"]): f.conclusion["score"]
+             for f in second.firings if f.rule == "cell-note"}
+    assert notes and all(score == second.cells[cell].score for cell, score in notes.items())
+    earlier = {(f.conclusion["dimension"], f.conclusion["level"]): f.conclusion["score"]
+               for f in fresh.firings if f.rule == "cell-note"}
+    assert earlier.keys() == notes.keys() and earlier != notes   # the same cells, this company's own scores
+    met = {(f.conclusion["dimension"], f.conclusion["level"]) for f in second.firings if f.rule == "cell-met"}
+    assert met == {cell for cell, value in second.met.items() if value and second.cells[cell].applicable}

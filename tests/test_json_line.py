@@ -137,3 +137,23 @@ def test_a_batch_line_escapes_an_invisible_character_wherever_it_comes_from(runn
     assert result.output == expected + "\n"
     assert hidden not in result.output and (("\\u202e" in result.output) == (where != "none"))
     assert json.loads(result.output) == json.loads(ENCODER.encode(graded.as_dict(trace=False)))
+
+
+def test_blockers_written_from_fragments_are_what_the_encoder_writes(shipped):
+    """A batch line's blockers are written from each criterion's encoded start and its rating (issue 13): the
+    encoder's text for every kind of rating a grade can hold — a label's float, a number, an int from an API
+    caller, not rated — and the encoder itself for what no valid model or input makes (a key that is not a
+    boolean, a rating that is not a finite number)."""
+    from engine.grading import _blocker, _blockers_text, _fragments
+    from engine.inference import encode_json
+    rows = [("design-2-drawings-specs", "design", 2, 0.5, True, True),
+            ("design-2-drawings-specs", "design", 2, 0.123457, True, True),
+            ("design-2-prototype-test", "design", 2, 0, False, True),
+            ("design-2-prototype-test", "design", 2, 0.0, False, False),
+            ("a-\"quoted\"-id", "设计", 3, 1, 1, True),
+            ("design-2-reference-samples", "design", 2, float("nan"), True, True),
+            ("design-2-reference-samples", "design", 2, True, False, True)]
+    for count in range(len(rows) + 1):   # the fragments fill as criteria are met: twice over
+        for _ in range(2):
+            assert _blockers_text(_fragments(shipped), rows[:count]) == \
+                encode_json([_blocker(row) for row in rows[:count]])

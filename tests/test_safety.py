@@ -81,9 +81,9 @@ def test_no_eval_exec_or_dynamic_import_anywhere_in_the_engine_or_the_cli():
 
 def test_the_yaml_loader_is_a_safe_loader():
     import yaml
-    from engine import yamlio
-    assert issubclass(yamlio._Loader, (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    constructors = set(yamlio._Loader.yaml_constructors) | set(yamlio._Loader.yaml_multi_constructors)
+    from engine import yamlload
+    assert issubclass(yamlload._Loader, (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    constructors = set(yamlload._Loader.yaml_constructors) | set(yamlload._Loader.yaml_multi_constructors)
     assert not [tag for tag in constructors if tag and "python" in tag]
 
 

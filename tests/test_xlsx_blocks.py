@@ -108,3 +108,17 @@ def test_a_sheet_longer_than_the_row_limit_is_refused_at_the_same_row(model, tmp
         outcomes.append(str(raised.value.problems[0]))
     assert outcomes[0] == outcomes[1]
     assert "公司: more than 30 rows" in outcomes[0]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_lines_encoded_where_they_are_graded_are_the_text_lines_bytes(tmp_path, model, jobs, fmt):
+    """`batch` writes each line as UTF-8 bytes encoded in the worker (issue 13): the same bytes as the text
+    lines, new lines and the CSV header's byte-order mark included, error entries too (row 17)."""
+    path = survey(model, tmp_path / "survey.xlsx", rows=60)
+    texts, blobs = [], []
+    run_batch(open_source(str(path), model), model, jobs=jobs, fmt=fmt, bom=True, sink=texts.append)
+    run_batch(open_source(str(path), model), model, jobs=jobs, fmt=fmt, bom=True, sink=blobs.append, encoded=True)
+    assert all(type(blob) is bytes for blob in blobs) and len(blobs) == len(texts) >= 60
+    assert b"".join(blobs) == "".join(text if text.endswith("\n") else text + "\n" for text in texts).encode("utf-8")
+    assert "公司" in b"".join(blobs).decode("utf-8") and any("fulll" in text for text in texts)
