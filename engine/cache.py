@@ -11,6 +11,13 @@ here and reused while nothing it came from has changed:
   so a cached model is never trusted when any model file changed, appeared or
   went away (its size and modification time are checked too, as a cheap first
   test);
+* hashing every file costs more than the rest of a cold ``assess`` put together, so the key is also kept in a
+  small index beside the entries, with the size, modification and change times, inode and device of each file
+  it hashed (the model's and the engine's): while every file still shows exactly those, the key is read from
+  the index instead of hashed again (issue 13).  A write changes a file's change time, which no program can set
+  back; and, as git does for its index, a file whose times fall within two seconds of when it was hashed is
+  "racily clean" — it might have changed again within the file system's clock tick — so an index holding one
+  is never trusted;
 * a model that fails to load is never cached (its errors are reported afresh);
 * writes go to a temporary file in the cache directory and are renamed into
   place (``os.replace``), so processes filling the cache at the same time
@@ -30,13 +37,16 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
 __all__ = ["cache_dir", "cached_load", "FORMAT"]
 
 FORMAT = 1          # bump when what is pickled changes shape
-KEEP = 64           # cached models kept per directory (the most recently used)
+INDEX_FORMAT = 1    # ... and this when the index does
+KEEP = 64           # cached models kept per directory (the most recently used), and as many indexes
+RACY_NS = 2_000_000_000   # a file whose times are this close to its hashing is hashed again (see above)
 _ENGINE = Path(__file__).resolve().parent
 _engine_digest: Optional[str] = None
 
@@ -100,6 +110,59 @@ def _fingerprint(root: Path, directory, allow_outside: bool, list_files: Callabl
     return digest.hexdigest(), files, stats
 
 
+def _watched(root: Path, allow_outside: bool, list_files: Callable) -> List[str]:
+    """Every file the key hashes (the engine's sources, the model's files as the loader lists them) and every
+    directory they are listed from — the model's, the engine's and the ones below them (adding, removing or
+    replacing an entry changes a directory's times)."""
+    directories = [str(root)]
+    for top in (root / "knowledge", root / "rules", _ENGINE):
+        for dirpath, dirnames, _ in os.walk(top):
+            directories.append(dirpath)
+            dirnames[:] = sorted(name for name in dirnames if name != "__pycache__")   # compiled, not sources
+    files = [str(path) for path in sorted(_ENGINE.rglob("*.py"))]
+    files += [str(path) for sub in ("knowledge", "rules") for path in list_files(root, sub, allow_outside)]
+    return directories + files
+
+
+def _stamps(paths: List[str]) -> tuple:
+    """(size, modification time, change time, inode, device) of each path."""
+    stamps = []
+    for path in paths:
+        info = os.stat(path)
+        stamps.append((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev))
+    return tuple(stamps)
+
+
+def _index_path(where: Path, root: Path, directory, allow_outside: bool) -> Path:
+    digest = hashlib.sha256()
+    for part in (f"qmgrade-model-index {INDEX_FORMAT}", sys.version, str(_ENGINE),
+                 repr(None if directory is None else str(directory)), repr(str(root)), repr(bool(allow_outside))):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return where / f"index-{digest.hexdigest()[:40]}.pickle"
+
+
+def _known_fingerprint(where: Path, root: Path, directory, allow_outside: bool,
+                       list_files: Callable) -> Tuple[str, list, list]:
+    """:func:`_fingerprint`, read from the index when no file it hashed changed since; else worked out, and
+    the index written for the next time."""
+    index = _index_path(where, root, directory, allow_outside)
+    try:
+        with open(index, "rb") as stream:
+            fmt, hashed_at, paths, known, found = pickle.load(stream)
+        if fmt == INDEX_FORMAT and _stamps(paths) == known and \
+                all(max(mtime, ctime) + RACY_NS < hashed_at for _, mtime, ctime, _, _ in known):
+            return found
+    except Exception:  # noqa: S110 - missing, damaged, from another version, a file gone: work the key out
+        pass
+    hashed_at = time.time_ns()
+    paths = _watched(root, allow_outside, list_files)
+    stamps = _stamps(paths)
+    found = _fingerprint(root, directory, allow_outside, list_files)
+    if _stamps(paths) == stamps:   # nothing changed while it was hashed (an added file changes its directory)
+        _store(where, index, (INDEX_FORMAT, hashed_at, paths, stamps, found))
+    return found
+
+
 def _unchanged(stats: List[tuple]) -> bool:
     try:
         return all((os.stat(path).st_size, os.stat(path).st_mtime_ns) == (size, mtime)
@@ -118,12 +181,14 @@ def cached_load(directory, allow_outside: bool, root: Path, load: Callable, list
     where = cache_dir()
     if where is None:
         return load(directory, allow_outside)
+    private = _private_dir(where, create=False)
     try:
-        key, files, stats = _fingerprint(root, directory, allow_outside, list_files)
+        key, files, stats = _known_fingerprint(where, root, directory, allow_outside, list_files) if private \
+            else _fingerprint(root, directory, allow_outside, list_files)
     except Exception:  # a file the loader refuses or cannot read: let it say so
         return load(directory, allow_outside)
     entry = where / f"model-{key}.pickle"
-    if _private_dir(where, create=False):
+    if private:
         try:
             with open(entry, "rb") as stream:
                 fmt, stored_key, stored_stats, model = pickle.load(stream)
@@ -166,13 +231,14 @@ def _store(where: Path, entry: Path, payload) -> None:
 
 
 def _prune(where: Path) -> None:
-    """Keep the ``KEEP`` most recently used cached models."""
-    try:
-        entries = sorted(where.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    except OSError:
-        return
-    for old in entries[KEEP:]:
+    """Keep the ``KEEP`` most recently used cached models, and as many indexes."""
+    for pattern in ("model-*.pickle", "index-*.pickle"):
         try:
-            old.unlink()
+            entries = sorted(where.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         except OSError:
-            pass
+            return
+        for old in entries[KEEP:]:
+            try:
+                old.unlink()
+            except OSError:
+                pass

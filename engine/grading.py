@@ -34,12 +34,21 @@ def level_object(model, rank: int) -> dict:
     return {"rank": level.rank, "id": level.id, "name": dict(level.name)}
 
 
+def _dimension_facts(model) -> tuple:
+    """The model's staves as facts, made once per model (the engine only reads them: issue 13)."""
+    cached = model.__dict__.get("_dimension_facts")
+    if cached is None or cached[0] is not model.dimensions:
+        cached = model.__dict__["_dimension_facts"] = (model.dimensions, tuple(
+            ("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None)
+            for dimension in model.dimensions))
+    return cached[1]
+
+
 def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellScore],
                detail: bool = True) -> list:
     """The facts asserted for one company: staves, scored cells, company facts."""
-    facts: List[Tuple[str, Any, Optional[Dict[str, Any]]]] = []   # (kind, fields or a CellFact, extra)
-    for dimension in model.dimensions:
-        facts.append(("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None))
+    facts: List[Tuple[str, Any, Optional[Dict[str, Any]]]] = list(_dimension_facts(model))   # (kind, fields or a
+    #                                                                                          CellFact, extra)
     evidence = assessment.evidence if detail else None
     for cell in cells.values():
         fact = CellFact(dimension=cell.dimension, level=cell.level)   # dict's own __init__: no Python frame

@@ -348,6 +348,9 @@ class _Action:
     plain: bool                               # its kind and those fields' names need no escaping in JSON
     mark: str                                 # the property that marks the conclusion's kind (kind_mark)
     build: Callable[..., Tuple[dict, str]]    # (public forms of names' facts) -> (conclusion, its fact id)
+    # a conclusion's text for durable_rules after '{"sid": <state>', by its id — kept when the rule concludes the
+    # same for the same cell or stave in every company (_same_for), else None
+    texts: Optional[Dict[str, str]] = None
 
 
 def _compile_action(rule: Rule, kinds: dict, params: dict, compared: Dict[str, Tuple[str, ...]]) -> _Action:
@@ -366,11 +369,12 @@ def _compile_action(rule: Rule, kinds: dict, params: dict, compared: Dict[str, T
     order = tuple(sorted(rule.set))
     read = list(dict.fromkeys([p.name for p in rule.matched] + [s[1] for s in setters if s[1] is not None]))
     names = tuple(read)
+    same_for = _same_for(rule, setters, names)
     return _Action(rule.id, rule.conclude, tuple(p.name for p in rule.matched), names, scaled_fields,
                    tuple(fld for fld in rule.set if fld in compared.get(rule.conclude, ())),
                    all(_PLAIN_ID.match(name) for name in [rule.conclude, *compared.get(rule.conclude, ())]),
                    kind_mark(rule.conclude),
-                   _build_function(rule.conclude, setters, names, order, _same_for(rule, setters, names)))
+                   _build_function(rule.conclude, setters, names, order, same_for), None if same_for is None else {})
 
 
 # the kinds of fact the engine makes itself, by the fields that name one: the model's ids and ranks (exact str and
@@ -671,6 +675,7 @@ class _Run:
         ids = self.ids
         read = self.inference.read_kinds
         sid, sid_text = self.sid, self.sid_text
+        head = '{"sid": ' + sid_text   # every fact's text for durable_rules starts so (see _engine_text)
         while message:
             rule_id = "?"
             try:
@@ -683,6 +688,7 @@ class _Run:
                 frames: List[tuple]
                 kind = action.conclude
                 is_read = kind in read
+                texts = action.texts
                 if found is not None:     # one pattern: the ids in the message are its facts', frame by frame
                     frames = list(zip(map(public.__getitem__, reversed(found))))
                 else:
@@ -704,8 +710,15 @@ class _Run:
                         asserted.add(ident)
                         conclusions.append(conclusion)
                         if is_read:
-                            new.append(_engine_text(sid, sid_text, ident, action.mark, conclusion, action.compared,
-                                                    action.scaled, action.plain))
+                            rest = texts.get(ident) if texts is not None else None
+                            if rest is None:
+                                text = _engine_text(sid, sid_text, ident, action.mark, conclusion, action.compared,
+                                                    action.scaled, action.plain)
+                                if texts is not None and text.startswith(head):
+                                    texts[ident] = text[len(head):]
+                            else:
+                                text = head + rest
+                            new.append(text)
                             ids.append(ident)
                 if new:
                     try:

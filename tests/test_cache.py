@@ -65,6 +65,73 @@ def test_an_added_or_removed_rule_file_is_seen(tmp_path, cache):
     assert "cap-recall" not in {r.id for r in without.rules}
 
 
+
+# -- the index of stamps (issue 13): the key read back instead of every file hashed again ------------------------
+@pytest.fixture
+def trusting(monkeypatch):
+    """The index trusted for files written a moment ago (a test's model is written just before it is loaded;
+    outside tests a file hashed within RACY_NS of its change is hashed again, see the next tests)."""
+    import engine.cache as cache_module
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    return cache_module
+
+
+def hashing_counted(monkeypatch, cache_module) -> list:
+    calls = []
+    real = cache_module._fingerprint
+    monkeypatch.setattr(cache_module, "_fingerprint", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_while_no_file_changed_the_key_comes_from_the_index(tmp_path, cache, trusting, monkeypatch):
+    directory = build_model(tmp_path / "m")
+    first = engine.load_model(directory)
+    engine.load_model(directory)                      # the index written by a load whose files were cached
+    assert len(list(cache.glob("index-*.pickle"))) == 1
+    calls = hashing_counted(monkeypatch, trusting)
+    refuse_to_load(monkeypatch)
+    assert engine.load_model(directory) == first and calls == []
+
+
+@pytest.mark.parametrize("change", ["content, same size and time", "file added", "file removed", "folder added"])
+def test_any_change_to_the_files_is_seen_through_the_index(tmp_path, cache, trusting, monkeypatch, change):
+    directory = build_model(tmp_path / "m")
+    before = engine.load_model(directory)
+    engine.load_model(directory)
+    criteria = directory / "knowledge" / "criteria.yaml"
+    if change.startswith("content"):
+        info = os.stat(criteria)
+        criteria.write_text(criteria.read_text(encoding="utf-8").replace("Criterion alpha-2-1", "Criterion alpha-2-X"),
+                            encoding="utf-8")
+        os.utime(criteria, ns=(info.st_atime_ns, info.st_mtime_ns))      # same size, same mtime: a new ctime
+        assert os.stat(criteria).st_size == info.st_size
+    elif change == "file added":
+        (directory / "rules" / "cap-recall-2.yaml").write_text(
+            (directory / "rules" / "cap-recall.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    elif change == "file removed":
+        (directory / "rules" / "cap-recall.yaml").unlink()
+    else:
+        (directory / "rules" / "more").mkdir()
+        (directory / "rules" / "more" / "cap-recall-2.yaml").write_text(
+            (directory / "rules" / "cap-recall.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    calls = hashing_counted(monkeypatch, trusting)
+    after = engine.load_model(directory)
+    assert calls == [1] and after.sha256 != before.sha256
+    assert after == model_module._load_model(directory)    # what a fresh load of the changed files gives
+
+
+def test_a_file_changed_moments_before_it_was_hashed_is_hashed_again(tmp_path, cache, monkeypatch):
+    """A change within the file system's clock tick of the hashing might leave a file's times as they were
+    ("racily clean", as git calls it): an index holding such a file is not trusted."""
+    import engine.cache as cache_module
+    directory = build_model(tmp_path / "m")
+    engine.load_model(directory)
+    engine.load_model(directory)
+    calls = hashing_counted(monkeypatch, cache_module)
+    engine.load_model(directory)        # its files were written within RACY_NS of their hashing
+    assert calls == [1]
+
+
 def test_a_model_with_errors_is_reported_every_time_and_never_cached(tmp_path, cache):
     directory = build_model(tmp_path / "m")
     (directory / "knowledge" / "broken.yaml").write_text("criteria: [{id: 1}]\n", encoding="utf-8")
