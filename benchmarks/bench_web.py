@@ -81,7 +81,7 @@ def start_server(port: int, db: Path):
                 return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"qmgrade serve exited: {process.stderr.read()}")
+                raise SystemExit(f"qmgrade serve exited: {process.stderr.read()}") from None
             time.sleep(0.1)
     process.kill()
     raise SystemExit("qmgrade serve did not start within 60 s")
