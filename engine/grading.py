@@ -47,8 +47,8 @@ def _dimension_facts(model) -> tuple:
 def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellScore],
                detail: bool = True) -> list:
     """The facts asserted for one company: staves, scored cells, company facts."""
-    facts: List[Tuple[str, Any, Optional[Dict[str, Any]]]] = list(_dimension_facts(model))   # (kind, fields or a
-    #                                                                                          CellFact, extra)
+    # (kind, fields or a CellFact, extra)
+    facts: List[Tuple[str, Any, Optional[Dict[str, Any]]]] = list(_dimension_facts(model))
     evidence = assessment.evidence if detail else None
     for cell in cells.values():
         fact = CellFact(dimension=cell.dimension, level=cell.level)   # dict's own __init__: no Python frame
