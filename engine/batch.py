@@ -228,11 +228,10 @@ def _grade_one(kind: str, context, item) -> tuple:
 
 
 def _output(text: str):
-    """A record's output line as the parent's sink takes it: the text, or its UTF-8 bytes with the new line
-    (``run_batch(encoded=True)``)."""
-    if not _worker.get("encoded"):
-        return text
-    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    """A record's output line as the parent's sink takes it, its new line included: the text, or its UTF-8
+    bytes (``run_batch(encoded=True)``)."""
+    line = text if text.endswith("\n") else text + "\n"
+    return line.encode("utf-8") if _worker.get("encoded") else line
 
 
 # -- CSV summary ---------------------------------------------------------------------------------
@@ -403,7 +402,7 @@ def run_batch(source: Source, model, *, model_dir=None, jobs: Optional[int] = No
             report.records += 1
             if summary.get("error"):
                 report.failed += 1
-            sink(text if encoded or text.endswith("\n") else text + "\n")
+            sink(text)
             if on_result:
                 on_result(summary, row)
         if on_progress:

@@ -154,10 +154,11 @@ class Inference:
         self.staves = [(d.id, d.pillar) for d in model.dimensions] if STAVE_KIND in self.read_kinds else []
         self.cell_ranks = tuple(model.criteria_ranks)
         stave_fields = self.compared.get(STAVE_KIND, ())
-        # (rank, field, its text for durable_rules when false / true) of each cell decision a stave fact carries
-        self._met_texts = tuple((rank, name, (f', "{name}": false', f', "{name}": true') if name in stave_fields
+        # (field, its text for durable_rules when false / true) of each cell decision a stave fact carries, in
+        # rank order
+        self._met_texts = tuple((name, (f', "{name}": false', f', "{name}": true') if name in stave_fields
                                  else ("", ""))
-                                for rank in self.cell_ranks for name in (met_field(rank),))
+                                for name in map(met_field, self.cell_ranks))
         self._cell_format = _cell_format(self.compared.get("cell", ()))
         # the shipped rules' cell fields: written by an f-string in _Run.base_texts (half the time of a template)
         self._cell_usual = self._cell_format[0] == _USUAL_CELL
@@ -254,7 +255,7 @@ class Inference:
             if made is None:   # (its public form, the flags as durable_rules gets them), once per pattern
                 fields: Dict[str, object] = {"fact": STAVE_KIND, "dimension": dimension, "pillar": pillar}
                 flags = ""
-                for (_, name, shown), value in zip(self._met_texts, decisions):
+                for (name, shown), value in zip(self._met_texts, decisions):
                     if value is not None:
                         fields[name] = value
                         flags += shown[value]
@@ -505,6 +506,7 @@ def _engine_text(sid: str, sid_text: str, ident: str, mark: str, values: dict, n
 # the template of the shipped rules' cell facts (they compare score, applicable and keys_below), written by an
 # f-string in _Run.base_texts
 _USUAL_CELL = _cell_format(frozenset(("score", "applicable", "keys_below")))[0]
+_CELL_MARK = f'"{kind_mark("cell")}": 1'   # ... and its kind's mark, as the template has it
 
 
 class _Run:
@@ -541,7 +543,7 @@ class _Run:
         public, ids, plain = self.public, self.ids, self._plain_ids
         template, values = self.inference._cell_format
         usual = self.inference._cell_usual
-        sid_text = self.sid_text
+        sid_text, mark = self.sid_text, _CELL_MARK
         count = self._count
         for kind, fields, extra in base_facts:
             if kind not in read:
@@ -554,7 +556,7 @@ class _Run:
                 public[ident] = fields
                 cell = fields.cell
                 if usual:
-                    texts.append(f'{{"sid": {sid_text}, "id": "{ident}", "t:cell": 1, "score": {cell.score_units or 0}, '
+                    texts.append(f'{{"sid": {sid_text}, "id": "{ident}", {mark}, "score": {cell.score_units or 0}, '
                                  f'"applicable": {cell.applicable}, "keys_below": {cell.keys_below}}}')
                     continue
                 found = values(cell)
