@@ -501,17 +501,19 @@ def _plain_ratings(raw: Any, model) -> Optional[Dict[str, Optional[float]]]:
         return None
     criteria = model.criteria
     labels = RATING_LABELS
-    na_ok = na_allowed(model)
     ratings: Dict[str, Optional[float]] = {}
     if criteria.keys() >= raw.keys():   # every key a criterion's id (an id is a str: so is every key)
         try:   # the common case in C: every rating a label (full, largely, ...; the same in Chinese)
-            ratings = {key: labels[value] for key, value in raw.items()}
+            ratings = dict(zip(raw, map(labels.__getitem__, raw.values())))
         except (KeyError, TypeError):   # a number, a percentage, an alias...: the loop below
             pass
         else:
-            if NA in ratings.values() and not all(na_ok(key) for key, rating in ratings.items() if rating is NA):
-                return None
+            if NA in ratings.values():
+                na_ok = na_allowed(model)
+                if not all(na_ok(key) for key, rating in ratings.items() if rating is NA):
+                    return None
             return ratings
+    na_ok = na_allowed(model)
     for key, value in raw.items():
         if type(key) is not str or key not in criteria:
             return None

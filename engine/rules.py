@@ -562,8 +562,4 @@ def compile_ruleset(rules: RuleSet, params: Dict[str, object]) -> dict:
         # "cap": every pending match of the rule arrives in one action (a list of frames), and its
         # conclusions go back in one assert_facts — one C round trip per rule and step, not per match
         definition[rule.id] = {"all": patterns, "pri": rule.salience, "cap": CAP}
-    # Every fact is matched by this rule's first pattern, so no assert is ever
-    # "not handled" (DURABLE trap 3); its second pattern never arrives.
-    definition["qmgrade-sink"] = {"all": [{"any_fact": {"$ex": {"id": 1}}},
-                                          {"never": {kind_mark("qmgrade-never"): 1}}], "pri": 1000}
     return copy.deepcopy(definition)

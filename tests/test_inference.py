@@ -267,3 +267,26 @@ def test_a_conclusion_made_once_per_cell_is_still_each_firing_s_own(tmp_path):
     assert earlier.keys() == notes.keys() and earlier != notes   # the same cells, this company's own scores
     met = {(f.conclusion["dimension"], f.conclusion["level"]) for f in second.firings if f.rule == "cell-met"}
     assert met == {cell for cell, value in second.met.items() if value and second.cells[cell].applicable}
+
+
+def test_a_fact_no_rule_matches_is_left_out_and_the_rest_still_fire(tmp_path):
+    """The tiny model's one cap rule reads a company with a recall: a company without one asserts a company fact
+    that no pattern matches.  durable_rules then says "not handled" for that fact and keeps the rest of the
+    same assert (issue 13: the catch-all rule that used to match every fact, so that no assert was ever "not
+    handled", cost a join frame per fact); the grade is the barrel's, and the recall still caps."""
+    import engine
+    from engine.assessment import assessment_from_data
+    from engine.inference import get_inference
+    model = engine.load_model(str(build_model(tmp_path / "model")))
+    assert set(get_inference(model).definition) == {rule.id for rule in model.rules}
+    ratings = {cid: ("full" if c.level <= 4 else "partial") for cid, c in model.criteria.items()}
+
+    def graded(recall: bool):
+        document = {"company": {"id": "c1"}, "ratings": ratings, "facts": {"product_recall_3y": recall}}
+        return engine.grade(model, assessment_from_data(document, "c1.yaml", model))
+
+    plain, recalled, again = graded(False), graded(True), graded(False)
+    assert plain.level == again.level == plain.barrel == 4
+    assert recalled.barrel == 4 and recalled.level == 2
+    assert [f.rule for f in recalled.firings if f.conclusion["fact"] == "cap"] == ["cap-recall"]
+    assert not [f for f in plain.firings if f.conclusion["fact"] == "cap"]

@@ -101,7 +101,7 @@ def test_comparing_a_number_field_with_text_is_refused(tmp_path):
 def test_rules_compile_to_plain_dicts_keyed_by_our_rule_ids(tiny_model_dir):
     model = engine.load_model(tiny_model_dir)
     definition = get_inference(model).definition
-    assert set(definition) == {r.id for r in model.rules} | {"qmgrade-sink"}
+    assert set(definition) == {r.id for r in model.rules}
     assert definition["cell-met"]["all"] == [{"cell": {"$and": [
         {"t:cell": 1}, {"$gt": {"applicable": 0}}, {"$gte": {"score": 800000}}, {"keys_below": 0}]}}]
     assert definition["barrel"]["all"][2] == {"shorter$not": {"$and": [
