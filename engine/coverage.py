@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional
 
 __all__ = ["DEFAULT_MIN_COVERAGE", "RED_FLAG_AT_OR_BELOW", "min_coverage", "coverage", "counted_coverage",
-           "applicable_to", "applicable_to_cells", "red_flags"]
+           "applicable_to", "model_applicable_to", "applicable_to_cells", "red_flags"]
 
 DEFAULT_MIN_COVERAGE = 0.9      # SPEC default when the model's method does not declare min_coverage
 RED_FLAG_AT_OR_BELOW = 0.5      # partial
@@ -55,6 +55,14 @@ def applicable_to(model, ratings: Mapping[str, Optional[float]]) -> Dict[str, in
             continue
         out[criterion.dimension] = max(out[criterion.dimension], criterion.level)
     return out
+
+
+def model_applicable_to(model) -> Dict[str, int]:
+    """:func:`applicable_to` of a company rating nothing na, worked out once per model (issue 13)."""
+    cached = model.__dict__.get("_applicable_to")
+    if cached is None or cached[0] is not model.criteria:
+        cached = model.__dict__["_applicable_to"] = (model.criteria, applicable_to(model, {}))
+    return cached[1]
 
 
 def applicable_to_cells(model, cells) -> Dict[str, int]:

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import encode_json, get_inference
-from .scoring import SCALE, CellScore, minimal_fix_for_cell, score_cells, units_of
+from .scoring import SCALE, CellScore, ScoredCells, minimal_fix_for_cell, score_cells, units_of
 from .textsafe import json_text
 
 __all__ = ["grade", "Grade", "level_object", "model_object"]
@@ -297,7 +297,12 @@ class Grade:
         """Dimension id -> the highest level with an applicable criterion (issue 11).
 
         Worked out once per grade: read per stave, it cost a third of a batch's time (issue 13)."""
-        from .coverage import applicable_to_cells
+        from .coverage import applicable_to_cells, model_applicable_to
+        if getattr(self.cells, "none_na", False):   # the model's own (engine.scoring.ScoredCells)
+            found = dict(model_applicable_to(self.model))
+            if CHECK_FAST_PATH and found != applicable_to_cells(self.model, self.cells):  # pragma: no cover
+                raise AssertionError("applicable_to: the model's differs from the cells'")
+            return found
         return applicable_to_cells(self.model, self.cells)
 
     @cached_property
@@ -325,8 +330,14 @@ class Grade:
         summary both ask (issue 13)."""
         from .coverage import counted_coverage, red_flags
         cells = self.cells.values()
-        share = counted_coverage(self.model, sum(map(_RATED, cells)), sum(map(_APPLICABLE, cells)))
-        return share, tuple(red_flags(self.model, self.assessment.ratings))
+        if isinstance(self.cells, ScoredCells):   # counted while scoring
+            rated, applicable = self.cells.rated, self.cells.applicable
+            if CHECK_FAST_PATH and (rated, applicable) != (sum(map(_RATED, cells)),
+                                                           sum(map(_APPLICABLE, cells))):  # pragma: no cover
+                raise AssertionError("coverage: the counts made while scoring differ from the cells'")
+        else:
+            rated, applicable = sum(map(_RATED, cells)), sum(map(_APPLICABLE, cells))
+        return counted_coverage(self.model, rated, applicable), tuple(red_flags(self.model, self.assessment.ratings))
 
     def completeness(self) -> dict:
         """``coverage`` {rated, applicable, share}, ``provisional`` and ``red_flags`` (issue 11); a new dict
@@ -338,6 +349,10 @@ class Grade:
     def not_rated(self) -> List[str]:
         """The criteria without a rating, in model order."""
         criteria, ratings = self.model.criteria, self.assessment.ratings
+        if getattr(self.cells, "all_rated", False):   # seen while scoring (engine.scoring.ScoredCells)
+            if CHECK_FAST_PATH and not criteria.keys() <= ratings.keys():   # pragma: no cover
+                raise AssertionError("not_rated: the cells say every criterion is rated, the ratings do not")
+            return []
         if len(ratings) >= len(criteria) and criteria.keys() <= ratings.keys():   # every one rated: set code in C
             return []
         return list(itertools.filterfalse(ratings.__contains__, criteria))   # the loop in C

@@ -12,7 +12,7 @@ import operator
 from types import MappingProxyType
 from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-__all__ = ["CellScore", "score_cell", "score_cells", "minimal_fix_for_cell", "SCALE"]
+__all__ = ["CellScore", "ScoredCells", "score_cell", "score_cells", "minimal_fix_for_cell", "SCALE"]
 
 SCALE = 1_000_000
 _NO_RATINGS: Mapping[str, Optional[float]] = MappingProxyType({})
@@ -105,7 +105,20 @@ def _layout(model) -> tuple:
     return cached[1], cached[2]
 
 
-def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
+class ScoredCells(Dict[Tuple[str, int], CellScore]):
+    """:func:`score_cells`' result, (stave, level) -> CellScore, with what the scoring saw of the company as a
+    whole (issue 13: coverage, the criteria not rated and how high each stave applies then need no second
+    pass): ``applicable`` criteria (not na) and ``rated`` ones of those, over every cell; ``all_rated``: every
+    criterion of the model rated (na included); ``none_na``: no criterion of the model rated na."""
+
+    __slots__ = ("applicable", "rated", "all_rated", "none_na")
+    applicable: int
+    rated: int
+    all_rated: bool
+    none_na: bool
+
+
+def score_cells(model, ratings) -> ScoredCells:
     """Every cell of the model, in model order (the arithmetic of :func:`score_cell`), with what coverage
     needs (issue 13: the per-criterion work in C — a dict's ``get`` mapped over the criteria, ``sum`` of
     ``map(mul, …)`` per cell; a cell with an na criterion is scored by :func:`_score_plan`)."""
@@ -118,9 +131,14 @@ def score_cells(model, ratings) -> Dict[Tuple[str, int], CellScore]:
                 units[index] = units_of(values[index])
     mul = operator.mul
     new = tuple.__new__
-    out: Dict[Tuple[str, int], CellScore] = {}
+    out = ScoredCells()
     any_na = _NA_UNITS in units                # each looked for once in the whole company, in C,
     any_not_rated = _NOT_RATED in values       # and cell by cell only when there is one
+    out.applicable = applicable_all = len(order) - (units.count(_NA_UNITS) if any_na else 0)
+    out.rated = applicable_all - (values.count(_NOT_RATED) if any_not_rated else 0)
+    whole = len(order) == len(model.criteria)   # every criterion of the model sits in a cell
+    out.all_rated = whole and not any_not_rated
+    out.none_na = whole and not any_na
     for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:
         part = units[start:stop]
         if any_na and _NA_UNITS in part:
