@@ -504,7 +504,7 @@ def _plain_ratings(raw: Any, model) -> Optional[Dict[str, Optional[float]]]:
     ratings: Dict[str, Optional[float]] = {}
     if criteria.keys() >= raw.keys():   # every key a criterion's id (an id is a str: so is every key)
         try:   # the common case in C: every rating a label (full, largely, ...; the same in Chinese)
-            ratings = dict(zip(raw, map(labels.__getitem__, raw.values())))
+            ratings = {key: labels[value] for key, value in raw.items()}
         except (KeyError, TypeError):   # a number, a percentage, an alias...: the loop below
             pass
         else:

@@ -47,26 +47,23 @@ def _engine_module():
     return durable_rules_engine
 
 
-class Firing(tuple):
+class Firing:
     """One rule firing: its order, rule id, the facts it matched and what it concluded.
 
     A matched fact may be held in a lazy form (a scored cell, engine.grading.CellFact) until ``facts`` is read:
-    a batch without a trace never builds most of them (issue 13).  A tuple underneath, made in C by the
-    action loop (``tuple.__new__``): a Python ``__init__`` per firing cost 3 % of a batch (issue 13); it is
-    read by its names, never as a sequence."""
+    a batch without a trace never builds most of them (issue 13)."""
 
-    __slots__ = ()
+    __slots__ = ("seq", "rule", "_facts", "conclusion")
 
-    def __new__(cls, seq: int, rule: str, facts: list, conclusion: dict):
-        return tuple.__new__(cls, (seq, rule, facts, conclusion))
-
-    seq = property(operator.itemgetter(0))
-    rule = property(operator.itemgetter(1))
-    conclusion = property(operator.itemgetter(3))
+    def __init__(self, seq: int, rule: str, facts: list, conclusion: dict):
+        self.seq = seq
+        self.rule = rule
+        self._facts = facts
+        self.conclusion = conclusion
 
     @property
     def facts(self) -> List[dict]:
-        facts = self[2]
+        facts = self._facts
         for index, fact in enumerate(facts):
             if type(fact) is not dict:
                 facts[index] = fact.public()
@@ -78,17 +75,10 @@ class Firing(tuple):
         return (self.seq, self.rule, self.facts, self.conclusion) == (other.seq, other.rule, other.facts,
                                                                       other.conclusion)
 
-    def __ne__(self, other) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
     __hash__ = None   # type: ignore[assignment]  # mutable, like the dataclass it was
 
     def __repr__(self) -> str:
         return f"Firing(seq={self.seq!r}, rule={self.rule!r}, facts={self.facts!r}, conclusion={self.conclusion!r})"
-
-    def __reduce__(self):
-        return Firing, tuple(self)
 
     def as_dict(self) -> dict:
         return {"seq": self.seq, "rule": self.rule, "facts": self.facts, "conclusion": self.conclusion}
@@ -692,7 +682,6 @@ class _Run:
         read = self.inference.read_kinds
         sid, sid_text = self.sid, self.sid_text
         head = '{"sid": ' + sid_text   # every fact's text for durable_rules starts so (see _engine_text)
-        new_firing = tuple.__new__
         while message:
             rule_id = "?"
             try:
@@ -718,8 +707,8 @@ class _Run:
                 new: List[str] = []
                 for sources in frames:
                     conclusion, ident = build(*sources)
-                    firings.append(new_firing(Firing, (len(firings) + 1, rule_id,
-                                                       list(sources) if whole else list(sources[:shown]), conclusion)))
+                    firings.append(Firing(len(firings) + 1, rule_id, list(sources) if whole else list(sources[:shown]),
+                                          conclusion))
                     if is_read:
                         public[ident] = conclusion
                     # the same conclusion again (e.g. several shortest staves) is recorded, not re-asserted
