@@ -64,7 +64,10 @@ from engine.assessment import assessment_from_data  # noqa: E402
 from generate import KINDS, csv_rows, generate  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-YARDSTICK_TIMINGS = 3   # the plain-Python yardstick is timed this many times; the median is reported
+# the plain-Python yardstick (about a second a timing) is timed this many times: the median is the table's
+# figure, and the fastest and slowest are printed beside it (one timing moved by 2x within minutes, with the
+# machine's load: the ratio is read against that spread)
+YARDSTICK_TIMINGS = 5
 
 
 # -- the yardstick -------------------------------------------------------------------------------------------
@@ -295,10 +298,12 @@ class Bench:
             plain = plain_levels(self.model, assessments)
             timings.append((time.process_time() - started_cpu, time.perf_counter() - started_wall))
         plain_cpu = _median([cpu for cpu, _ in timings])
+        plain_cpus = sorted(cpu for cpu, _ in timings)
         plain_wall = _median([wall for _, wall in timings])
         run.update(kind=kind, companies=count, results=len(levels), errors=errors, agree=plain == levels,
                    disagree=sum(a != b for a, b in zip(plain, levels)),
-                   plain_cpu=plain_cpu, plain_wall=plain_wall,
+                   plain_cpu=plain_cpu, plain_wall=plain_wall, plain_fastest=plain_cpus[0],
+                   plain_slowest=plain_cpus[-1],
                    spread={k: levels.count(k) for k in sorted(set(levels), key=lambda v: (v is None, v))})
         if kind == "realistic":
             self.realistic = (documents, out)
@@ -579,6 +584,11 @@ def main(argv=None) -> int:
                 f"{plain_per_cpu / per_cpu:>8.1f}×  {check}")
         for run in batches:
             say(f"  {run['kind']} levels (rank: companies): {run['spread']}; peak {run['processes']} processes")
+        for run in batches:
+            per_cpu = run["companies"] / run["cpu"]
+            slow, fast = run["companies"] / run["plain_slowest"], run["companies"] / run["plain_fastest"]
+            say(f"  {run['kind']} yardstick over its {YARDSTICK_TIMINGS} timings: {slow:,.0f} to {fast:,.0f} "
+                f"companies per CPU-s, so a CPU ratio of {slow / per_cpu:.1f}× to {fast / per_cpu:.1f}×")
         identity = bench.identity_check(args.identity)
         say(f"  byte identity: `assess FILE --format json --no-trace` of {identity['samples']} realistic companies "
             f"spread over the batch, against their batch lines: "
