@@ -298,7 +298,7 @@ class Grade:
 
         Worked out once per grade: read per stave, it cost a third of a batch's time (issue 13)."""
         from .coverage import applicable_to_cells, model_applicable_to
-        if getattr(self.cells, "none_na", False):   # the model's own (engine.scoring.ScoredCells)
+        if isinstance(self.cells, ScoredCells) and self.cells.none_na:   # the model's own
             found = dict(model_applicable_to(self.model))
             if CHECK_FAST_PATH and found != applicable_to_cells(self.model, self.cells):  # pragma: no cover
                 raise AssertionError("applicable_to: the model's differs from the cells'")
@@ -349,7 +349,7 @@ class Grade:
     def not_rated(self) -> List[str]:
         """The criteria without a rating, in model order."""
         criteria, ratings = self.model.criteria, self.assessment.ratings
-        if getattr(self.cells, "all_rated", False):   # seen while scoring (engine.scoring.ScoredCells)
+        if isinstance(self.cells, ScoredCells) and self.cells.all_rated:   # seen while scoring
             if CHECK_FAST_PATH and not criteria.keys() <= ratings.keys():   # pragma: no cover
                 raise AssertionError("not_rated: the cells say every criterion is rated, the ratings do not")
             return []
