@@ -59,10 +59,11 @@ def applicable_to(model, ratings: Mapping[str, Optional[float]]) -> Dict[str, in
 
 def model_applicable_to(model) -> Dict[str, int]:
     """:func:`applicable_to` of a company rating nothing na, worked out once per model (issue 13)."""
-    cached = model.__dict__.get("_applicable_to")
-    if cached is None or cached[0] is not model.criteria:
-        cached = model.__dict__["_applicable_to"] = (model.criteria, applicable_to(model, {}))
-    return cached[1]
+    return model.derived("_applicable_to", _applicable_to_none_na, model.criteria)
+
+
+def _applicable_to_none_na(model) -> Dict[str, int]:
+    return applicable_to(model, {})
 
 
 def applicable_to_cells(model, cells) -> Dict[str, int]:
@@ -89,8 +90,8 @@ def red_flags(model, ratings: Mapping[str, Optional[float]]) -> List[str]:
 
 def _red_flag_ids(model) -> tuple:
     """The red-flag criteria's ids in model order, worked out once per model (a batch asks per company)."""
-    cached = model.__dict__.get("_red_flag_ids")
-    if cached is None or cached[0] is not model.criteria:
-        ids = tuple(c.id for c in model.criteria.values() if getattr(c, "red_flag", False))
-        cached = model.__dict__["_red_flag_ids"] = (model.criteria, ids)
-    return cached[1]
+    return model.derived("_red_flag_ids", _find_red_flag_ids, model.criteria)
+
+
+def _find_red_flag_ids(model) -> tuple:
+    return tuple(c.id for c in model.criteria.values() if getattr(c, "red_flag", False))

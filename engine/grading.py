@@ -36,12 +36,12 @@ def level_object(model, rank: int) -> dict:
 
 def _dimension_facts(model) -> tuple:
     """The model's staves as facts, made once per model (the engine only reads them: issue 13)."""
-    cached = model.__dict__.get("_dimension_facts")
-    if cached is None or cached[0] is not model.dimensions:
-        cached = model.__dict__["_dimension_facts"] = (model.dimensions, tuple(
-            ("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None)
-            for dimension in model.dimensions))
-    return cached[1]
+    return model.derived("_dimension_facts", _find_dimension_facts, model.dimensions)
+
+
+def _find_dimension_facts(model) -> tuple:
+    return tuple(("dimension", {"dimension": dimension.id, "pillar": dimension.pillar}, None)
+                 for dimension in model.dimensions)
 
 
 def base_facts(model, assessment: Assessment, cells: Dict[Tuple[str, int], CellScore],
@@ -164,7 +164,7 @@ class Grade:
 
     model: Any
     assessment: Assessment
-    cells: Dict[Tuple[str, int], CellScore]
+    cells: ScoredCells                              # (stave, level) -> CellScore, with the company's counts
     firings: List[Any]                              # engine.inference.Firing, in order
     met: Dict[Tuple[str, int], bool]                # (stave, level) -> a rule concluded met / unmet
     dimension_level: Dict[str, int]
@@ -174,7 +174,7 @@ class Grade:
     barrel: int
 
     @classmethod
-    def from_conclusions(cls, model, assessment: Assessment, cells, firings, conclusions) -> "Grade":
+    def from_conclusions(cls, model, assessment: Assessment, cells: ScoredCells, firings, conclusions) -> "Grade":
         """Read the rules' conclusions back; every cell, stave, the barrel and the company level must be
         decided exactly once (an EngineError names what was not)."""
         met: Dict[Tuple[str, int], bool] = {}
@@ -298,7 +298,7 @@ class Grade:
 
         Worked out once per grade: read per stave, it cost a third of a batch's time (issue 13)."""
         from .coverage import applicable_to_cells, model_applicable_to
-        if isinstance(self.cells, ScoredCells) and self.cells.none_na:   # the model's own
+        if self.cells.none_na:   # the model's own
             found = dict(model_applicable_to(self.model))
             if CHECK_FAST_PATH and found != applicable_to_cells(self.model, self.cells):  # pragma: no cover
                 raise AssertionError("applicable_to: the model's differs from the cells'")
@@ -329,14 +329,11 @@ class Grade:
         """(the coverage counts, the red flags), worked out once per grade: a batch line and the statistics'
         summary both ask (issue 13)."""
         from .coverage import counted_coverage, red_flags
-        cells = self.cells.values()
-        if isinstance(self.cells, ScoredCells):   # counted while scoring
-            rated, applicable = self.cells.rated, self.cells.applicable
-            if CHECK_FAST_PATH and (rated, applicable) != (sum(map(_RATED, cells)),
-                                                           sum(map(_APPLICABLE, cells))):  # pragma: no cover
+        rated, applicable = self.cells.rated, self.cells.applicable   # counted while scoring
+        if CHECK_FAST_PATH:
+            cells = self.cells.values()
+            if (rated, applicable) != (sum(map(_RATED, cells)), sum(map(_APPLICABLE, cells))):  # pragma: no cover
                 raise AssertionError("coverage: the counts made while scoring differ from the cells'")
-        else:
-            rated, applicable = sum(map(_RATED, cells)), sum(map(_APPLICABLE, cells))
         return counted_coverage(self.model, rated, applicable), tuple(red_flags(self.model, self.assessment.ratings))
 
     def completeness(self) -> dict:
@@ -349,11 +346,9 @@ class Grade:
     def not_rated(self) -> List[str]:
         """The criteria without a rating, in model order."""
         criteria, ratings = self.model.criteria, self.assessment.ratings
-        if isinstance(self.cells, ScoredCells) and self.cells.all_rated:   # seen while scoring
+        if self.cells.all_rated:   # seen while scoring
             if CHECK_FAST_PATH and not criteria.keys() <= ratings.keys():   # pragma: no cover
                 raise AssertionError("not_rated: the cells say every criterion is rated, the ratings do not")
-            return []
-        if len(ratings) >= len(criteria) and criteria.keys() <= ratings.keys():   # every one rated: set code in C
             return []
         return list(itertools.filterfalse(ratings.__contains__, criteria))   # the loop in C
 
@@ -481,18 +476,19 @@ class _Fragments:
 
 
 def _fragments(model) -> _Fragments:
-    cached = model.__dict__.get("_json_fragments")
-    if cached is None:
-        encode = _ENCODER.encode
-        staves = tuple((d.id, f'{{"id": {encode(d.id)}, "pillar": {encode(d.pillar)}, '
-                              f'"name": {encode(dict(d.name))}, "level": ',
-                        tuple(((d.id, k), f'"{k}": ') for k in model.criteria_ranks)) for d in model.dimensions)
-        texts = (encode(model_object(model)),
-                 {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
-        printable = all(text.isprintable() for text in [texts[0], *texts[1].values()]
-                        + [prefix + "".join(label for _, label in labels) for _, prefix, labels in staves])
-        cached = model.__dict__["_json_fragments"] = _Fragments(*texts, printable)
-    return cached
+    return model.derived("_json_fragments", _find_fragments)
+
+
+def _find_fragments(model) -> _Fragments:
+    encode = _ENCODER.encode
+    staves = tuple((d.id, f'{{"id": {encode(d.id)}, "pillar": {encode(d.pillar)}, '
+                          f'"name": {encode(dict(d.name))}, "level": ',
+                    tuple(((d.id, k), f'"{k}": ') for k in model.criteria_ranks)) for d in model.dimensions)
+    texts = (encode(model_object(model)),
+             {level.rank: encode(level_object(model, level.rank)) for level in model.levels}, staves)
+    printable = all(text.isprintable() for text in [texts[0], *texts[1].values()]
+                    + [prefix + "".join(label for _, label in labels) for _, prefix, labels in staves])
+    return _Fragments(*texts, printable)
 
 
 def _blocker(row: tuple) -> dict:

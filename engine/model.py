@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from . import schema
 from .errors import ModelError, Problem, suggestion
@@ -128,6 +128,9 @@ class Profile:
     where: Tuple[str, int, int] = ("", 1, 1)
 
 
+_Derived = TypeVar("_Derived")
+
+
 @dataclass
 class Model:
     """A loaded, validated model.  Everything is in declaration order."""
@@ -192,6 +195,15 @@ class Model:
 
     def key_minimum_units_for(self, level: int) -> int:
         return round(self.key_minimum_for(level) * SCALE)
+
+    def derived(self, name: str, build: Callable[["Model"], _Derived], basis: object = None) -> _Derived:
+        """``build(self)``, worked out once per model and kept on it under ``name`` (a batch asks per company);
+        worked out again when ``basis`` — the part it is made from, where that part may be replaced (e.g.
+        ``self.criteria``) — is another object than the one it was made from."""
+        cached = self.__dict__.get(name)
+        if cached is None or cached[0] is not basis:
+            cached = self.__dict__[name] = (basis, build(self))
+        return cached[1]
 
     @cached_property
     def profiles_by_id(self) -> Dict[str, Profile]:

@@ -133,39 +133,41 @@ def _check_acyclic(model, graph: nx.DiGraph) -> None:
 
 def _addressed_by(model) -> Dict[str, List[str]]:
     """Criterion -> the actions addressing it, worked out once per model."""
-    cached = model.__dict__.get("_roadmap_addressed_by")
-    if cached is None:
-        cached = {cid: [] for cid in model.criteria}
-        for action in model.actions.values():
-            for cid in action.addresses:
-                cached.setdefault(cid, []).append(action.id)
-        model.__dict__["_roadmap_addressed_by"] = cached
-    return cached
+    return model.derived("_roadmap_addressed_by", _find_addressed_by)
+
+
+def _find_addressed_by(model) -> Dict[str, List[str]]:
+    found: Dict[str, List[str]] = {cid: [] for cid in model.criteria}
+    for action in model.actions.values():
+        for cid in action.addresses:
+            found.setdefault(cid, []).append(action.id)
+    return found
 
 
 def _address_sets(model) -> Dict[str, frozenset]:
-    cached = model.__dict__.get("_roadmap_addresses")
-    if cached is None:
-        cached = model.__dict__["_roadmap_addresses"] = {aid: frozenset(a.addresses)
-                                                          for aid, a in model.actions.items()}
-    return cached
+    return model.derived("_roadmap_addresses", _find_address_sets)
+
+
+def _find_address_sets(model) -> Dict[str, frozenset]:
+    return {aid: frozenset(a.addresses) for aid, a in model.actions.items()}
 
 
 def _criterion_masks(model) -> Dict[str, int]:
     """Action -> the criteria it addresses as a bit mask (bit i: the model's i-th criterion), once per model."""
-    cached = model.__dict__.get("_roadmap_criterion_masks")
-    if cached is None:
-        bit = {cid: 1 << i for i, cid in enumerate(model.criteria)}
-        cached = model.__dict__["_roadmap_criterion_masks"] = {
-            aid: sum(bit[c] for c in set(a.addresses) if c in bit) for aid, a in model.actions.items()}
-    return cached
+    return model.derived("_roadmap_criterion_masks", _find_criterion_masks)
+
+
+def _find_criterion_masks(model) -> Dict[str, int]:
+    bit = {cid: 1 << i for i, cid in enumerate(model.criteria)}
+    return {aid: sum(bit[c] for c in set(a.addresses) if c in bit) for aid, a in model.actions.items()}
 
 
 def _action_levels(model) -> Dict[str, int]:
-    cached = model.__dict__.get("_roadmap_levels")
-    if cached is None:
-        cached = model.__dict__["_roadmap_levels"] = {aid: model.action_level(aid) for aid in model.actions}
-    return cached
+    return model.derived("_roadmap_levels", _find_action_levels)
+
+
+def _find_action_levels(model) -> Dict[str, int]:
+    return {aid: model.action_level(aid) for aid in model.actions}
 
 
 class _Planner:

@@ -71,13 +71,13 @@ def score_cell(model, dimension: str, level: int, ratings: Dict[str, Optional[fl
 def _cell_plans(model) -> tuple:
     """Per cell, its criteria with their weight units, worked out once per model: (cells in model order with
     their plans, the same by cell)."""
-    cells = model.cells
-    cached = model.__dict__.get("_scoring_plans")
-    if cached is None or cached[0] is not cells:
-        plans = tuple((cell, tuple((c, c.id, c.weight_units, c.key) for c in criteria))
-                      for cell, criteria in cells.items())
-        cached = model.__dict__["_scoring_plans"] = (cells, plans, dict(plans))
-    return cached[1], cached[2]
+    return model.derived("_scoring_plans", _find_cell_plans, model.cells)
+
+
+def _find_cell_plans(model) -> tuple:
+    plans = tuple((cell, tuple((c, c.id, c.weight_units, c.key) for c in criteria))
+                  for cell, criteria in model.cells.items())
+    return plans, dict(plans)
 
 
 _NOT_RATED = object()   # a criterion the company did not rate (counts 0)
@@ -90,19 +90,20 @@ _UNITS_MAX = 4096       # distinct values remembered (free-typed ratings must no
 def _layout(model) -> tuple:
     """The model's criteria in cell order and, per cell, where its criteria sit in that order, their
     weights, their total and the positions of its key criteria: worked out once per model."""
-    cached = model.__dict__.get("_scoring_layout")
-    if cached is None or cached[0] is not model.cells:
-        order: List[str] = []
-        cells = []
-        for (dimension, level), plan in _cell_plans(model)[0]:
-            start = len(order)
-            order.extend(ident for _, ident, _, _ in plan)
-            weights = tuple(weight for _, _, weight, _ in plan)
-            keys = tuple(index for index, (_, _, _, key) in enumerate(plan) if key)
-            cells.append(((dimension, level), dimension, level, plan, start, len(order), weights, sum(weights), keys,
-                          model.key_minimum_units_for(level)))
-        cached = model.__dict__["_scoring_layout"] = (model.cells, tuple(order), tuple(cells))
-    return cached[1], cached[2]
+    return model.derived("_scoring_layout", _find_layout, model.cells)
+
+
+def _find_layout(model) -> tuple:
+    order: List[str] = []
+    cells = []
+    for (dimension, level), plan in _cell_plans(model)[0]:
+        start = len(order)
+        order.extend(ident for _, ident, _, _ in plan)
+        weights = tuple(weight for _, _, weight, _ in plan)
+        keys = tuple(index for index, (_, _, _, key) in enumerate(plan) if key)
+        cells.append(((dimension, level), dimension, level, plan, start, len(order), weights, sum(weights), keys,
+                      model.key_minimum_units_for(level)))
+    return tuple(order), tuple(cells)
 
 
 class ScoredCells(Dict[Tuple[str, int], CellScore]):
