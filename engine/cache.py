@@ -91,15 +91,20 @@ def _engine_source_digest() -> str:
     return _engine_digest
 
 
-def _fingerprint(root: Path, directory, allow_outside: bool, list_files: Callable) -> Tuple[str, list, list]:
-    """(key, [(relative path, sha256)] sorted, [(path, size, mtime_ns)]) of the model in ``root``."""
+def _model_files(root: Path, allow_outside: bool, list_files: Callable) -> List[Path]:
+    """The model's YAML files, as the loader lists them."""
+    return [path for sub in ("knowledge", "rules") for path in list_files(root, sub, allow_outside)]
+
+
+def _fingerprint(root: Path, directory, allow_outside: bool, model_files: List[Path]) -> Tuple[str, list, list]:
+    """(key, [(relative path, sha256)] sorted, [(path, size, mtime_ns)]) of the model in ``root``, whose files
+    are ``model_files`` (:func:`_model_files`)."""
     files, stats = [], []
-    for sub in ("knowledge", "rules"):
-        for path in list_files(root, sub, allow_outside):
-            data = path.read_bytes()
-            info = os.stat(path)
-            files.append((str(path.relative_to(root)), hashlib.sha256(data).hexdigest()))
-            stats.append((str(path), info.st_size, info.st_mtime_ns))
+    for path in model_files:
+        data = path.read_bytes()
+        info = os.stat(path)
+        files.append((str(path.relative_to(root)), hashlib.sha256(data).hexdigest()))
+        stats.append((str(path), info.st_size, info.st_mtime_ns))
     files.sort()
     digest = hashlib.sha256()
     for part in (f"qmgrade-model-cache {FORMAT}", sys.version, _engine_source_digest(),
@@ -110,17 +115,17 @@ def _fingerprint(root: Path, directory, allow_outside: bool, list_files: Callabl
     return digest.hexdigest(), files, stats
 
 
-def _watched(root: Path, allow_outside: bool, list_files: Callable) -> List[str]:
-    """Every file the key hashes (the engine's sources, the model's files as the loader lists them) and every
-    directory they are listed from — the model's, the engine's and the ones below them (adding, removing or
-    replacing an entry changes a directory's times)."""
+def _watched(root: Path, model_files: List[Path]) -> List[str]:
+    """Every file the key hashes (the engine's sources, the model's files) and every directory they are listed
+    from — the model's, the engine's and the ones below them (adding, removing or replacing an entry changes a
+    directory's times)."""
     directories = [str(root)]
     for top in (root / "knowledge", root / "rules", _ENGINE):
         for dirpath, dirnames, _ in os.walk(top):
             directories.append(dirpath)
             dirnames[:] = sorted(name for name in dirnames if name != "__pycache__")   # compiled, not sources
     files = [str(path) for path in sorted(_ENGINE.rglob("*.py"))]
-    files += [str(path) for sub in ("knowledge", "rules") for path in list_files(root, sub, allow_outside)]
+    files += [str(path) for path in model_files]
     return directories + files
 
 
@@ -155,9 +160,10 @@ def _known_fingerprint(where: Path, root: Path, directory, allow_outside: bool,
     except Exception:  # noqa: S110 - missing, damaged, from another version, a file gone: work the key out
         pass
     hashed_at = time.time_ns()
-    paths = _watched(root, allow_outside, list_files)
+    model_files = _model_files(root, allow_outside, list_files)   # listed once, for the stamps and the key
+    paths = _watched(root, model_files)
     stamps = _stamps(paths)
-    found = _fingerprint(root, directory, allow_outside, list_files)
+    found = _fingerprint(root, directory, allow_outside, model_files)
     if _stamps(paths) == stamps:   # nothing changed while it was hashed (an added file changes its directory)
         _store(where, index, (INDEX_FORMAT, hashed_at, paths, stamps, found))
     return found
@@ -184,7 +190,7 @@ def cached_load(directory, allow_outside: bool, root: Path, load: Callable, list
     private = _private_dir(where, create=False)
     try:
         key, files, stats = _known_fingerprint(where, root, directory, allow_outside, list_files) if private \
-            else _fingerprint(root, directory, allow_outside, list_files)
+            else _fingerprint(root, directory, allow_outside, _model_files(root, allow_outside, list_files))
     except Exception:  # a file the loader refuses or cannot read: let it say so
         return load(directory, allow_outside)
     entry = where / f"model-{key}.pickle"
