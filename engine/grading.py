@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import encode_json, get_inference
-from .scoring import SCALE, CellScore, ScoredCells, minimal_fix_for_cell, score_cells, units_of
+from .scoring import SCALE, CellScore, ScoredCells, applicable_criteria, minimal_fix_for_cell, score_cells
 from .textsafe import json_text
 
 __all__ = ["grade", "Grade", "level_object", "model_object"]
@@ -273,17 +273,10 @@ class Grade:
         out = []
         for cell in unmet:
             scored = self.cells[cell]
-            ratings = scored.ratings
             dimension, level = cell
-            for _, ident, _, key in scored.plan:
-                if ident in ratings:
-                    value = ratings[ident]
-                    if value is None:   # na
-                        continue
-                    if units_of(value) < SCALE:
-                        out.append((ident, dimension, level, value, key, True))
-                else:
-                    out.append((ident, dimension, level, 0.0, key, False))
+            for _, ident, _, key, rating, units, rated in applicable_criteria(scored.plan, scored.ratings):
+                if units < SCALE:
+                    out.append((ident, dimension, level, rating, key, rated))
         return out
 
     def minimal_fix(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[str]:

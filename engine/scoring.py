@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 import operator
 from types import MappingProxyType
-from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
-__all__ = ["CellScore", "ScoredCells", "score_cell", "score_cells", "minimal_fix_for_cell", "SCALE"]
+__all__ = ["CellScore", "ScoredCells", "applicable_criteria", "score_cell", "score_cells", "minimal_fix_for_cell",
+           "SCALE"]
 
 SCALE = 1_000_000
 _NO_RATINGS: Mapping[str, Optional[float]] = MappingProxyType({})
@@ -158,18 +159,25 @@ def score_cells(model, ratings) -> ScoredCells:
     return out
 
 
+def applicable_criteria(plan: tuple, ratings) -> Iterator[Tuple[int, str, int, bool, float, int, bool]]:
+    """(position in the plan, criterion id, weight units, key?, rating, its units, rated?) of each criterion of a
+    cell's ``plan`` that applies, in model order: one rated na is left out, one not rated counts 0 (rating 0.0,
+    not rated)."""
+    for order, (_, ident, weight, key) in enumerate(plan):
+        if ident in ratings:
+            rating = ratings[ident]
+            if rating is None:   # na: left out
+                continue
+            yield order, ident, weight, key, rating, units_of(rating), True
+        else:
+            yield order, ident, weight, key, 0.0, 0, False
+
+
 def _score_plan(dimension: str, level: int, plan: tuple, key_min: int, ratings) -> CellScore:
     """S(d, k), the keys under the key minimum and the counts coverage needs, for one cell's criteria."""
     total_w = total_wr = keys_below = applicable = rated_count = 0
-    for _, criterion_id, weight, key in plan:
-        if criterion_id in ratings:
-            rating = ratings[criterion_id]
-            if rating is None:   # na: left out
-                continue
-            rated_count += 1
-            units = units_of(rating)
-        else:   # not rated: counts 0
-            units = 0
+    for _, _, weight, key, _, units, rated in applicable_criteria(plan, ratings):
+        rated_count += rated
         applicable += 1
         total_w += weight
         total_wr += weight * units
@@ -192,15 +200,7 @@ def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:
     chosen: List[str] = []
     total_w = total_wr = 0
     candidates = []
-    ratings = cell.ratings
-    for order, (_, ident, weight, key) in enumerate(cell.plan):   # cell.entries, without building them
-        if ident in ratings:
-            rating = ratings[ident]
-            if rating is None:   # na: left out
-                continue
-            units = units_of(rating)
-        else:   # not rated: counts 0
-            units = 0
+    for order, ident, weight, key, _, units, _ in applicable_criteria(cell.plan, cell.ratings):
         total_w += weight
         total_wr += weight * units
         if key and units < key_min:
