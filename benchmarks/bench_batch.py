@@ -68,6 +68,9 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # figure, and the fastest and slowest are printed beside it (one timing moved by 2x within minutes, with the
 # machine's load: the ratio is read against that spread)
 YARDSTICK_TIMINGS = 5
+# what cachegrind counts (its summary's label in the pattern), with cache and branch simulation
+_EVENTS = {"instructions": r"I\s+refs", "instruction-cache misses": r"I1\s+misses",
+           "data-cache misses": r"D1\s+misses", "mispredicted branches": r"Mispredicts"}
 
 
 # -- the yardstick -------------------------------------------------------------------------------------------
@@ -356,10 +359,13 @@ print(json.dumps(times))
         return {"n": len(times), "mean": statistics.mean(times), "worst": max(times)}
 
     def instructions(self, small: int = 10, large: int = 110) -> Optional[dict]:
-        """Instructions per realistic company, counted by valgrind (cachegrind, no cache simulation) when it is
-        installed: a batch worker grading ``large`` companies minus the same grading ``small`` ones (start-up,
-        imports and the model load cancel), and the plain-Python yardstick the same way.  Unlike CPU seconds,
-        the count does not depend on the machine's load or on another process sharing the core."""
+        """Instructions per realistic company, counted by valgrind (cachegrind) when it is installed: a batch
+        worker grading ``large`` companies minus the same grading ``small`` ones (start-up, imports and the model
+        load cancel), and the plain-Python yardstick the same way.  Unlike CPU seconds, the count does not depend
+        on the machine's load or on another process sharing the core.  Beside the instructions, cachegrind's
+        simulation of this machine's caches and of a branch predictor counts the first-level instruction- and
+        data-cache misses and the mispredicted branches: what makes an instruction of one program cost more
+        time than one of the other."""
         valgrind = shutil.which("valgrind")
         if valgrind is None:
             return None
@@ -389,11 +395,14 @@ for _ in range(int(sys.argv[5])):
     plain_levels(model, assessments)
 """
 
-        def count(script: str, *args) -> Optional[int]:
-            done = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-                                   sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True)
-            found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-            return int(found.group(1).replace(",", "")) if done.returncode == 0 and found else None
+        def count(script: str, *args) -> Optional[dict]:
+            done = subprocess.run([valgrind, "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes",
+                                   "--cachegrind-out-file=/dev/null", sys.executable, "-c", script, *map(str, args)],
+                                  capture_output=True, text=True)
+            found = {event: re.search(rf"{pattern}:\s+([\d,]+)", done.stderr) for event, pattern in _EVENTS.items()}
+            if done.returncode != 0 or None in found.values():
+                return None
+            return {event: int(match.group(1).replace(",", "")) for event, match in found.items() if match}
 
         code = str(Path(self.args.code).resolve())
         counts = [count(worker, code, model, source, n) for n in (small, large)]
@@ -401,8 +410,10 @@ for _ in range(int(sys.argv[5])):
         yardstick = [count(plain, str(ROOT), model, source, large, rounds) for rounds in (0, 3)]
         if None in counts or None in yardstick:
             return None
-        return {"qmgrade": (counts[1] - counts[0]) / (large - small),
-                "plain": (yardstick[1] - yardstick[0]) / (3 * large), "companies": large - small}
+        qmgrade = {event: (counts[1][event] - counts[0][event]) / (large - small) for event in _EVENTS}
+        plain_counts = {event: (yardstick[1][event] - yardstick[0][event]) / (3 * large) for event in _EVENTS}
+        return {"qmgrade": qmgrade["instructions"], "plain": plain_counts["instructions"], "companies": large - small,
+                "events": {event: (qmgrade[event], plain_counts[event]) for event in _EVENTS}}
 
     def stream_run(self, n: int) -> dict:
         """``batch`` of ``n`` companies generated on the fly into a pipe (a FIFO): the whole process tree's peak
@@ -615,6 +626,11 @@ def main(argv=None) -> int:
                 f"companies, start-up cancelled out; the same whatever the load): qmgrade "
                 f"{counted['qmgrade'] / 1e6:.2f} million, plain-Python yardstick {counted['plain'] / 1e6:.2f} "
                 f"million: {counted['qmgrade'] / counted['plain']:.1f}×")
+            say("  and per company, qmgrade / yardstick (cachegrind's simulation of this machine's first-level "
+                "caches and a branch predictor): " + ", ".join(
+                    f"{event} {mine:,.0f} / {theirs:,.0f} ({mine / theirs:.0f}×)"
+                    for event, (mine, theirs) in counted["events"].items() if event != "instructions" and theirs)
+                + " — why a CPU second holds fewer of qmgrade's instructions than of the yardstick's")
         else:
             say("instructions per company: not counted (valgrind is not installed)")
         say()
