@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -236,6 +237,27 @@ def verify_ledger(connection: sqlite3.Connection, head: Optional[str] = None) ->
 
 
 # -- the database -----------------------------------------------------------------------------------
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, if it is not yet.
+
+    Another connection opening the same new file at the same moment can make SQLite refuse the switch at
+    once with "database is locked", without waiting out the busy timeout (a lock it will not wait for, lest
+    the two wait for each other): the switch is tried again, with a growing pause, until that timeout — by
+    then one of them has made it, and the mode is WAL for all."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.001
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 class History:
     """An open history database (created on first use, migrated from the first schema).
 
@@ -284,8 +306,7 @@ class History:
             raise InputError(Problem(self.path, 1, 1, f"history schema {version} is newer than this qmgrade "
                                                       f"reads ({SCHEMA_VERSION}): upgrade qmgrade"))
         # create or migrate, once, even when several processes open a new file at the same moment
-        if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            connection.execute("PRAGMA journal_mode = WAL")
+        _use_wal(connection)
         connection.execute("BEGIN IMMEDIATE")
         try:
             version = connection.execute("PRAGMA user_version").fetchone()[0]

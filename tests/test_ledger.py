@@ -3,6 +3,7 @@ one row per grading, concurrent writers, a rerun after kill -9, migration of the
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -218,6 +219,35 @@ def test_a_batch_that_fails_before_its_results_are_complete_stores_nothing(runne
 
 def _qmgrade(*args, **kwargs):
     return subprocess.Popen([QMGRADE, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def _open_history(path, barrier, answers):
+    from engine.errors import QmgradeError
+    from engine.ledger import History
+    barrier.wait()                     # every process opens the new file at the same moment
+    try:
+        History(path).close()
+        answers.put("opened")
+    except QmgradeError as error:
+        answers.put(str(error))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_processes_opening_one_new_history_at_once_all_open_it(tmp_path):
+    # SQLite refuses the switch to WAL at once ("database is locked", no busy wait) when another connection
+    # opens the same new file meanwhile: before the retry, about one process in thirteen failed so
+    context = multiprocessing.get_context("fork")
+    answers = []
+    for trial in range(15):
+        path = str(tmp_path / f"h-{trial}.sqlite")
+        barrier, queue = context.Barrier(4), context.Queue()
+        processes = [context.Process(target=_open_history, args=(path, barrier, queue)) for _ in range(4)]
+        for process in processes:
+            process.start()
+        answers += [queue.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+    assert answers == ["opened"] * 60
 
 
 @pytest.mark.parametrize("writers", [2, 4])
