@@ -628,8 +628,9 @@ def main(argv=None) -> int:
                 f"million: {counted['qmgrade'] / counted['plain']:.1f}×")
             say("  and per company, qmgrade / yardstick (cachegrind's simulation of this machine's first-level "
                 "caches and a branch predictor): " + ", ".join(
-                    f"{event} {mine:,.0f} / {theirs:,.0f} ({mine / theirs:.0f}×)"
-                    for event, (mine, theirs) in counted["events"].items() if event != "instructions" and theirs)
+                    f"{event} {mine:,.0f} / {theirs:,.0f} ({mine / theirs:.0f}×)" if mine > 0 and theirs > 0 else
+                    f"{event} {mine:,.0f} / {theirs:,.0f} (too few to compare)"
+                    for event, (mine, theirs) in counted["events"].items() if event != "instructions")
                 + " — why a CPU second holds fewer of qmgrade's instructions than of the yardstick's")
         else:
             say("instructions per company: not counted (valgrind is not installed)")
