@@ -44,7 +44,7 @@ from typing import List, Optional, Tuple
 
 from .errors import InputError, Problem, suggestion
 
-__all__ = ["History", "LedgerReport", "row_of", "row_hash", "verify_ledger", "GENESIS", "SCHEMA_VERSION"]
+__all__ = ["History", "LedgerReport", "row_of", "row_hash", "use_wal", "verify_ledger", "GENESIS", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 2
 GENESIS = "0" * 64
@@ -237,14 +237,15 @@ def verify_ledger(connection: sqlite3.Connection, head: Optional[str] = None) ->
 
 
 # -- the database -----------------------------------------------------------------------------------
-def _use_wal(connection: sqlite3.Connection) -> None:
+def use_wal(connection: sqlite3.Connection, timeout_s: Optional[float] = None) -> None:
     """Put the file in WAL mode, if it is not yet.
 
     Another connection opening the same new file at the same moment can make SQLite refuse the switch at
     once with "database is locked", without waiting out the busy timeout (a lock it will not wait for, lest
-    the two wait for each other): the switch is tried again, with a growing pause, until that timeout — by
-    then one of them has made it, and the mode is WAL for all."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    the two wait for each other): the switch is tried again, with a growing pause, for ``timeout_s`` (the
+    history's busy timeout by default) — by then one of them has made it, and the mode is WAL for all.
+    The web store (engine.web.store), in the same file, switches the same way."""
+    deadline = time.monotonic() + (BUSY_TIMEOUT_S if timeout_s is None else timeout_s)
     pause = 0.001
     while True:
         try:
@@ -306,7 +307,7 @@ class History:
             raise InputError(Problem(self.path, 1, 1, f"history schema {version} is newer than this qmgrade "
                                                       f"reads ({SCHEMA_VERSION}): upgrade qmgrade"))
         # create or migrate, once, even when several processes open a new file at the same moment
-        _use_wal(connection)
+        use_wal(connection)
         connection.execute("BEGIN IMMEDIATE")
         try:
             version = connection.execute("PRAGMA user_version").fetchone()[0]

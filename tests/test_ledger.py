@@ -221,19 +221,24 @@ def _qmgrade(*args, **kwargs):
     return subprocess.Popen([QMGRADE, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
 
-def _open_history(path, barrier, answers):
+def _open_history(path, barrier, answers, web):
     from engine.errors import QmgradeError
     from engine.ledger import History
+    from engine.web.store import Store
     barrier.wait()                     # every process opens the new file at the same moment
     try:
-        History(path).close()
+        if web:
+            Store(path)                # the web front's tables live in the history's file
+        else:
+            History(path).close()
         answers.put("opened")
     except QmgradeError as error:
         answers.put(str(error))
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
-def test_processes_opening_one_new_history_at_once_all_open_it(tmp_path):
+@pytest.mark.parametrize("web", [False, True], ids=["batches", "batches-and-the-web-front"])
+def test_processes_opening_one_new_history_at_once_all_open_it(tmp_path, web):
     # SQLite refuses the switch to WAL at once ("database is locked", no busy wait) when another connection
     # opens the same new file meanwhile: before the retry, about one process in thirteen failed so
     context = multiprocessing.get_context("fork")
@@ -241,7 +246,8 @@ def test_processes_opening_one_new_history_at_once_all_open_it(tmp_path):
     for trial in range(15):
         path = str(tmp_path / f"h-{trial}.sqlite")
         barrier, queue = context.Barrier(4), context.Queue()
-        processes = [context.Process(target=_open_history, args=(path, barrier, queue)) for _ in range(4)]
+        processes = [context.Process(target=_open_history, args=(path, barrier, queue, web and n % 2 == 1))
+                     for n in range(4)]
         for process in processes:
             process.start()
         answers += [queue.get(timeout=60) for _ in processes]

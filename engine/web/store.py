@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import List, Optional
 
 from engine.errors import InputError, Problem
+from engine.ledger import use_wal
 
 __all__ = ["Store", "hash_password", "check_password", "ROLES"]
 
@@ -64,8 +65,7 @@ class Store:
         self.path = str(path)
         try:
             with self._connect() as connection:
-                if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    connection.execute("PRAGMA journal_mode = WAL")
+                use_wal(connection, BUSY_TIMEOUT_S)   # retried: another process may be opening the file too
                 for sql in _SCHEMA:
                     connection.execute(sql)
         except sqlite3.DatabaseError as exc:
