@@ -237,7 +237,7 @@ def verify_ledger(connection: sqlite3.Connection, head: Optional[str] = None) ->
 
 
 # -- the database -----------------------------------------------------------------------------------
-def use_wal(connection: sqlite3.Connection, timeout_s: Optional[float] = None) -> None:
+def use_wal(connection: sqlite3.Connection, timeout_s: float = BUSY_TIMEOUT_S) -> None:
     """Put the file in WAL mode, if it is not yet.
 
     Another connection opening the same new file at the same moment can make SQLite refuse the switch at
@@ -245,7 +245,7 @@ def use_wal(connection: sqlite3.Connection, timeout_s: Optional[float] = None) -
     the two wait for each other): the switch is tried again, with a growing pause, for ``timeout_s`` (the
     history's busy timeout by default) — by then one of them has made it, and the mode is WAL for all.
     The web store (engine.web.store), in the same file, switches the same way."""
-    deadline = time.monotonic() + (BUSY_TIMEOUT_S if timeout_s is None else timeout_s)
+    deadline = time.monotonic() + timeout_s
     pause = 0.001
     while True:
         try:
