@@ -402,7 +402,7 @@ for _ in range(int(sys.argv[5])):
             found = {event: re.search(rf"{pattern}:\s+([\d,]+)", done.stderr) for event, pattern in _EVENTS.items()}
             if done.returncode != 0 or None in found.values():
                 return None
-            return {event: int(match.group(1).replace(",", "")) for event, match in found.items() if match}
+            return {event: int(match.group(1).replace(",", "")) for event, match in found.items()}
 
         code = str(Path(self.args.code).resolve())
         counts = [count(worker, code, model, source, n) for n in (small, large)]
