@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import operator
 from types import MappingProxyType
-from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 __all__ = ["CellScore", "ScoredCells", "applicable_criteria", "score_cell", "score_cells", "minimal_fix_for_cell",
            "SCALE"]
@@ -81,10 +81,14 @@ def _find_cell_plans(model) -> tuple:
     return plans, dict(plans)
 
 
-_NOT_RATED = object()   # a criterion the company did not rate (counts 0)
+# a criterion the company did not rate (counts 0): a NaN of its own, found by identity (NaN equals nothing, itself
+# included), so that looking for it among the ratings compares floats with a float (issue 13: with an object()
+# each comparison went through both sides' NotImplemented)
+_NOT_RATED = float("nan")
 _NA_UNITS = -1          # a criterion rated na (left out): never a rating's units, which are ≥ 0
 # rating value -> its millionths, shared by every company: a questionnaire uses a handful of values
 _UNITS: Dict[object, int] = {_NOT_RATED: 0, None: _NA_UNITS}
+_units_known: Callable[[object], int] = _UNITS.__getitem__
 _UNITS_MAX = 4096       # distinct values remembered (free-typed ratings must not grow it without bound)
 
 
@@ -126,19 +130,21 @@ def score_cells(model, ratings) -> ScoredCells:
     ``map(mul, …)`` per cell; a cell with an na criterion is scored by :func:`_score_plan`)."""
     order, layout = _layout(model)
     values = list(map(ratings.get, order, itertools.repeat(_NOT_RATED)))
-    units = list(map(_UNITS.get, values))
-    if None in units:   # a rating value not seen before
+    try:   # every value seen before (no None to look for afterwards)
+        units: List[Optional[int]] = list(map(_units_known, values))
+    except KeyError:   # a rating value not seen before
+        units = list(map(_UNITS.get, values))
         for index, unit in enumerate(units):
             if unit is None:
                 units[index] = units_of(values[index])
     mul = operator.mul
     new = tuple.__new__
     out = ScoredCells()
+    whole = len(order) == len(model.criteria)   # every criterion of the model sits in a cell
     any_na = _NA_UNITS in units                # each looked for once in the whole company, in C,
     any_not_rated = _NOT_RATED in values       # and cell by cell only when there is one
     out.applicable = applicable_all = len(order) - (units.count(_NA_UNITS) if any_na else 0)
     out.rated = applicable_all - (values.count(_NOT_RATED) if any_not_rated else 0)
-    whole = len(order) == len(model.criteria)   # every criterion of the model sits in a cell
     out.all_rated = whole and not any_not_rated
     out.none_na = whole and not any_na
     for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:
