@@ -579,7 +579,7 @@ def main(argv=None) -> int:
             "companies per CPU-second of the whole process tree; every command below runs from compiled bytecode, "
             "as installed)")
         say(f"{'kind':<10} {'companies':>9} {'wall s':>7} {'comp/s':>7} {'CPU s':>7} {'per CPU-s':>9} "
-            f"{'tree MiB':>8} {'load':>5} {'plain per CPU-s':>15} {'CPU ratio':>9}  check")
+            f"{'tree MiB':>8} {'load':>5} {'plain per CPU-s':>15} {'CPU ratio':>9} {'wall ratio':>10}  check")
         batches = []
         for kind in KINDS:
             run = bench.batch_kind(kind, companies)
@@ -592,7 +592,7 @@ def main(argv=None) -> int:
             say(f"{run['kind']:<10} {run['companies']:>9,} {run['seconds']:>7.1f} "
                 f"{run['companies'] / run['seconds']:>7,.0f} {run['cpu']:>7.1f} {per_cpu:>9,.0f} "
                 f"{run['tree_mib']:>8.0f} {run['load']:>5.1f} {plain_per_cpu:>15,.0f} "
-                f"{plain_per_cpu / per_cpu:>8.1f}×  {check}")
+                f"{plain_per_cpu / per_cpu:>8.1f}× {run['seconds'] / run['plain_wall']:>9.1f}×  {check}")
         for run in batches:
             say(f"  {run['kind']} levels (rank: companies): {run['spread']}; peak {run['processes']} processes")
         for run in batches:
@@ -668,7 +668,8 @@ def main(argv=None) -> int:
             "wall-clock figures, less so the per-CPU-second ones); plain per CPU-s = CONTRACT §3 evaluated in "
             "plain Python on one core over the same companies in the same run (parsing excluded; the median of "
             f"{YARDSTICK_TIMINGS} timings); CPU ratio = how many times more CPU per company qmgrade spends than the "
-            "yardstick.")
+            f"yardstick; wall ratio = the batch's wall-clock time with --jobs {args.jobs} (start-up included) over the "
+            "yardstick's on one core (the median timing), for the same companies.")
         say(f"whole benchmark: {time.perf_counter() - started:.0f} s")
         ok = all(r["results"] == r["companies"] and not r["errors"] and r["agree"] for r in batches) and \
             all(r["results"] == rows and not r["errors"] for r in wide) and stats["exit"] == 0 and \
