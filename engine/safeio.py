@@ -36,6 +36,7 @@ __all__ = ["check_output", "check_directory", "protected_files", "AtomicFile", "
            "remove_temporaries", "DB_SIDECARS"]
 
 DB_SIDECARS = ("-wal", "-shm", "-journal")
+_WRITE_BUFFER = 1 << 20   # bytes a binary output holds before it writes them
 _TEMPORARIES: Set[str] = set()      # temporary files of this process not yet moved into place
 
 
@@ -255,7 +256,9 @@ class AtomicFile:
         if self.text:
             self.stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
         else:
-            self.stream = os.fdopen(handle, "wb")
+            # a batch writes a line of several KB per company: with the default 8 KB buffer that was a system
+            # call for nearly every line (issue 13)
+            self.stream = os.fdopen(handle, "wb", buffering=_WRITE_BUFFER)
         return self.stream
 
     def __exit__(self, kind, value, tb):
