@@ -140,11 +140,11 @@ def score_cells(model, ratings) -> ScoredCells:
     mul = operator.mul
     new = tuple.__new__
     out = ScoredCells()
-    whole = len(order) == len(model.criteria)   # every criterion of the model sits in a cell
     any_na = _NA_UNITS in units                # each looked for once in the whole company, in C,
     any_not_rated = _NOT_RATED in values       # and cell by cell only when there is one
     out.applicable = applicable_all = len(order) - (units.count(_NA_UNITS) if any_na else 0)
     out.rated = applicable_all - (values.count(_NOT_RATED) if any_not_rated else 0)
+    whole = len(order) == len(model.criteria)   # every criterion of the model sits in a cell
     out.all_rated = whole and not any_not_rated
     out.none_na = whole and not any_na
     for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:

@@ -108,8 +108,8 @@ def _read_plain(raw: bytes, number: int):
     except orjson.JSONDecodeError:
         return None
     keys = _orjson_keys(data)
-    # the colons counted as the bytes the record loses without them: bytes.replace finds each with memchr, where
-    # bytes.count tests byte by byte (a third of the instructions on a 10 KB record)
+    # the colons counted as the bytes the record loses without them: bytes.replace finds each with memchr where
+    # bytes.count tests every byte, and takes a third of its instructions on a 10 KB record
     if keys == len(raw) - len(raw.replace(b":", b"")):
         return data
     # one-byte searches are memchr; the two-byte searches cost as much as the rest
