@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .assessment import CHECK_FAST_PATH, Assessment, profile_object
 from .errors import EngineError, Problem
 from .inference import encode_json, get_inference
-from .scoring import SCALE, CellScore, ScoredCells, applicable_criteria, minimal_fix_for_cell, score_cells
+from .scoring import SCALE, CellScore, ScoredCells, score_cells, shortfall
 from .textsafe import json_text
 
 __all__ = ["grade", "Grade", "level_object", "model_object"]
@@ -270,20 +270,22 @@ class Grade:
     def _blocker_rows(self, unmet: List[Tuple[str, int]]) -> List[tuple]:
         """:meth:`blockers` as (criterion, dimension, level, rating, key, rated) rows (issue 13: a batch line
         writes them without a dict for each)."""
-        out = []
-        for cell in unmet:
-            scored = self.cells[cell]
-            dimension, level = cell
-            for _, ident, _, key, rating, units, rated in applicable_criteria(scored.plan, scored.ratings):
-                if units < SCALE:
-                    out.append((ident, dimension, level, rating, key, rated))
-        return out
+        return self._shortfall(unmet)[0]
 
     def minimal_fix(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[str]:
+        return self._shortfall(self.unmet_cells(rank) if unmet is None else unmet)[1]
+
+    def _shortfall(self, unmet: List[Tuple[str, int]]) -> Tuple[List[tuple], List[str]]:
+        """(the blockers' rows, the minimal fix) of the ``unmet`` cells, each cell's criteria read once
+        (engine.scoring.shortfall)."""
+        rows: List[tuple] = []
         fix: List[str] = []
-        for cell in self.unmet_cells(rank) if unmet is None else unmet:
-            fix.extend(minimal_fix_for_cell(self.model, self.cells[cell]))
-        return fix
+        model, cells = self.model, self.cells
+        for cell in unmet:
+            found = shortfall(model, cells[cell])
+            rows.extend(found[0])
+            fix.extend(found[1])
+        return rows, fix
 
     @cached_property
     def applicable_to(self) -> Dict[str, int]:
@@ -305,8 +307,8 @@ class Grade:
         if self.level >= self.model.top_rank:
             return None
         rank = self.level + 1
-        unmet = self.unmet_cells(rank)
-        return rank, self._blocker_rows(unmet), self.minimal_fix(rank, unmet), self.holding_caps()
+        rows, fix = self._shortfall(self.unmet_cells(rank))
+        return rank, rows, fix, self.holding_caps()
 
     def summary_fields(self) -> dict:
         """The part of :meth:`as_dict` the statistics read (engine.stats.summarize), without the rest."""

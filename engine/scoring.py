@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 __all__ = ["CellScore", "ScoredCells", "applicable_criteria", "score_cell", "score_cells", "minimal_fix_for_cell",
-           "SCALE"]
+           "shortfall", "SCALE"]
 
 SCALE = 1_000_000
 _NO_RATINGS: Mapping[str, Optional[float]] = MappingProxyType({})
@@ -100,15 +100,17 @@ def _layout(model) -> tuple:
 
 def _find_layout(model) -> tuple:
     order: List[str] = []
+    all_weights: List[int] = []
     cells = []
     for (dimension, level), plan in _cell_plans(model)[0]:
         start = len(order)
         order.extend(ident for _, ident, _, _ in plan)
         weights = tuple(weight for _, _, weight, _ in plan)
-        keys = tuple(index for index, (_, _, _, key) in enumerate(plan) if key)
-        cells.append(((dimension, level), dimension, level, plan, start, len(order), weights, sum(weights), keys,
+        all_weights.extend(weights)
+        keys = tuple(start + index for index, (_, _, _, key) in enumerate(plan) if key)
+        cells.append(((dimension, level), dimension, level, plan, start, len(order), sum(weights), keys,
                       model.key_minimum_units_for(level)))
-    return tuple(order), tuple(cells)
+    return tuple(order), tuple(all_weights), tuple(cells)
 
 
 class ScoredCells(Dict[Tuple[str, int], CellScore]):
@@ -128,7 +130,7 @@ def score_cells(model, ratings) -> ScoredCells:
     """Every cell of the model, in model order (the arithmetic of :func:`score_cell`), with what coverage
     needs (issue 13: the per-criterion work in C — a dict's ``get`` mapped over the criteria, ``sum`` of
     ``map(mul, …)`` per cell; a cell with an na criterion is scored by :func:`_score_plan`)."""
-    order, layout = _layout(model)
+    order, weights, layout = _layout(model)
     values = list(map(ratings.get, order, itertools.repeat(_NOT_RATED)))
     try:   # every value seen before (no None to look for afterwards)
         units: List[Optional[int]] = list(map(_units_known, values))
@@ -147,19 +149,19 @@ def score_cells(model, ratings) -> ScoredCells:
     whole = len(order) == len(model.criteria)   # every criterion of the model sits in a cell
     out.all_rated = whole and not any_not_rated
     out.none_na = whole and not any_na
-    for cell, dimension, level, plan, start, stop, weights, total_w, keys, key_min in layout:
-        part = units[start:stop]
-        if any_na and _NA_UNITS in part:
+    weighted = list(map(mul, weights, units))   # weight × rating units of every criterion, in one pass in C
+    for cell, dimension, level, plan, start, stop, total_w, keys, key_min in layout:
+        if any_na and _NA_UNITS in units[start:stop]:
             out[cell] = _score_plan(dimension, level, plan, key_min, ratings)
             continue
         keys_below = 0
         for index in keys:
-            if part[index] < key_min:
+            if units[index] < key_min:
                 keys_below += 1
         applicable = stop - start
         # CellScore(...), without the named tuple's Python-level __new__
         out[cell] = new(CellScore, (dimension, level, applicable,
-                                    sum(map(mul, weights, part)) // total_w if total_w else None, keys_below,
+                                    sum(weighted[start:stop]) // total_w if total_w else None, keys_below,
                                     applicable - values[start:stop].count(_NOT_RATED) if any_not_rated
                                     else applicable, plan, ratings))
     return out
@@ -201,14 +203,36 @@ def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:
     Greedy by gain is optimal here: every item raised adds its gain and the
     cell is met once the weighted sum reaches threshold·Σweight.
     """
+    return shortfall(model, cell)[1]
+
+
+def shortfall(model, cell: CellScore) -> Tuple[List[tuple], List[str]]:
+    """What holds a cell back, in one pass over its criteria (issue 13: a result line asks for both, of every
+    unmet cell up to the next level): (every applicable criterion below full as a row (criterion, stave, level,
+    rating, key?, rated?), in model order — the blockers; the minimal fix, as :func:`minimal_fix_for_cell`)."""
     threshold = model.threshold_units
     key_min = model.key_minimum_units_for(cell.level)
+    dimension, level, ratings = cell.dimension, cell.level, cell.ratings
+    known = _UNITS.get
+    rows: List[tuple] = []
     chosen: List[str] = []
     total_w = total_wr = 0
     candidates = []
-    for order, ident, weight, key, _, units, _ in applicable_criteria(cell.plan, cell.ratings):
+    for order, (_, ident, weight, key) in enumerate(cell.plan):
+        if ident in ratings:
+            rating = ratings[ident]
+            if rating is None:   # na: left out
+                continue
+            units = known(rating)
+            if units is None:
+                units = units_of(rating)
+            rated = True
+        else:   # not rated: counts 0
+            rating, units, rated = 0.0, 0, False
         total_w += weight
         total_wr += weight * units
+        if units < SCALE:
+            rows.append((ident, dimension, level, rating, key, rated))
         if key and units < key_min:
             chosen.append(ident)
             total_wr += weight * (SCALE - units)
@@ -220,4 +244,4 @@ def minimal_fix_for_cell(model, cell: CellScore) -> List[str]:
             break
         chosen.append(criterion_id)
         total_wr -= negative_gain
-    return chosen
+    return rows, chosen

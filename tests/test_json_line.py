@@ -81,6 +81,33 @@ def test_vectorised_scoring_agrees_with_the_cell_by_cell_arithmetic(shipped, dat
         assert cell.entries == expected.entries
 
 
+@given(data=st.data())
+@PROPERTY
+def test_the_blockers_are_every_criterion_below_full_of_the_unmet_cells_up_to_the_next_level(shipped, data):
+    """A result's blockers, read off the ratings and the cells the rules left unmet, independently of the
+    engine's one pass over each cell (engine.scoring.shortfall): na left out, not rated shown as 0.0, in model
+    order; the minimal fix is drawn from them."""
+    ratings, facts = data.draw(rating_maps(shipped, caps=True))
+    assessment = make_assessment(shipped, ratings, facts)
+    result = grade(shipped, assessment, detail=False).as_dict(trace=False)
+    following = result["next_level"]
+    if following is None:
+        return
+    met = {(row["id"], int(k)): value for row in result["dimensions"] for k, value in row["met"].items()}
+    expected = []
+    for (dimension, level), criteria in shipped.cells.items():
+        if level > following["rank"] or met[(dimension, level)]:
+            continue
+        for criterion in criteria:
+            rated = criterion.id in assessment.ratings
+            rating = assessment.ratings[criterion.id] if rated else 0.0
+            if rating is not None and rating < 1:
+                expected.append((criterion.id, dimension, level, rating, criterion.key, not rated))
+    assert [(b["criterion"], b["dimension"], b["level"], b["rating"], b["key"], b.get("not_rated", False))
+            for b in following["blockers"]] == expected
+    assert set(following["minimal_fix"]) <= {b["criterion"] for b in following["blockers"]}
+
+
 def test_a_rating_value_never_seen_before_is_scored_exactly(shipped):
     """Free-typed numbers are not in the table of known values: each is worked out (0.333333 of weight 1
     and 0.666667 of weight 1 average to 0.5, floor in millionths)."""
