@@ -128,8 +128,9 @@ class ScoredCells(Dict[Tuple[str, int], CellScore]):
 
 def score_cells(model, ratings) -> ScoredCells:
     """Every cell of the model, in model order (the arithmetic of :func:`score_cell`), with what coverage
-    needs (issue 13: the per-criterion work in C — a dict's ``get`` mapped over the criteria, ``sum`` of
-    ``map(mul, …)`` per cell; a cell with an na criterion is scored by :func:`_score_plan`)."""
+    needs (issue 13: the per-criterion work in C — a dict's ``get`` mapped over the criteria, weight × units
+    mapped over them all at once, ``sum`` of each cell's slice; a cell with an na criterion is scored by
+    :func:`_score_plan`)."""
     order, weights, layout = _layout(model)
     values = list(map(ratings.get, order, itertools.repeat(_NOT_RATED)))
     try:   # every value seen before (no None to look for afterwards)
