@@ -265,18 +265,14 @@ class Grade:
     def blockers(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[dict]:
         """Every criterion below full in an unmet cell up to ``rank`` (na left out), in model order (``unmet``:
         those cells, when the caller has them)."""
-        return [_blocker(row) for row in self._blocker_rows(self.unmet_cells(rank) if unmet is None else unmet)]
-
-    def _blocker_rows(self, unmet: List[Tuple[str, int]]) -> List[tuple]:
-        """:meth:`blockers` as (criterion, dimension, level, rating, key, rated) rows (issue 13: a batch line
-        writes them without a dict for each)."""
-        return self._shortfall(unmet)[0]
+        return [_blocker(row) for row in self._shortfall(self.unmet_cells(rank) if unmet is None else unmet)[0]]
 
     def minimal_fix(self, rank: int, unmet: Optional[List[Tuple[str, int]]] = None) -> List[str]:
         return self._shortfall(self.unmet_cells(rank) if unmet is None else unmet)[1]
 
     def _shortfall(self, unmet: List[Tuple[str, int]]) -> Tuple[List[tuple], List[str]]:
-        """(the blockers' rows, the minimal fix) of the ``unmet`` cells, each cell's criteria read once
+        """(the blockers as (criterion, dimension, level, rating, key, rated) rows — issue 13: a batch line writes
+        them without a dict for each —, the minimal fix) of the ``unmet`` cells, each cell's criteria read once
         (engine.scoring.shortfall)."""
         rows: List[tuple] = []
         fix: List[str] = []
@@ -302,7 +298,7 @@ class Grade:
 
     @cached_property
     def _next_level(self) -> Optional[Tuple[int, List[tuple], List[str], List[dict]]]:
-        """(rank, blockers as rows (see _blocker_rows), minimal fix, holding caps) of the next level; None at
+        """(rank, blockers as rows (see _shortfall), minimal fix, holding caps) of the next level; None at
         the top."""
         if self.level >= self.model.top_rank:
             return None
@@ -487,7 +483,7 @@ def _find_fragments(model) -> _Fragments:
 
 
 def _blocker(row: tuple) -> dict:
-    """A blocker's dict from its row (see Grade._blocker_rows)."""
+    """A blocker's dict from its row (see Grade._shortfall)."""
     ident, dimension, level, rating, key, rated = row
     if rated:
         return {"criterion": ident, "dimension": dimension, "level": level, "rating": rating, "key": key}

@@ -213,23 +213,12 @@ def shortfall(model, cell: CellScore) -> Tuple[List[tuple], List[str]]:
     rating, key?, rated?), in model order — the blockers; the minimal fix, as :func:`minimal_fix_for_cell`)."""
     threshold = model.threshold_units
     key_min = model.key_minimum_units_for(cell.level)
-    dimension, level, ratings = cell.dimension, cell.level, cell.ratings
-    known = _UNITS.get
+    dimension, level = cell.dimension, cell.level
     rows: List[tuple] = []
     chosen: List[str] = []
     total_w = total_wr = 0
     candidates = []
-    for order, (_, ident, weight, key) in enumerate(cell.plan):
-        if ident in ratings:
-            rating = ratings[ident]
-            if rating is None:   # na: left out
-                continue
-            units = known(rating)
-            if units is None:
-                units = units_of(rating)
-            rated = True
-        else:   # not rated: counts 0
-            rating, units, rated = 0.0, 0, False
+    for order, ident, weight, key, rating, units, rated in applicable_criteria(cell.plan, cell.ratings):
         total_w += weight
         total_wr += weight * units
         if units < SCALE:
